@@ -1,0 +1,44 @@
+# The two commands in the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint fmt worker gpu-worker bench tiny-models migrate
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[ml,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: install
+	bin/dev-run
+
+test: install
+	bin/test
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: install
+	$(PY) manage.py qcluster
+
+gpu-worker: install
+	Q_CLUSTER_NAME=gpu $(PY) manage.py qcluster
+
+tiny-models: install
+	$(PY) manage.py build_tiny_models var/models
+
+bench: install
+	$(PY) bench/run.py --quick

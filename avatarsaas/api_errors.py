@@ -1,0 +1,91 @@
+"""One error envelope for every API error:
+
+    {"error": {"code": "...", "message": "...", "field": "...", "request_id": "...", ...}}
+
+``field`` is present when one input field is at fault; ``fields`` lists every field error.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from avatarsaas.errors import DomainError
+from avatarsaas.request_id import current_request_id
+
+logger = logging.getLogger(__name__)
+
+
+def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors by field (and index); flatten to dotted paths -> messages."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors" and not prefix:
+                path = ""
+            for k, v in _flatten(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out.setdefault(prefix, []).extend(str(item) for item in detail)
+        else:
+            for i, item in enumerate(detail):
+                for k, v in _flatten(item, f"{prefix}.{i}" if prefix else str(i)).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out.setdefault(prefix, []).append(str(detail))
+    return out
+
+
+def error_body(code: str, message: str, *, field: str | None = None, **extra) -> dict:
+    body = {"code": code, "message": message, "request_id": current_request_id()}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        response = Response(
+            error_body(exc.code, exc.message, field=exc.field, **exc.extra),
+            status=exc.status_code,
+        )
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            error_body("server_error", "An unexpected error occurred; quote the request id."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first_field = next((f for f in fields if f), None)
+        first_messages = fields.get(first_field or "", []) or next(iter(fields.values()), [])
+        message = first_messages[0] if first_messages else "Invalid input."
+        if first_field:
+            message = f"{first_field}: {message}"
+        response.data = error_body(
+            "invalid", message, field=first_field, fields={k or "_": v for k, v in fields.items()}
+        )
+    else:
+        code = getattr(exc, "default_code", "error")
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else code
+        if isinstance(codes, str):
+            code = codes
+        response.data = error_body(code, str(detail))
+    return response

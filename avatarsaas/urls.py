@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from avatarsaas import health, views
+from tenants.api import CurrentTenantView
+
+api_v1 = [
+    path("me/", CurrentTenantView.as_view(), name="api_me"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("", include("tenants.urls")),
+]

@@ -1,0 +1,162 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+
+from avatarsaas.errors import DomainError
+from tenants import credits
+from tenants.actors import Actor
+from tenants.models import (
+    ApiKey,
+    AuditEvent,
+    CreditEntry,
+    CreditReservation,
+    Invitation,
+    Membership,
+    Plan,
+    Tenant,
+)
+
+
+class CreditAdjustmentForm(ActionForm):
+    amount = forms.IntegerField(required=False, help_text="Credits to add (negative to take).")
+    reason = forms.CharField(required=False, max_length=200)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "slug",
+        "name",
+        "signup_credits",
+        "monthly_credits",
+        "monthly_price_cents",
+        "max_concurrent_jobs",
+        "requests_per_minute",
+        "finetunes_per_month",
+        "is_public",
+    ]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "plan", "credit_balance", "is_active", "created_at"]
+    list_filter = ["plan", "is_active"]
+    search_fields = ["name", "slug", "stripe_customer_id"]
+    readonly_fields = ["id", "credit_balance", "created_at"]
+    inlines = [MembershipInline]
+    action_form = CreditAdjustmentForm
+    actions = ["adjust_credits", "suspend", "reactivate"]
+
+    @admin.action(description="Adjust credits through the ledger (amount + reason above)")
+    def adjust_credits(self, request, queryset):
+        amount = request.POST.get("amount")
+        reason = (request.POST.get("reason") or "").strip()
+        try:
+            amount = int(amount)
+        except (TypeError, ValueError):
+            self.message_user(request, "amount: enter a whole number.", messages.ERROR)
+            return
+        if not reason:
+            self.message_user(request, "reason: say why credits are adjusted.", messages.ERROR)
+            return
+        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        for tenant in queryset:
+            try:
+                credits.grant_credits(
+                    tenant=tenant,
+                    amount=amount,
+                    kind=CreditEntry.Kind.ADJUSTMENT,
+                    reason=reason,
+                    reference=f"staff:{request.user.pk}",
+                    actor=actor,
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{tenant.slug}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{tenant.slug}: {amount:+d} credits.")
+
+    @admin.action(description="Suspend (API keys and logins stop working)")
+    def suspend(self, request, queryset):
+        queryset.update(is_active=False)
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset):
+        queryset.update(is_active=True)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "tenant__slug"]
+    raw_id_fields = ["user", "tenant"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "tenant", "role", "status", "expires_at", "created_at"]
+    search_fields = ["email", "tenant__slug"]
+    exclude = ["token_hash"]
+    readonly_fields = ["accepted_at", "accepted_by", "invited_by"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "prefix", "status", "last_used_at", "created_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "tenant__slug"]
+    readonly_fields = ["prefix", "secret_hash", "last_used_at", "created_by", "created_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "tenant",
+        "action",
+        "actor_label",
+        "target_type",
+        "target_id",
+        "ip",
+    ]
+    list_filter = ["action"]
+    search_fields = ["tenant__slug", "action", "target_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "tenant",
+        "kind",
+        "amount",
+        "balance_after",
+        "reference",
+        "reason",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["tenant__slug", "reference"]
+
+
+@admin.register(CreditReservation)
+class CreditReservationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "tenant", "reference", "amount", "state", "closed_at"]
+    list_filter = ["state"]

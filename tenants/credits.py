@@ -1,0 +1,169 @@
+"""Credits move only here, inside transactions, under a lock on the tenant row.
+
+Reserve at submit (balance goes down), settle once on success (nothing moves; the hold becomes
+final), release once on failure/cancel (balance goes back up). Grants are idempotent by key.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from avatarsaas.errors import InsufficientCredits, InvalidInput
+from tenants.actors import Actor
+from tenants.audit import record_event
+from tenants.models import CreditEntry, CreditReservation, Plan, Tenant
+
+
+def _locked_tenant(tenant_id) -> Tenant:
+    return Tenant.objects.select_for_update().get(pk=tenant_id)
+
+
+def _append(
+    tenant: Tenant, *, kind: str, amount: int, reason: str, reference: str, actor: Actor, key=None
+) -> CreditEntry:
+    tenant.credit_balance += amount
+    tenant.save(update_fields=["credit_balance"])
+    return CreditEntry.objects.create(
+        tenant=tenant,
+        kind=kind,
+        amount=amount,
+        balance_after=tenant.credit_balance,
+        reason=reason[:200],
+        reference=reference[:120],
+        idempotency_key=key,
+        actor_label=actor.label,
+    )
+
+
+def grant_credits(
+    *,
+    tenant: Tenant,
+    amount: int,
+    kind: str = CreditEntry.Kind.GRANT,
+    reason: str,
+    reference: str = "",
+    idempotency_key: str | None = None,
+    actor: Actor,
+    allow_negative: bool = False,
+) -> CreditEntry | None:
+    """Add (or, with a negative amount, take) credits. Returns None if the key was seen before."""
+    if not isinstance(amount, int) or amount == 0:
+        raise InvalidInput("Amount must be a non-zero whole number of credits.", field="amount")
+    try:
+        with transaction.atomic():
+            locked = _locked_tenant(tenant.pk)
+            if (
+                idempotency_key
+                and CreditEntry.objects.filter(
+                    tenant=locked, idempotency_key=idempotency_key
+                ).exists()
+            ):
+                return None
+            if amount < 0 and locked.credit_balance + amount < 0 and not allow_negative:
+                raise InsufficientCredits(
+                    f"Balance is {locked.credit_balance}; cannot take {-amount}.",
+                    field="amount",
+                    extra={"balance": locked.credit_balance, "cost": -amount},
+                )
+            entry = _append(
+                locked,
+                kind=kind,
+                amount=amount,
+                reason=reason,
+                reference=reference,
+                actor=actor,
+                key=idempotency_key,
+            )
+            record_event(
+                tenant=locked,
+                actor=actor,
+                action=f"credits.{kind}",
+                target=entry,
+                metadata={"amount": amount, "reference": reference, "reason": reason},
+            )
+    except IntegrityError:
+        # A concurrent call with the same idempotency key won the race.
+        return None
+    tenant.credit_balance = locked.credit_balance
+    return entry
+
+
+def grant_signup_credits(*, tenant: Tenant, actor: Actor) -> None:
+    plan = Plan.objects.filter(pk=tenant.plan_id).first()
+    if plan and plan.signup_credits:
+        grant_credits(
+            tenant=tenant,
+            amount=plan.signup_credits,
+            reason=f"Welcome credits ({plan.name} plan)",
+            idempotency_key="signup",
+            actor=actor,
+        )
+
+
+def reserve_credits(*, tenant: Tenant, amount: int, reference: str, actor: Actor):
+    """Hold `amount` for `reference`; idempotent per reference. Raises InsufficientCredits."""
+    with transaction.atomic():
+        locked = _locked_tenant(tenant.pk)
+        existing = CreditReservation.objects.filter(tenant=locked, reference=reference).first()
+        if existing is not None:
+            return existing
+        if amount > 0:
+            if locked.credit_balance < amount:
+                raise InsufficientCredits(
+                    f"Not enough credits: this costs {amount}, your balance is "
+                    f"{locked.credit_balance}. Buy credits or lower the number of candidates.",
+                    extra={"balance": locked.credit_balance, "cost": amount},
+                )
+            _append(
+                locked,
+                kind=CreditEntry.Kind.RESERVE,
+                amount=-amount,
+                reason="Reserved for job",
+                reference=reference,
+                actor=actor,
+            )
+        reservation = CreditReservation.objects.create(
+            tenant=locked, reference=reference, amount=amount
+        )
+    tenant.credit_balance = locked.credit_balance
+    return reservation
+
+
+def _close(*, tenant: Tenant, reference: str, state: str, actor: Actor) -> bool:
+    with transaction.atomic():
+        locked = _locked_tenant(tenant.pk)
+        reservation = (
+            CreditReservation.objects.select_for_update()
+            .filter(tenant=locked, reference=reference)
+            .first()
+        )
+        if reservation is None or reservation.state != CreditReservation.State.HELD:
+            return False  # already settled/released: exactly-once
+        if state == CreditReservation.State.RELEASED and reservation.amount:
+            _append(
+                locked,
+                kind=CreditEntry.Kind.RELEASE,
+                amount=reservation.amount,
+                reason="Released: job did not complete",
+                reference=reference,
+                actor=actor,
+            )
+        reservation.state = state
+        reservation.closed_at = timezone.now()
+        reservation.save(update_fields=["state", "closed_at"])
+    tenant.credit_balance = locked.credit_balance
+    return True
+
+
+def settle_credits(*, tenant: Tenant, reference: str, actor: Actor) -> bool:
+    return _close(tenant=tenant, reference=reference, state="settled", actor=actor)
+
+
+def release_credits(*, tenant: Tenant, reference: str, actor: Actor) -> bool:
+    return _close(tenant=tenant, reference=reference, state="released", actor=actor)
+
+
+def ledger_sum(tenant: Tenant) -> int:
+    return CreditEntry.objects.filter(tenant=tenant).aggregate(s=Sum("amount"))["s"] or 0

@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from avatarsaas.errors import DomainError
+from tenants import services
+from tenants.actors import Actor
+from tenants.models import ALL_SCOPES, Tenant
+
+
+class Command(BaseCommand):
+    help = "Create an API key for a workspace and print it once (it is stored only hashed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tenant", required=True, help="Workspace slug, e.g. demo.")
+        parser.add_argument(
+            "--scopes",
+            default="jobs:write,jobs:read",
+            help=f"Comma-separated scopes. Accepted: {', '.join(ALL_SCOPES)}.",
+        )
+        parser.add_argument("--name", default="CLI key", help="A label for the key.")
+
+    def handle(self, *args, **options):
+        tenant = Tenant.objects.filter(slug=options["tenant"]).first()
+        if tenant is None:
+            raise CommandError(f"No workspace with slug '{options['tenant']}'.")
+        scopes = [s.strip() for s in options["scopes"].split(",") if s.strip()]
+        try:
+            key, plaintext = services.create_api_key(
+                tenant=tenant,
+                actor=Actor.system(),
+                name=options["name"],
+                scopes=scopes,
+                check_permission=False,
+            )
+        except DomainError as exc:
+            raise CommandError(f"{exc.field or 'error'}: {exc.message}") from exc
+        self.stderr.write(f"Created key '{key.name}' for {tenant.slug} with scopes {key.scopes}.")
+        self.stderr.write("Store it now; it cannot be shown again:")
+        self.stdout.write(plaintext)

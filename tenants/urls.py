@@ -1,0 +1,44 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from tenants import views
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("workspaces/switch/", views.switch_tenant, name="switch_tenant"),
+    path("settings/team/", views.team, name="team"),
+    path("settings/team/invite/", views.invite, name="invite_member"),
+    path(
+        "settings/team/<uuid:membership_id>/role/",
+        views.change_member_role,
+        name="change_member_role",
+    ),
+    path("settings/team/<uuid:membership_id>/remove/", views.remove_member, name="remove_member"),
+    path(
+        "settings/invitations/<uuid:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
+    path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("settings/api-keys/", views.api_keys, name="api_keys"),
+    path("settings/api-keys/<uuid:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("settings/audit/", views.audit_log, name="audit_log"),
+]

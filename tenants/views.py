@@ -1,0 +1,201 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from avatarsaas.errors import DomainError, NotFound
+from tenants import selectors, services
+from tenants.actors import Actor, client_ip
+from tenants.forms import ApiKeyForm, InviteForm, RoleForm, SignUpForm
+from tenants.middleware import SESSION_KEY
+from tenants.roles import Perm
+from tenants.web import flash_domain_error, paginate, tenant_view
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, tenant = services.sign_up(**form.cleaned_data, ip=client_ip(request))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_KEY] = str(tenant.pk)
+            messages.success(
+                request, f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready."
+            )
+            return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_POST
+def switch_tenant(request):
+    wanted = request.POST.get("tenant_id", "")
+    if (
+        not selectors.tenants_of(request.user)
+        .filter(pk__in=[wanted] if _is_uuid(wanted) else [])
+        .exists()
+    ):
+        raise Http404("No such workspace.")
+    request.session[SESSION_KEY] = wanted
+    return redirect(request.POST.get("next") or "dashboard")
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@tenant_view(Perm.VIEW)
+def team(request):
+    return render(
+        request,
+        "tenants/team.html",
+        {
+            "members": selectors.members_of(request.tenant),
+            "invitations": selectors.pending_invitations_of(request.tenant),
+            "invite_form": InviteForm(),
+            "role_form": RoleForm(),
+        },
+    )
+
+
+@tenant_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def invite(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("team")
+    try:
+        services.invite_member(
+            tenant=request.tenant, actor=Actor.from_request(request), **form.cleaned_data
+        )
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return redirect("team")
+
+
+@tenant_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def change_member_role(request, membership_id):
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_role(
+                tenant=request.tenant,
+                actor=Actor.from_request(request),
+                membership_id=membership_id,
+                role=form.cleaned_data["role"],
+            )
+            messages.success(request, "Role updated.")
+        except NotFound:
+            raise
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+    else:
+        messages.error(request, "role: choose a valid role.")
+    return redirect("team")
+
+
+@tenant_view(Perm.VIEW)
+@require_POST
+def remove_member(request, membership_id):
+    try:
+        services.remove_member(
+            tenant=request.tenant, actor=Actor.from_request(request), membership_id=membership_id
+        )
+        messages.success(request, "Member removed.")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    return redirect("team")
+
+
+@tenant_view(Perm.MANAGE_MEMBERS)
+@require_POST
+def revoke_invitation(request, invitation_id):
+    services.revoke_invitation(
+        tenant=request.tenant, actor=Actor.from_request(request), invitation_id=invitation_id
+    )
+    messages.success(request, "Invitation revoked.")
+    return redirect("team")
+
+
+def accept_invitation(request, token):
+    try:
+        invitation = services.find_invitation(token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            membership = services.accept_invitation(
+                token=token, user=request.user, ip=client_ip(request)
+            )
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+        else:
+            request.session[SESSION_KEY] = str(membership.tenant_id)
+            messages.success(request, f"You joined {membership.tenant.name}.")
+            return redirect("dashboard")
+    return render(request, "tenants/invitation.html", {"invitation": invitation})
+
+
+@tenant_view(Perm.MANAGE_KEYS)
+def api_keys(request):
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, plaintext = services.create_api_key(
+                tenant=request.tenant, actor=Actor.from_request(request), **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            # Rendered once, never stored: the response is the only place the secret exists.
+            response = render(
+                request, "tenants/api_key_created.html", {"key": key, "plaintext": plaintext}
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(
+        request,
+        "tenants/api_keys.html",
+        {"form": form, "keys": paginate(request, selectors.api_keys_of(request.tenant))},
+    )
+
+
+@tenant_view(Perm.MANAGE_KEYS)
+@require_POST
+def revoke_api_key(request, key_id):
+    key = services.revoke_api_key(
+        tenant=request.tenant, actor=Actor.from_request(request), key_id=key_id
+    )
+    messages.success(request, f"Key {key.name} revoked; requests using it are now rejected.")
+    return redirect("api_keys")
+
+
+@tenant_view(Perm.MANAGE_MEMBERS)
+def audit_log(request):
+    return render(
+        request,
+        "tenants/audit.html",
+        {"events": paginate(request, selectors.audit_events_of(request.tenant), 50)},
+    )

@@ -1,0 +1,34 @@
+from tenants.models import Invitation, Membership
+from tests.cross_tenant.registry import Route, exempt, register
+from tests.factories import make_api_key, make_member
+
+
+def _member(tenant):
+    return {"membership_id": Membership.objects.get(user=make_member(tenant), tenant=tenant).pk}
+
+
+def _invitation(tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    inv = Invitation.objects.create(
+        tenant=tenant,
+        email="someone@example.com",
+        role="member",
+        token_hash=f"x{tenant.pk.hex}"[:64],
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    return {"invitation_id": inv.pk}
+
+
+def _key(tenant):
+    return {"key_id": make_api_key(tenant)[0].pk}
+
+
+register(Route("change_member_role", _member, method="post", data={"role": "viewer"}))
+register(Route("remove_member", _member, method="post"))
+register(Route("revoke_invitation", _invitation, method="post"))
+register(Route("revoke_api_key", _key, method="post"))
+exempt("accept_invitation", "addressed by a secret token, not a tenant object id")
+exempt("password_reset_confirm", "Django's signed reset link, not a tenant object")
