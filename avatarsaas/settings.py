@@ -235,6 +235,13 @@ AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)
 
 AVATARSAAS_API_KEY_PREFIX = "ask"
 
+# Stripe: billing pages say "not configured" until a key is set. STRIPE_API_BASE points the
+# library at a local Stripe server (localstripe) in tests.
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,8 @@ from tenants.api import CurrentTenantView
 
 api_v1 = [
     path("me/", CurrentTenantView.as_view(), name="api_me"),
+    path("", include("generation.api_urls")),
+    path("", include("styles.api_urls")),
 ]
 
 urlpatterns = [
@@ -15,4 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.urls")),
+    path("", include("generation.urls")),
+    path("", include("styles.urls")),
+    path("billing/", include("tenants.billing_urls")),
 ]

@@ -1,1 +1,72 @@
+import uuid
 
+from django.db import models
+
+from tenants.scoping import TenantScopedQuerySet
+
+
+class StylePresetQuerySet(TenantScopedQuerySet):
+    def available_to(self, tenant):
+        """Built-in presets (no tenant) plus the tenant's own."""
+        return self.filter(models.Q(tenant__isnull=True) | models.Q(tenant=tenant))
+
+
+class StylePreset(models.Model):
+    """A brand style: how a description becomes a prompt, and the sampler settings to render it.
+
+    Built-in presets have no tenant and are read-only for tenants; a tenant copies one to edit.
+    """
+
+    class Engine(models.TextChoices):
+        AUTO = "auto", "Automatic (diffusion when configured, else vector)"
+        DIFFUSERS = "diffusers", "Stable Diffusion"
+        VECTOR = "vector", "Vector (weight-free)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    slug = models.SlugField(max_length=60)
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=240, blank=True)
+    base_style = models.CharField(max_length=32, default="cartoon")
+    prompt_template = models.CharField(
+        max_length=500,
+        default="{subject}",
+        help_text="Must contain {subject}, replaced by the composed description.",
+    )
+    negative_prompt = models.CharField(max_length=500, blank=True)
+    trigger_word = models.CharField(max_length=40, blank=True)
+    palette = models.JSONField(default=list, blank=True, help_text="Brand colours as #rrggbb.")
+    default_attributes = models.JSONField(default=dict, blank=True)
+    engine = models.CharField(max_length=16, choices=Engine.choices, default=Engine.AUTO)
+    scheduler = models.CharField(max_length=32, default="dpmpp_2m_karras")
+    steps = models.PositiveSmallIntegerField(default=25)
+    guidance_scale = models.FloatField(default=7.0)
+    size = models.PositiveSmallIntegerField(default=512)
+    is_locked = models.BooleanField(
+        default=False, help_text="Brand kit lock: only the allowed ranges below may be used."
+    )
+    lock_rules = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StylePresetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tenant_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="uniq_preset_slug_per_tenant"),
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(tenant__isnull=True),
+                name="uniq_builtin_preset_slug",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.tenant_id is None

@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.db import models
+
+from tenants.scoping import TenantOwnedModel
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
+
+
+class GenerationJob(TenantOwnedModel):
+    """One "describe a bot -> ranked avatar pack" request. The row is the source of truth; the
+    queue message only nudges a worker to claim it."""
+
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_by_key = models.ForeignKey(
+        "tenants.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    preset = models.ForeignKey(
+        "styles.StylePreset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    description = models.TextField()
+    parsed_attributes = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text="Parsed + user edits.")
+    unknown_words = models.JSONField(default=list, blank=True)
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
+
+    engine = models.CharField(max_length=16)
+    n = models.PositiveSmallIntegerField(default=4)
+    seeds = models.JSONField(default=list)
+    size = models.PositiveSmallIntegerField(default=512)
+    steps = models.PositiveSmallIntegerField(default=25)
+    guidance_scale = models.FloatField(default=7.0)
+    scheduler = models.CharField(max_length=32, blank=True)
+    adapter_version_id = models.CharField(max_length=64, blank=True)
+    adapter_strength = models.FloatField(null=True, blank=True)
+    circle = models.BooleanField(default=False)
+    model_hash = models.CharField(max_length=64, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, 0-100.")
+    progress_step = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.TextField(blank=True)
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    lease_owner = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    engine_seconds = models.FloatField(null=True, blank=True, help_text="Time inside the engine.")
+
+    cost_credits = models.PositiveIntegerField(default=0)
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
+    cache_hit = models.BooleanField(default=False)
+    cache_source = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], name="uniq_job_idempotency_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at"]),
+            models.Index(fields=["status", "queued_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
