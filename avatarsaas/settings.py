@@ -229,6 +229,9 @@ AVATARSAAS_CLIP_CHECKPOINT = os.environ.get("AVATARSAAS_CLIP_CHECKPOINT", "")
 AVATARSAAS_SAFETY_CHECKER = os.environ.get("AVATARSAAS_SAFETY_CHECKER", "")
 AVATARSAAS_DEVICE = os.environ.get("AVATARSAAS_DEVICE", "auto")
 AVATARSAAS_LORA_CACHE_SIZE = int(os.environ.get("AVATARSAAS_LORA_CACHE_SIZE", "8"))
+# A running job's lease; the worker renews it as it renders. A worker silent for this long is
+# presumed dead and its job is retried (up to the job's max_attempts).
+AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS", "60"))
 # Set when the configured weights are real trained ones; tiny test models leave it off so the
 # product never presents random-weight scores as quality.
 AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)

@@ -74,6 +74,14 @@ class GenerationJob(TenantOwnedModel):
     cache_source = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    rerender_of = models.ForeignKey(
+        "generation.GeneratedImage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set when this job replays an earlier image's batch to reproduce it.",
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 

@@ -1,0 +1,178 @@
+"""Shapes of the jobs API. Validation of shape only; rules live in the services."""
+
+from django.conf import settings
+from django.urls import reverse
+from rest_framework import serializers
+
+from generation.jobs import ALLOWED_SIZES, MAX_N
+from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
+from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
+
+ENGINE_CHOICES = ["auto", "vector", "diffusers"]
+
+
+class JobCreateSerializer(serializers.Serializer):
+    description = serializers.CharField(
+        max_length=1000, help_text="The bot in plain English or Chinese."
+    )
+    preset = serializers.UUIDField(required=False, allow_null=True, help_text="Style preset id.")
+    attributes = serializers.DictField(
+        required=False, default=dict, help_text="Overrides for parsed attributes."
+    )
+    engine = serializers.ChoiceField(ENGINE_CHOICES, required=False, allow_null=True)
+    n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=4)
+    seed = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    size = serializers.ChoiceField(ALLOWED_SIZES, required=False, allow_null=True)
+    steps = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+    guidance_scale = serializers.FloatField(
+        min_value=0, max_value=30, required=False, allow_null=True
+    )
+    scheduler = serializers.ChoiceField(
+        ["dpmpp_2m_karras", "euler_a", "ddim", "lcm"], required=False, allow_null=True
+    )
+    circle = serializers.BooleanField(default=False, help_text="Also make circle-masked avatars.")
+    adapter_strength = serializers.FloatField(
+        min_value=0, max_value=2, required=False, allow_null=True
+    )
+
+
+class ParseSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=1000)
+    preset = serializers.UUIDField(required=False, allow_null=True)
+    attributes = serializers.DictField(required=False, default=dict)
+    engine = serializers.ChoiceField(ENGINE_CHOICES, required=False, allow_null=True)
+    n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=4)
+    size = serializers.ChoiceField(ALLOWED_SIZES, required=False, allow_null=True)
+    steps = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+
+
+def file_url(request, f: ImageFile) -> str:
+    from generation.storage import signed_url_or_none
+
+    signed = signed_url_or_none(f.file.name)
+    if signed:
+        return signed
+    return request.build_absolute_uri(reverse("api_file_download", args=[f.pk]))
+
+
+class ImageFileSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImageFile
+        fields = ["id", "size", "shape", "format", "content_type", "bytes", "url"]
+
+    def get_url(self, obj) -> str:
+        return file_url(self.context["request"], obj)
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    files = ImageFileSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GeneratedImage
+        fields = [
+            "id",
+            "index",
+            "seed",
+            "engine",
+            "clip_score",
+            "brand_score",
+            "final_score",
+            "selected",
+            "adapter_version_id",
+            "review_status",
+            "files",
+            "metadata",
+        ]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    preset = serializers.UUIDField(source="preset_id", allow_null=True)
+    failure = serializers.SerializerMethodField()
+    queue_position = serializers.SerializerMethodField()
+    scores_meaningful = serializers.SerializerMethodField()
+    images = ImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GenerationJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "progress_step",
+            "progress_total",
+            "queue_position",
+            "description",
+            "attributes",
+            "unknown_words",
+            "prompt",
+            "negative_prompt",
+            "preset",
+            "engine",
+            "n",
+            "seeds",
+            "size",
+            "steps",
+            "guidance_scale",
+            "scheduler",
+            "circle",
+            "adapter_version_id",
+            "adapter_strength",
+            "model_hash",
+            "cost_credits",
+            "cache_hit",
+            "attempts",
+            "failure",
+            "scores_meaningful",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "images",
+        ]
+
+    def get_failure(self, obj) -> dict | None:
+        if not obj.failure_code:
+            return None
+        return {"code": obj.failure_code, "message": obj.failure_message}
+
+    def get_queue_position(self, obj) -> int | None:
+        from generation.runner import queue_position
+
+        return queue_position(obj)
+
+    def get_scores_meaningful(self, obj) -> bool:
+        # Scores from random or tiny CLIP weights rank nothing real; say so in the payload.
+        return bool(settings.AVATARSAAS_CLIP_CHECKPOINT) and settings.AVATARSAAS_WEIGHTS_ARE_REAL
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(WEBHOOK_EVENTS), required=False, default=list
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "events", "is_active", "secret", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_type",
+            "message_id",
+            "status",
+            "attempts",
+            "response_code",
+            "response_excerpt",
+            "error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+            "payload",
+        ]

@@ -1,0 +1,417 @@
+"""Stable Diffusion (1.x and XL) from a local diffusers directory, with hot-swapped LoRAs.
+
+One engine instance owns one warm pipeline; a GPU worker process keeps one instance alive for
+its whole life. torch/diffusers are imported lazily so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generation.engines.base import (
+    AdapterRef,
+    Candidate,
+    EngineError,
+    ModelNotConfigured,
+    ProgressCallback,
+    PromptBlocked,
+    RenderRequest,
+)
+from generation.engines.loading import model_hash, pick_device, resolve_model_path
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# name -> (diffusers scheduler class, extra config). Built from the model's own scheduler config
+# so betas/timestep spacing match what the model was trained with.
+SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
+    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
+    "ddim": ("DDIMScheduler", {}),
+    "lcm": ("LCMScheduler", {}),
+}
+
+# A deliberately small first line of defence; the optional safety checker looks at pixels.
+# Only the positive prompt is checked: negative prompts routinely name these words.
+BLOCKED_WORDS = frozenset(
+    {
+        "nsfw",
+        "nude",
+        "nudity",
+        "naked",
+        "topless",
+        "porn",
+        "pornographic",
+        "sex",
+        "sexual",
+        "explicit",
+        "hentai",
+        "gore",
+        "gory",
+        "decapitated",
+        "dismembered",
+        "mutilated",
+    }
+)
+_WORD_RE = re.compile(r"[a-z]+")
+
+PIPELINE_CLASSES = {
+    "StableDiffusionPipeline": "StableDiffusionPipeline",
+    "StableDiffusionXLPipeline": "StableDiffusionXLPipeline",
+}
+
+
+def check_prompt(prompt: str) -> None:
+    """Raise PromptBlocked naming the first blocked word found in `prompt`."""
+    for word in _WORD_RE.findall(prompt.lower()):
+        if word in BLOCKED_WORDS:
+            raise PromptBlocked(f"The prompt contains a blocked word: {word!r}.")
+
+
+def library_versions() -> dict[str, str]:
+    import diffusers
+    import peft
+    import torch
+    import transformers
+
+    return {
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "peft": peft.__version__,
+        "transformers": transformers.__version__,
+    }
+
+
+def request_from_metadata(
+    metadata: dict[str, Any], *, adapter_path: str | None = None
+) -> RenderRequest:
+    """Rebuild the request that produced a candidate; its pixels are at `batch_index`.
+
+    The adapter's weights path is not stored in image metadata (it is storage detail), so the
+    caller passes it when the candidate used an adapter.
+    """
+    adapter = metadata.get("adapter")
+    if adapter and not adapter_path:
+        raise EngineError(
+            "adapter_path: required to re-render with an adapter.", code="bad_request"
+        )
+    return RenderRequest(
+        prompt=metadata["prompt"],
+        negative_prompt=metadata.get("negative_prompt", ""),
+        seeds=tuple(metadata.get("batch_seeds") or [metadata["seed"]]),
+        width=metadata["width"],
+        height=metadata["height"],
+        steps=metadata["steps"],
+        guidance_scale=metadata["guidance_scale"],
+        scheduler=metadata["scheduler"],
+        adapter=(
+            AdapterRef(adapter["version_id"], str(adapter_path), adapter["strength"])
+            if adapter
+            else None
+        ),
+    )
+
+
+def _adapter_name(version_id: str) -> str:
+    # peft keeps adapters in ModuleDicts, whose keys may not contain "."; keep readable ids as
+    # they are and disambiguate rewritten ones with a short hash.
+    safe = re.sub(r"[^0-9A-Za-z_-]", "_", version_id)
+    if safe != version_id:
+        safe = f"{safe}_{hashlib.sha256(version_id.encode()).hexdigest()[:8]}"
+    return safe
+
+
+def _validate(request: RenderRequest) -> None:
+    if not request.seeds:
+        raise EngineError("seeds: at least one seed is required.", code="bad_request")
+    if any(not 0 <= s < 2**63 for s in request.seeds):
+        raise EngineError("seeds: each seed must be in [0, 2**63).", code="bad_request")
+    if request.width % 8 or request.height % 8 or min(request.width, request.height) < 8:
+        raise EngineError("width/height: must be positive multiples of 8.", code="bad_request")
+    if request.steps < 1:
+        raise EngineError("steps: must be at least 1.", code="bad_request")
+    if request.scheduler not in SCHEDULERS:
+        raise EngineError(
+            f"scheduler: unknown {request.scheduler!r}; accepted: {', '.join(SCHEDULERS)}.",
+            code="bad_request",
+        )
+
+
+class DiffusersEngine:
+    """Stable Diffusion engine over a local `save_pretrained` directory.
+
+    The pipeline loads on first use (or `load()`) and stays warm. All candidates of a request
+    render in one batched call, one CPU `torch.Generator` per seed, so a candidate's pixels
+    depend only on its seed and the other render settings (see `batch_seeds` in metadata).
+    LoRA adapters are loaded once and kept in an LRU of `lora_cache_size`; `adapter_loads`
+    counts disk loads.
+    """
+
+    name = "diffusers"
+
+    def __init__(
+        self,
+        model_dir: str | Path | None,
+        device: str = "auto",
+        lora_cache_size: int = 8,
+        safety_checker_dir: str | Path | None = None,
+    ):
+        self.model_dir = resolve_model_path(
+            model_dir, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
+        )
+        if not (self.model_dir / "model_index.json").is_file():
+            raise ModelNotConfigured(
+                f"{self.model_dir} is not a diffusers pipeline directory (no model_index.json)."
+            )
+        self.safety_checker_dir = (
+            resolve_model_path(
+                safety_checker_dir, what="safety checker", setting="AVATARSAAS_SAFETY_CHECKER"
+            )
+            if safety_checker_dir
+            else None
+        )
+        self.device, self.dtype = pick_device(device)
+        self.lora_cache_size = max(1, int(lora_cache_size))
+        self.adapter_loads = 0
+        self._adapters: OrderedDict[str, str] = OrderedDict()  # version_id -> adapter name
+        self._lora_enabled = True
+        self._pipe: Any = None
+        self._scheduler_config: Any = None
+        self._safety: tuple[Any, Any] | None = None
+        self._model_hash: str | None = None
+        # One job at a time per pipeline: adapters and scheduler are pipeline-wide state.
+        self._lock = threading.RLock()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @property
+    def pipeline_class(self) -> str:
+        index = json.loads((self.model_dir / "model_index.json").read_text(encoding="utf-8"))
+        cls = index.get("_class_name", "")
+        if cls not in PIPELINE_CLASSES:
+            raise ModelNotConfigured(
+                f"{self.model_dir} holds a {cls or 'unknown'} pipeline; "
+                f"supported: {', '.join(PIPELINE_CLASSES)}."
+            )
+        return PIPELINE_CLASSES[cls]
+
+    @property
+    def model_hash(self) -> str:
+        if self._model_hash is None:
+            self._model_hash = model_hash(self.model_dir)
+        return self._model_hash
+
+    def load(self) -> Any:
+        """Load the pipeline (once) and return it."""
+        with self._lock:
+            if self._pipe is None:
+                self._pipe = self._load_pipeline()
+                self._scheduler_config = self._pipe.scheduler.config
+                if self.safety_checker_dir:
+                    self._safety = self._load_safety_checker()
+            return self._pipe
+
+    def _load_pipeline(self) -> Any:
+        import diffusers
+
+        cls = getattr(diffusers, self.pipeline_class)
+        kwargs: dict[str, Any] = {"dtype": self.dtype, "local_files_only": True}
+        if cls.__name__ == "StableDiffusionPipeline":
+            # The safety checker, when configured, runs in _flag_unsafe for both SD and SDXL.
+            kwargs.update(safety_checker=None, feature_extractor=None)
+            kwargs["requires_safety_checker"] = False
+        try:
+            pipe = cls.from_pretrained(str(self.model_dir), **kwargs)
+        except (OSError, ValueError) as exc:
+            raise ModelNotConfigured(f"Could not load {self.model_dir}: {exc}") from exc
+        pipe = pipe.to(self.device)
+        # diffusers >= 0.20 already uses torch SDPA (AttnProcessor2_0) by default; no xformers.
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def _load_safety_checker(self) -> tuple[Any, Any]:
+        from diffusers.pipelines.stable_diffusion.safety_checker import (
+            StableDiffusionSafetyChecker,
+        )
+        from transformers import CLIPImageProcessor
+
+        path = str(self.safety_checker_dir)
+        checker = StableDiffusionSafetyChecker.from_pretrained(path, local_files_only=True)
+        processor = CLIPImageProcessor.from_pretrained(path, local_files_only=True)
+        return checker.to(self.device, self.dtype).eval(), processor
+
+    # -- per-job state -----------------------------------------------------------------------
+
+    def _make_scheduler(self, name: str) -> Any:
+        import diffusers
+
+        cls_name, extra = SCHEDULERS[name]
+        # Always start from the model's original config: building from the *current* scheduler
+        # would carry one sampler's options (e.g. karras sigmas) into the next.
+        return getattr(diffusers, cls_name).from_config(self._scheduler_config, **extra)
+
+    def _ensure_adapter(self, pipe: Any, adapter: AdapterRef) -> str:
+        if adapter.version_id in self._adapters:
+            self._adapters.move_to_end(adapter.version_id)
+            return self._adapters[adapter.version_id]
+        path = Path(adapter.path)
+        if not path.exists():
+            raise EngineError(
+                f"adapter: weights for {adapter.version_id} not found at {path}.",
+                code="adapter_missing",
+            )
+        while len(self._adapters) >= self.lora_cache_size:
+            _, evicted = self._adapters.popitem(last=False)
+            pipe.delete_adapters(evicted)
+        name = _adapter_name(adapter.version_id)
+        kwargs: dict[str, Any] = {"adapter_name": name}
+        if path.is_file():
+            kwargs["weight_name"] = path.name
+            path = path.parent
+        try:
+            pipe.load_lora_weights(str(path), **kwargs)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            if name in pipe.get_list_adapters().get("unet", []):
+                pipe.delete_adapters(name)
+            raise EngineError(
+                f"adapter: could not load {adapter.version_id}: {exc}", code="adapter_invalid"
+            ) from exc
+        self.adapter_loads += 1
+        self._adapters[adapter.version_id] = name
+        return name
+
+    def _apply_adapter(self, pipe: Any, adapter: AdapterRef | None) -> None:
+        if adapter is None:
+            # Disabled peft layers run only the base layer, so the output is bit-identical to
+            # a pipeline that never saw a LoRA (tested in test_lora_hot_swap).
+            if self._adapters and self._lora_enabled:
+                pipe.disable_lora()
+                self._lora_enabled = False
+            return
+        name = self._ensure_adapter(pipe, adapter)
+        if not self._lora_enabled:
+            pipe.enable_lora()
+            self._lora_enabled = True
+        pipe.set_adapters([name], adapter_weights=[float(adapter.strength)])
+
+    @property
+    def cached_adapters(self) -> list[str]:
+        """Version ids of the adapters held in memory, least recently used first."""
+        return list(self._adapters)
+
+    # -- generation --------------------------------------------------------------------------
+
+    def generate(
+        self, request: RenderRequest, progress: ProgressCallback | None = None
+    ) -> list[Candidate]:
+        """Render one candidate per seed in a single batched pipeline call."""
+        import torch
+
+        _validate(request)
+        check_prompt(request.prompt)
+        pipe = self.load()
+        steps = request.steps
+
+        def on_step_end(_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+            if progress is not None:
+                progress(step + 1, steps)
+            return kwargs
+
+        with self._lock:
+            pipe.scheduler = self._make_scheduler(request.scheduler)
+            self._apply_adapter(pipe, request.adapter)
+            # CPU generators: the initial noise is the same on every device, and one generator
+            # per seed makes each candidate's noise independent of its batch neighbours.
+            generators = [torch.Generator("cpu").manual_seed(s) for s in request.seeds]
+            with torch.inference_mode():
+                out = pipe(
+                    prompt=request.prompt,
+                    negative_prompt=request.negative_prompt or None,
+                    num_images_per_prompt=request.n,
+                    num_inference_steps=steps,
+                    guidance_scale=request.guidance_scale,
+                    width=request.width,
+                    height=request.height,
+                    generator=generators,
+                    callback_on_step_end=on_step_end,
+                )
+            images: list[Image.Image] = list(out.images)
+            flagged = self._flag_unsafe(images)
+        return self._candidates(request, images, flagged)
+
+    def _flag_unsafe(self, images: list[Image.Image]) -> list[bool]:
+        if self._safety is None:
+            return [False] * len(images)
+        import numpy as np
+        import torch
+
+        checker, processor = self._safety
+        pixels = processor(images, return_tensors="pt").pixel_values.to(self.device, self.dtype)
+        arrays = np.stack([np.asarray(im, dtype=np.float32) / 255.0 for im in images])
+        with torch.inference_mode():
+            _, has_nsfw = checker(clip_input=pixels, images=arrays)
+        return [bool(f) for f in has_nsfw]
+
+    def _candidates(
+        self, request: RenderRequest, images: list[Image.Image], flagged: list[bool]
+    ) -> list[Candidate]:
+        base = self._render_metadata(request)
+        candidates = [
+            Candidate(
+                index=i, seed=seed, image=image, metadata={**base, "seed": seed, "batch_index": i}
+            )
+            for i, (seed, image, bad) in enumerate(zip(request.seeds, images, flagged, strict=True))
+            if not bad
+        ]
+        if not candidates:
+            raise EngineError(
+                f"All {request.n} candidates were flagged by the safety checker.",
+                code="output_blocked",
+            )
+        return candidates
+
+    def _render_metadata(self, request: RenderRequest) -> dict[str, Any]:
+        adapter = request.adapter
+        return {
+            "engine": self.name,
+            "model_hash": self.model_hash,
+            "pipeline": self.pipeline_class,
+            "scheduler": request.scheduler,
+            "steps": request.steps,
+            "guidance_scale": request.guidance_scale,
+            "width": request.width,
+            "height": request.height,
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "adapter": (
+                {"version_id": adapter.version_id, "strength": adapter.strength}
+                if adapter
+                else None
+            ),
+            # Conv/attention kernels round differently per batch size (even on CPU a candidate
+            # can differ from a solo render of its seed by 1/255 in a few pixels), so an exact
+            # re-render replays the whole batch: see request_from_metadata.
+            "batch_seeds": list(request.seeds),
+            "device": self.device,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "safety_checked": self._safety is not None,
+            "versions": library_versions(),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "engine": self.name,
+            "model_hash": self.model_hash,
+            "model_dir": str(self.model_dir),
+            "pipeline": self.pipeline_class,
+            "device": self.device,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "safety_checker": str(self.safety_checker_dir) if self.safety_checker_dir else None,
+            "versions": library_versions(),
+        }

@@ -1,0 +1,32 @@
+"""Where generated files live: `tenants/<tenant uuid>/<kind>/<uuid>.<ext>`, random names,
+written through Django's default storage (local disk or S3)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+
+def tenant_path(tenant_id, kind: str, ext: str) -> str:
+    return f"tenants/{tenant_id}/{kind}/{uuid.uuid4().hex}.{ext.lstrip('.')}"
+
+
+def save_bytes(tenant_id, kind: str, ext: str, data: bytes) -> str:
+    """Store bytes under a fresh random name; returns the storage name."""
+    return default_storage.save(tenant_path(tenant_id, kind, ext), ContentFile(data))
+
+
+def read_bytes(name: str) -> bytes:
+    with default_storage.open(name, "rb") as fh:
+        return fh.read()
+
+
+def signed_url_or_none(name: str) -> str | None:
+    """On S3 a short-lived pre-signed URL; on local disk None (serve through our view)."""
+    from django.core.files.storage import FileSystemStorage
+
+    if isinstance(default_storage, FileSystemStorage):
+        return None
+    return default_storage.url(name)

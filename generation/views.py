@@ -1,0 +1,187 @@
+"""Dashboard pages for generating avatars: submit, follow progress, pick, download."""
+
+import io
+import zipfile
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from avatarsaas.errors import DomainError
+from generation import jobs
+from generation.api.views import serve_file
+from generation.engine_registry import clip_configured, diffusion_configured
+from generation.forms import GenerateForm
+from generation.models import GenerationJob
+from generation.runner import queue_position
+from generation.storage import read_bytes
+from styles.models import StylePreset
+from tenants.actors import Actor
+from tenants.roles import Perm
+from tenants.web import flash_domain_error, paginate, tenant_view
+
+
+def _presets(tenant):
+    return StylePreset.objects.available_to(tenant).order_by("tenant_id", "name")
+
+
+@tenant_view(Perm.GENERATE)
+def generate(request):
+    form = GenerateForm(request.POST or None, presets=_presets(request.tenant))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job, _ = jobs.submit_job(
+                tenant=request.tenant,
+                actor=Actor.from_request(request),
+                request=jobs.JobRequest(
+                    description=data["description"],
+                    preset_id=data["preset"] or None,
+                    engine=data["engine"],
+                    n=data["n"],
+                    seed=data["seed"],
+                    size=data["size"] or None,
+                    steps=data["steps"],
+                    circle=data["circle"],
+                    attributes=_edited_attributes(request.POST),
+                ),
+            )
+        except DomainError as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:
+                flash_domain_error(request, exc)
+        else:
+            return redirect("job_detail", job_id=job.pk)
+    return render(
+        request,
+        "generation/generate.html",
+        {"form": form, "diffusion": diffusion_configured(), "clip": clip_configured()},
+    )
+
+
+def _edited_attributes(post) -> dict:
+    """Attribute chips edited on the page arrive as attr_<name> fields."""
+    return {k[5:]: v.strip() for k, v in post.items() if k.startswith("attr_") and v.strip()}
+
+
+@tenant_view(Perm.VIEW)
+def job_list(request):
+    qs = GenerationJob.objects.for_tenant(request.tenant).prefetch_related("images")
+    status = request.GET.get("status")
+    if status:
+        qs = qs.filter(status=status)
+    return render(
+        request, "generation/job_list.html", {"jobs": paginate(request, qs), "status": status}
+    )
+
+
+def _job_for(request, job_id):
+    try:
+        return jobs.get_job(tenant=request.tenant, job_id=job_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@tenant_view(Perm.VIEW)
+def job_detail(request, job_id):
+    job = _job_for(request, job_id)
+    images = job.images.prefetch_related("files").order_by("-selected", "-final_score", "index")
+    return render(
+        request,
+        "generation/job_detail.html",
+        {
+            "job": job,
+            "images": images,
+            "queue_position": queue_position(job),
+            "clip": clip_configured(),
+        },
+    )
+
+
+@tenant_view(Perm.VIEW)
+def job_status(request, job_id):
+    job = _job_for(request, job_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "step": job.progress_step,
+            "total": job.progress_total,
+            "queue_position": queue_position(job),
+            "failure": job.failure_message if job.failure_code else None,
+            "terminal": job.is_terminal,
+        }
+    )
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def job_cancel(request, job_id):
+    try:
+        jobs.cancel_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
+        messages.success(request, "Job canceled; its credits were released.")
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+    return redirect("job_detail", job_id=job_id)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def image_select(request, image_id):
+    try:
+        image = jobs.select_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
+        )
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "Picked. Its avatar pack is ready to download.")
+    return redirect("job_detail", job_id=image.job_id)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def image_rerender(request, image_id):
+    try:
+        job = jobs.rerender_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+        return redirect("job_list")
+    return redirect("job_detail", job_id=job.pk)
+
+
+@tenant_view(Perm.VIEW)
+def file_download(request, file_id):
+    try:
+        f = jobs.get_file(tenant=request.tenant, file_id=file_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    return serve_file(f)
+
+
+@tenant_view(Perm.VIEW)
+def image_pack(request, image_id):
+    """The avatar pack as a zip: every size, shape and format, plus the re-render sidecar."""
+    try:
+        image = jobs.get_image(tenant=request.tenant, image_id=image_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    from generation.packs import ensure_pack
+
+    ensure_pack(image, circle=image.job.circle)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in image.files.all():
+            zf.writestr(f"avatar-{f.size}-{f.shape}.{f.format}", read_bytes(f.file.name))
+        if image.sidecar:
+            zf.writestr("avatar.json", read_bytes(image.sidecar.name))
+    response = HttpResponse(buf.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="avatar-{str(image.pk)[:8]}.zip"'
+    return response
