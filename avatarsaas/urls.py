@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from avatarsaas import health, views
+from avatarsaas import admin_views, health, views
 from tenants.api import CurrentTenantView
 
 api_v1 = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("admin/files/<uuid:file_id>/", admin_views.image_file, name="admin_image_file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("tenants.urls")),

@@ -43,7 +43,7 @@ def describe(text: str, *, edits: dict[str, Any] | None, config: PresetRenderCon
         parsed_attributes=parsed_attrs,
         attributes={**config.default_attributes, **attributes},
         unknown_words=list(parsed_dict.get("unknown_words", [])),
-        matches=parsed_dict.get("attributes", {}),
+        matches=parsed_dict.get("matches", {}),
         prompt=composed.prompt,
         negative_prompt=composed.negative_prompt,
     )

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from generation import engine_registry, job_state, packs
@@ -48,22 +48,25 @@ def _skip_locked() -> dict:
 
 
 def _fair_tenant_order() -> list:
-    """Tenants with queued work, least recently served first (round-robin across tenants)."""
-    queued = list(
+    """Tenants with queued work, least recently served first (round-robin across tenants);
+    ties (tenants never served) go to whoever has waited longest."""
+    oldest_queued = dict(
         GenerationJob.objects.filter(status=JobStatus.QUEUED)
-        .values_list("tenant_id", flat=True)
-        .distinct()[:1000]
+        .values("tenant_id")
+        .annotate(m=Min("queued_at"))
+        .order_by("m")
+        .values_list("tenant_id", "m")[:1000]
     )
-    if not queued:
+    if not oldest_queued:
         return []
     last_start = dict(
-        GenerationJob.objects.filter(tenant_id__in=queued, started_at__isnull=False)
+        GenerationJob.objects.filter(tenant_id__in=list(oldest_queued), started_at__isnull=False)
         .values("tenant_id")
         .annotate(m=Max("started_at"))
         .values_list("tenant_id", "m")
     )
     floor = timezone.now() - timedelta(days=36500)
-    return sorted(queued, key=lambda t: last_start.get(t) or floor)
+    return sorted(oldest_queued, key=lambda t: (last_start.get(t) or floor, oldest_queued[t]))
 
 
 def claim_next_job(owner: str) -> GenerationJob | None:

@@ -10,7 +10,7 @@ from generation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tests.cross_tenant.registry import Route, register
+from tests.cross_tenant.registry import Route, exempt, register
 
 
 def _job(tenant, status="succeeded"):
@@ -97,3 +97,5 @@ register(Route("image_select", image, method="post"))
 register(Route("image_rerender", image, method="post"))
 register(Route("image_pack", image))
 register(Route("file_download", file))
+
+exempt("admin_image_file", "staff-only admin view; see test_admin_file_view_is_staff_only")

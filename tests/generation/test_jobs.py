@@ -128,7 +128,7 @@ def test_failure_releases_credits_and_says_why(use_tiny_models, settings, tenant
     detail = client.get(f"/api/v1/jobs/{job['id']}/").json()
     assert detail["status"] == "failed"
     assert detail["failure"]["code"] == "model_not_configured"
-    assert "model_index.json" in detail["failure"]["message"]
+    assert "AVATARSAAS_SD_MODEL" in detail["failure"]["message"]
     tenant.refresh_from_db()
     assert tenant.credit_balance == before
     _ledger_ok(tenant)
@@ -230,3 +230,14 @@ def test_web_process_does_not_import_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+def test_admin_file_view_is_staff_only(client, tenant):
+    from tests.cross_tenant.routes_generation import _image
+    from tests.factories import make_user, owner_of
+
+    f = _image(tenant).files.first()
+    client.force_login(owner_of(tenant))
+    assert client.get(f"/admin/files/{f.pk}/").status_code == 302  # to the admin login
+    client.force_login(make_user(is_staff=True))
+    assert client.get(f"/admin/files/{f.pk}/").status_code == 200
