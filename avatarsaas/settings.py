@@ -156,6 +156,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
             "file_overwrite": False,
+            "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
         },
     }
 else:
