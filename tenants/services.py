@@ -19,6 +19,7 @@ from avatarsaas.errors import InvalidInput, NotAllowed, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import ALL_SCOPES, ApiKey, Invitation, Membership, Tenant, hash_token
+from tenants.plans import default_plan
 from tenants.roles import ASSIGNABLE_ROLES, Perm, Role
 from tenants.selectors import actor_can, role_of
 
@@ -47,7 +48,9 @@ def create_tenant(*, name: str, owner, actor: Actor, slug: str | None = None) ->
         raise InvalidInput("Give your workspace a name.", field="tenant_name")
     if slug and Tenant.objects.filter(slug=slug).exists():
         raise InvalidInput(f"The slug '{slug}' is taken.", field="slug")
-    tenant = Tenant.objects.create(name=name[:120], slug=slug or _unique_slug(name))
+    tenant = Tenant.objects.create(
+        name=name[:120], slug=slug or _unique_slug(name), plan=default_plan()
+    )
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     record_event(tenant=tenant, actor=actor, action="tenant.created", target=tenant)
     from tenants import tenant_hooks

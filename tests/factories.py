@@ -30,6 +30,10 @@ def make_tenant(
     owner = owner or make_user(f"owner{n}@example.com")
     tenant = services.create_tenant(name=name or f"Brand {n}", owner=owner, actor=Actor(user=owner))
     if plan != "free":
+        from tenants.models import Plan
+        from tenants.plans import ensure_builtin_plans
+
+        ensure_builtin_plans(Plan)
         Tenant.objects.filter(pk=tenant.pk).update(plan_id=plan)
         tenant.refresh_from_db()
     if credits_amount:

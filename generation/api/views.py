@@ -1,5 +1,7 @@
 """Jobs, images, files, parse preview and webhooks. Each view calls one service or selector."""
 
+import logging
+
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,7 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avatarsaas.errors import InvalidInput
+from avatarsaas.errors import InvalidInput, NotFound
 from generation import jobs, webhooks
 from generation.api.serializers import (
     ImageSerializer,
@@ -23,6 +25,8 @@ from generation.models.webhooks import WebhookEndpoint
 from generation.storage import signed_url_or_none
 from tenants.actors import Actor
 from tenants.permissions import HasScope
+
+logger = logging.getLogger(__name__)
 
 
 class NewestFirst(CursorPagination):
@@ -190,8 +194,13 @@ def serve_file(f):
     signed = signed_url_or_none(f.file.name)
     if signed:
         return HttpResponseRedirect(signed)
+    try:
+        handle = f.file.open("rb")
+    except FileNotFoundError as exc:
+        logger.error("Stored file %s of ImageFile %s is missing", f.file.name, f.pk)
+        raise NotFound("This file is no longer in storage.") from exc
     response = FileResponse(
-        f.file.open("rb"),
+        handle,
         content_type=f.content_type,
         as_attachment=False,
         filename=f"avatar-{f.size}-{f.shape}.{f.format}",

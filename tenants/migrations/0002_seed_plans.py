@@ -1,28 +1,10 @@
 from django.db import migrations
 
-PLANS = [
-    # slug, name, signup, monthly, price cents, concurrency, rpm, fine-tunes/month
-    ("free", "Free", 100, 0, 0, 1, 30, 0),
-    ("pro", "Pro", 0, 2000, 2900, 4, 120, 2),
-    ("business", "Business", 0, 10000, 9900, 12, 600, 10),
-]
+from tenants.plans import ensure_builtin_plans
 
 
 def seed(apps, schema_editor):
-    Plan = apps.get_model("tenants", "Plan")
-    for slug, name, signup, monthly, price, conc, rpm, ft in PLANS:
-        Plan.objects.update_or_create(
-            slug=slug,
-            defaults=dict(
-                name=name,
-                signup_credits=signup,
-                monthly_credits=monthly,
-                monthly_price_cents=price,
-                max_concurrent_jobs=conc,
-                requests_per_minute=rpm,
-                finetunes_per_month=ft,
-            ),
-        )
+    ensure_builtin_plans(apps.get_model("tenants", "Plan"))
 
 
 class Migration(migrations.Migration):

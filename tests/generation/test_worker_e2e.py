@@ -32,7 +32,10 @@ def server_db():
 
 @contextmanager
 def qcluster(db_url: str, tiny_models, log: Path, **env_extra):
+    from django.conf import settings
+
     env = {
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the worker writes where this test reads
         **os.environ,
         **tiny_models.env(),
         "DATABASE_URL": db_url,

@@ -1,0 +1,41 @@
+"""The built-in plans. The data migration seeds them; staff edit them in the admin.
+
+`default_plan()` recreates the free plan if it has gone missing, so sign-ups never fail on a
+database whose plan rows were deleted (or flushed by transactional tests).
+"""
+
+from __future__ import annotations
+
+DEFAULT_PLAN = "free"
+
+# slug: (name, signup credits, monthly credits, price cents, concurrency, rpm, fine-tunes/month)
+BUILTIN_PLANS = {
+    "free": ("Free", 100, 0, 0, 1, 30, 0),
+    "pro": ("Pro", 0, 2000, 2900, 4, 120, 2),
+    "business": ("Business", 0, 10000, 9900, 12, 600, 10),
+}
+
+
+def plan_fields(slug: str) -> dict:
+    name, signup, monthly, price, conc, rpm, ft = BUILTIN_PLANS[slug]
+    return {
+        "name": name,
+        "signup_credits": signup,
+        "monthly_credits": monthly,
+        "monthly_price_cents": price,
+        "max_concurrent_jobs": conc,
+        "requests_per_minute": rpm,
+        "finetunes_per_month": ft,
+    }
+
+
+def ensure_builtin_plans(plan_model) -> None:
+    for slug in BUILTIN_PLANS:
+        plan_model.objects.get_or_create(slug=slug, defaults=plan_fields(slug))
+
+
+def default_plan():
+    from tenants.models import Plan
+
+    plan, _ = Plan.objects.get_or_create(slug=DEFAULT_PLAN, defaults=plan_fields(DEFAULT_PLAN))
+    return plan
