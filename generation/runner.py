@@ -219,11 +219,12 @@ def _finalize(
         if job.status != JobStatus.RUNNING or job.lease_owner != owner:
             raise LeaseLost(f"job {job_id} was taken over before it finished")
         images = packs.create_image_rows(job, stored)
+        best = next((img for img in images if img.selected), None)
+        if best is not None:
+            # Before "succeeded": a client that sees the job done must find the winner's pack.
+            packs.ensure_pack(best, circle=job.circle)
         job_state.transition(job, JobStatus.SUCCEEDED, progress=100, engine_seconds=engine_seconds)
         credits.settle_credits(tenant=job.tenant, reference=f"job:{job.pk}", actor=SYSTEM)
-    best = next((img for img in images if img.selected), None)
-    if best is not None:
-        packs.ensure_pack(best, circle=job.circle)
     _after_terminal(job)
 
 
