@@ -91,7 +91,9 @@ def make_tenant(name: str):
     from tests.factories import make_user
 
     Plan.objects.filter(pk="free").update(max_concurrent_jobs=100)
-    owner = make_user()
+    import uuid
+
+    owner = make_user(f"bench-{uuid.uuid4().hex[:10]}@example.com")
     tenant = services.create_tenant(name=name, owner=owner, actor=Actor(user=owner))
     credits.grant_credits(tenant=tenant, amount=100000, reason="bench", actor=Actor.system())
     return tenant, Actor(user=owner)
