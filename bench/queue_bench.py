@@ -102,6 +102,7 @@ def make_tenant(name: str):
 def submit(tenant, actor, **kw):
     from generation import jobs
 
+    kw = {"engine": ENGINE, "size": SIZE, "steps": STEPS, **kw}
     request = jobs.JobRequest(description=kw.pop("description", "a friendly robot"), **kw)
     job, _ = jobs.submit_job(tenant=tenant, actor=actor, request=request)
     return job
@@ -114,12 +115,13 @@ def latency_run(broker: str, n_jobs: int, log: Path) -> dict:
     tenant, actor = make_tenant(f"latency-{broker}")
     worker = start_worker({}, log)
     try:
-        warm = submit(tenant, actor, n=1, seed=0)  # first job pays imports and pipeline load
+        # The first job pays imports and the pipeline load.
+        warm = submit(tenant, actor, n=1, seed=0)
         wait_terminal([warm.pk])
         latencies, walls, engines = [], [], []
         for i in range(n_jobs):
             t0 = time.time()
-            job = submit(tenant, actor, n=1, seed=1000 + i, engine=ENGINE, size=SIZE, steps=STEPS)
+            job = submit(tenant, actor, n=1, seed=1000 + i)
             wait_terminal([job.pk])
             job = GenerationJob.objects.get(pk=job.pk)
             latencies.append(job.started_at.timestamp() - t0)
