@@ -4,7 +4,8 @@ import pytest
 from PIL import Image, ImageChops
 
 from generation.engines.base import EngineError, RenderRequest
-from generation.engines.vector import VectorEngine
+from generation.engines.vector import VectorEngine, make_plan, render_avatar
+from generation.lexicon import LEXICON
 
 ROBOT = {
     "subject": "robot",
@@ -133,3 +134,66 @@ def test_candidates_metadata_and_progress():
 def test_describe():
     assert VectorEngine().describe()["engine"] == "vector"
     assert VectorEngine.name == "vector"
+
+
+SUBJECTS = {
+    "robot": {"subject": "robot", "colors": ["blue"], "eye_style": "round"},
+    "human": {"subject": "human"},
+    "animal": {"subject": "animal", "animal": "cat"},
+    "mascot": {"subject": "mascot"},
+}
+# Accessories a subject leaves out on purpose: robots have no hair or ears, and a beard or
+# earrings on an animal or mascot face reads as a drawing error rather than a choice.
+SKIPPED = {
+    "robot": {"beard", "mustache", "earrings"},
+    "animal": {"beard", "mustache", "earrings"},
+    "mascot": {"beard", "mustache", "earrings"},
+    "human": set(),
+}
+EYEWEAR = ("glasses", "round glasses", "sunglasses", "monocle")
+
+
+def draw(attributes: dict, seed: int = 7, size: int = 128) -> Image.Image:
+    return render_avatar(make_plan(attributes, (), seed), size)
+
+
+def robot_seed_without_antenna() -> int:
+    # A robot grows an antenna from its seed 60% of the time; asking for one must still show.
+    return next(s for s in range(100) if not make_plan(SUBJECTS["robot"], (), s).antenna)
+
+
+@pytest.mark.parametrize("subject", sorted(SUBJECTS))
+@pytest.mark.parametrize("accessory", sorted(LEXICON["accessories"]))
+def test_every_parsed_accessory_is_drawn_or_deliberately_skipped(subject, accessory):
+    base = SUBJECTS[subject]
+    seed = robot_seed_without_antenna() if subject == "robot" else 7
+    worn = draw({**base, "accessories": [accessory]}, seed)
+    changed = differs(draw(base, seed), worn)
+    assert changed == (accessory not in SKIPPED[subject])
+
+
+def brightness(image: Image.Image, xy: tuple[int, int]) -> float:
+    r, g, b = image.getpixel(xy)
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+@pytest.mark.parametrize("kind", ["glasses", "round glasses", "sunglasses"])
+def test_robot_eyewear_frames_show_on_the_dark_face_screen(kind):
+    # The bridge sits on the screen between the eyes (512 units: x 256, just above eye level).
+    bridge = (256, 204)
+    bare = draw(SUBJECTS["robot"], size=512)
+    worn = draw({**SUBJECTS["robot"], "accessories": [kind]}, size=512)
+    assert brightness(bare, bridge) < 0.3
+    assert brightness(worn, bridge) > 0.6
+
+
+@pytest.mark.parametrize("subject", ["human", "animal", "mascot"])
+@pytest.mark.parametrize("kind", ["glasses", "round glasses"])
+def test_clear_lenses_keep_the_eyes_visible(subject, kind):
+    plan = make_plan(SUBJECTS[subject], (), 7)
+    left_eye = {"human": (218, 236), "animal": (210, 234), "mascot": (206, 226)}[subject]
+    bare = render_avatar(plan, 512).getpixel(left_eye)
+    plan.accessories = [kind]
+    worn = render_avatar(plan, 512).getpixel(left_eye)
+    # A lightly tinted lens shifts the eye a little; an opaque one would paint it out.
+    assert max(abs(a - b) for a, b in zip(bare, worn, strict=True)) < 80
