@@ -8,9 +8,13 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -57,6 +61,8 @@ def exception_handler(exc, context):
             error_body(exc.code, exc.message, field=exc.field, **exc.extra),
             status=exc.status_code,
         )
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -65,7 +71,13 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        logger.exception("Unhandled API error", exc_info=exc)
+        request = context.get("request")
+        logger.error(
+            "Unhandled API error on %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc_info=exc,
+        )
         return Response(
             error_body("server_error", "An unexpected error occurred; quote the request id."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
@@ -87,5 +99,32 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else code
         if isinstance(codes, str):
             code = codes
-        response.data = error_body(code, str(detail))
+        extra = {}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            extra["retry_after"] = math.ceil(exc.wait)
+        response.data = error_body(code, str(detail), **extra)
     return response
+
+
+@csrf_exempt  # answers every method the same way; nothing to protect
+def api_not_found(request, unmatched: str = ""):
+    """Unknown URLs under /api/ answer the JSON envelope, not the HTML 404 page."""
+    message = f"No API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            message += f" Did you mean {request.path}/ (with the trailing slash)?"
+    return JsonResponse(error_body("not_found", message), status=404)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: JSON envelope (with the request id) under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "An unexpected error occurred; quote the request id."),
+            status=500,
+        )
+    return defaults.server_error(request, *args, **kwargs)

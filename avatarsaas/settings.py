@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from avatarsaas.logging_json import logging_config
+
 
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "tenants",
     "styles",
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "avatarsaas.request_id.RequestIdMiddleware",
+    "avatarsaas.throttling.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -184,7 +188,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per workspace (Plan.requests_per_minute) and per key (ApiKey.requests_per_minute, capped
+    # by the plan), counted in the default cache: Redis when REDIS_URL is set.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "avatarsaas.throttling.TenantRateThrottle",
+        "avatarsaas.throttling.ApiKeyRateThrottle",
+    ],
 }
+API_RATE_LIMIT_WINDOW_SECONDS = 60
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AvatarSaaS API",
@@ -194,6 +205,19 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and docs are public (no key needed); assets are vendored, no CDN.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "avatarsaas.api_schema.add_common_responses",
+    ],
 }
 
 # django-q2: the default cluster does CPU work (webhooks, sweeps); the "gpu" cluster generation
@@ -237,6 +261,14 @@ AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS"
 # product never presents random-weight scores as quality.
 AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)
 
+# Styles: brand-consistency share of best-of-N when a preset has reference images (0..1);
+# LoRA datasets and fine-tunes (see styles/datasets.py, styles/training.py).
+AVATARSAAS_BRAND_WEIGHT = float(os.environ.get("AVATARSAAS_BRAND_WEIGHT", "0.5"))
+AVATARSAAS_DATASET_MIN_SIDE = int(os.environ.get("AVATARSAAS_DATASET_MIN_SIDE", "256"))
+AVATARSAAS_FINETUNE_MIN_IMAGES = int(os.environ.get("AVATARSAAS_FINETUNE_MIN_IMAGES", "5"))
+AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", "25"))
+AVATARSAAS_ADAPTER_CACHE = Path(os.environ.get("AVATARSAAS_ADAPTER_CACHE", VAR_DIR / "adapters"))
+
 AVATARSAAS_API_KEY_PREFIX = "ask"
 
 # Stripe: billing pages say "not configured" until a key is set. STRIPE_API_BASE points the
@@ -246,20 +278,67 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "avatarsaas.request_id.RequestIdLogFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One JSON object per line (request/tenant/job ids) in production or with LOG_FORMAT=json;
+# readable text in DEBUG dev.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING = logging_config(
+    json_format=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO")
+)
+
+# --- Production hardening and observability (docker/, avatarsaas/security.py, metrics.py) ---
+# HTTPS settings come from the environment: the deploy manifests turn them on; plain-HTTP
+# loopback setups (benches, dev) keep working. `manage.py check --deploy` is clean with them.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapes speak plain HTTP
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", DEBUG)
+CSP_IMG_SRC_EXTRA = env_list("CSP_IMG_SRC_EXTRA")  # e.g. the S3/CDN origin of signed media URLs
+CSP_FORM_ACTION_EXTRA = env_list("CSP_FORM_ACTION_EXTRA")
+ADMIN_IP_ALLOWLIST = env_list("ADMIN_IP_ALLOWLIST")
+LOGIN_THROTTLE_PER_USER = int(os.environ.get("LOGIN_THROTTLE_PER_USER", "5"))
+LOGIN_THROTTLE_PER_IP = int(os.environ.get("LOGIN_THROTTLE_PER_IP", "50"))
+LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "200"))
+MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(100 * 1024 * 1024)))
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
+# Inserted by name so the list above stays the one place others edit.
+MIDDLEWARE.insert(0, "avatarsaas.metrics.RequestMetricsMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("avatarsaas.request_id.RequestIdMiddleware") + 1,
+    "avatarsaas.logging_json.LogContextMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "avatarsaas.security.RequestSizeLimitMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("avatarsaas.security.RequestSizeLimitMiddleware") + 1,
+    "avatarsaas.security.ContentSecurityPolicyMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("avatarsaas.security.ContentSecurityPolicyMiddleware") + 1,
+    "avatarsaas.security.AdminAllowlistMiddleware",
+)
+MIDDLEWARE.append("avatarsaas.security.LoginThrottleMiddleware")
+# Production serves /static/ from the app itself (collected at image build); no nginx needed.
+if env_bool("SERVE_STATIC", not DEBUG):
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )

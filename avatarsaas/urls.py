@@ -1,7 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from avatarsaas import admin_views, health, views
+import avatarsaas.api_schema  # noqa: F401  (registers the API-key security scheme)
+from avatarsaas import admin_views, api_errors, health, metrics, views
+from tenants import developer_views
 from tenants.api import CurrentTenantView
 
 api_v1 = [
@@ -14,11 +21,20 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/files/<uuid:file_id>/", admin_views.image_file, name="admin_image_file"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    # The split view serves its init script from a URL, so the CSP needs no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    re_path(r"^api/(?P<unmatched>.*)$", api_errors.api_not_found),  # JSON 404, not HTML
+    path("developers/", developer_views.developers, name="developers"),
     path("", include("tenants.urls")),
     path("", include("generation.urls")),
     path("", include("styles.urls")),
     path("billing/", include("tenants.billing_urls")),
 ]
+
+handler500 = "avatarsaas.api_errors.server_error"

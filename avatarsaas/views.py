@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.shortcuts import redirect, render
 
+from generation import selectors as generation_selectors
 from tenants import selectors
-from tenants.roles import Perm
+from tenants.roles import Perm, role_allows
 from tenants.web import tenant_view
 
 
@@ -10,14 +10,32 @@ def home(request):
     return redirect("dashboard" if request.user.is_authenticated else "login")
 
 
+def _next_steps(request, usage) -> list[dict]:
+    """What a new workspace should do next, shown until each step is done."""
+    role = request.membership.role
+    tenant = request.tenant
+    steps = []
+    if usage.images_total == 0 and role_allows(role, Perm.GENERATE):
+        steps.append({"url": "generate", "label": "Describe your first bot and render it"})
+    if role_allows(role, Perm.MANAGE_KEYS) and not selectors.api_keys_of(tenant).exists():
+        steps.append({"url": "api_keys", "label": "Create an API key for your bot's backend"})
+    if role_allows(role, Perm.MANAGE_MEMBERS) and selectors.members_of(tenant).count() < 2:
+        steps.append({"url": "team", "label": "Invite your team"})
+    return steps
+
+
 @tenant_view(Perm.VIEW)
 def dashboard(request):
+    usage = generation_selectors.usage_summary(request.tenant)
     return render(
         request,
         "dashboard.html",
         {
+            "usage": usage,
+            "recent_jobs": generation_selectors.recent_jobs(request.tenant),
             "recent_events": selectors.audit_events_of(request.tenant)[:8],
-            "real_weights": bool(settings.AVATARSAAS_SD_MODEL)
-            and settings.AVATARSAAS_WEIGHTS_ARE_REAL,
+            "weights": generation_selectors.weights_status(),
+            "next_steps": _next_steps(request, usage),
+            "can_generate": role_allows(request.membership.role, Perm.GENERATE),
         },
     )

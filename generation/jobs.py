@@ -19,7 +19,7 @@ from generation import engine_registry, job_state, pricing
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
 from styles.models import StylePreset
 from styles.render_config import PresetRenderConfig, enforce_lock, render_config_for
-from tenants import credits
+from tenants import credits, key_policy
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
@@ -136,8 +136,13 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
         },
         role=role_of(tenant=tenant, actor=actor),
         api_key=actor.api_key,
+        tenant=tenant,
     )
     n = len(request.seeds) if request.seeds else request.n
+    key_policy.enforce_key_policy(
+        api_key=actor.api_key,
+        use=key_policy.KeyUse(preset_id=config.preset_id, engine=engine, n=n, size=size),
+    )
     cost = pricing.quote_cost(engine=engine, n=n, size=size, steps=steps)
     return Quote(engine, cost, described, config, size, steps, guidance, scheduler)
 
@@ -188,6 +193,19 @@ def submit_job(
     the queue is nudged only after commit, so a job is never queued unpaid or paid unqueued.
     """
     _require(actor, tenant, Perm.GENERATE, "jobs:write")
+    return _submit(tenant, actor, request, idempotency_key)
+
+
+def submit_job_for_operator(
+    *, tenant: Tenant, actor: Actor, request: JobRequest, idempotency_key: str, audit: dict
+) -> tuple[GenerationJob, bool]:
+    """Submit on a tenant's behalf from the staff admin (staff are not members, so no role
+    check: the admin site is the boundary). ``audit`` = {"action", "metadata"} is recorded in
+    the job's transaction; the idempotency key makes a double-clicked action create one job."""
+    return _submit(tenant, actor, request, idempotency_key, audit=audit)
+
+
+def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
     fingerprint = _fingerprint(request)
     if idempotency_key:
         if len(idempotency_key) > 200:
@@ -201,6 +219,14 @@ def submit_job(
     try:
         with transaction.atomic():
             job = _create_job(tenant, actor, request, quote, idempotency_key, fingerprint)
+            if audit:
+                record_event(
+                    tenant=tenant,
+                    actor=actor,
+                    action=audit["action"],
+                    target=job,
+                    metadata=audit.get("metadata", {}),
+                )
     except IntegrityError:
         # A concurrent request with the same key committed first: answer with its job.
         existing = _existing_for_key(tenant, idempotency_key or "", fingerprint)

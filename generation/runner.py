@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
@@ -69,45 +69,73 @@ def _fair_tenant_order() -> list:
     return sorted(oldest_queued, key=lambda t: (last_start.get(t) or floor, oldest_queued[t]))
 
 
+_LOCKED = object()  # another worker holds this tenant's claim lock right now
+
+
+def _lock(*, wait: bool) -> dict:
+    kwargs = {} if wait else _skip_locked()
+    if connection.features.has_select_for_update_of:
+        # Lock the tenant row only: the joined plan row is shared by every tenant on the plan,
+        # and locking it made concurrent claims for *different* tenants skip each other.
+        kwargs["of"] = ("self",)
+    return kwargs
+
+
 def claim_next_job(owner: str) -> GenerationJob | None:
     """Claim the next job fairly: per-tenant concurrency caps, round-robin across tenants."""
+    contended = []
     for tenant_id in _fair_tenant_order():
-        with transaction.atomic():
-            # Locking the tenant row serialises claims per tenant so the cap is exact.
-            tenant = (
-                Tenant.objects.select_for_update(**_skip_locked())
-                .select_related("plan")
-                .filter(pk=tenant_id)
-                .first()
-            )
-            if tenant is None:
-                continue
-            running = GenerationJob.objects.filter(
-                tenant_id=tenant_id, status=JobStatus.RUNNING
-            ).count()
-            if running >= max(1, tenant.plan.max_concurrent_jobs):
-                continue
-            job = (
-                GenerationJob.objects.select_for_update(**_skip_locked())
-                .filter(tenant_id=tenant_id, status=JobStatus.QUEUED)
-                .order_by("queued_at")
-                .first()
-            )
-            if job is None:
-                continue
-            now = timezone.now()
-            job_state.transition(
-                job,
-                JobStatus.RUNNING,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds()),
-                attempts=job.attempts + 1,
-                started_at=job.started_at or now,
-                progress=0,
-                progress_step=0,
-            )
+        job = _claim_for_tenant(tenant_id, owner, wait=False)
+        if job is _LOCKED:
+            contended.append(tenant_id)
+        elif job is not None:
+            return job
+    # Other workers were claiming for these tenants at this instant. Wait for their short
+    # transactions rather than give up: a nudge that claims nothing leaves a job queued until
+    # the sweeper's next pass, minutes later (found by the kill -9 drill with 20 workers).
+    for tenant_id in contended:
+        job = _claim_for_tenant(tenant_id, owner, wait=True)
+        if job is not None and job is not _LOCKED:
             return job
     return None
+
+
+def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
+    with transaction.atomic():
+        # Locking the tenant row serialises claims per tenant so the cap is exact.
+        tenant = (
+            Tenant.objects.select_for_update(**_lock(wait=wait))
+            .select_related("plan")
+            .filter(pk=tenant_id)
+            .first()
+        )
+        if tenant is None:
+            return None if wait else _LOCKED
+        running = GenerationJob.objects.filter(
+            tenant_id=tenant_id, status=JobStatus.RUNNING
+        ).count()
+        if running >= max(1, tenant.plan.max_concurrent_jobs):
+            return None
+        job = (
+            GenerationJob.objects.select_for_update(**_skip_locked())
+            .filter(tenant_id=tenant_id, status=JobStatus.QUEUED)
+            .order_by("queued_at")
+            .first()
+        )
+        if job is None:
+            return None
+        now = timezone.now()
+        job_state.transition(
+            job,
+            JobStatus.RUNNING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            attempts=job.attempts + 1,
+            started_at=job.started_at or now,
+            progress=0,
+            progress_step=0,
+        )
+        return job
 
 
 def process_one(owner: str | None = None) -> GenerationJob | None:
@@ -117,7 +145,24 @@ def process_one(owner: str | None = None) -> GenerationJob | None:
     if job is None:
         return None
     run_claimed_job(job, owner)
+    _nudge_if_work_remains()
     return job
+
+
+def _nudge_if_work_remains() -> None:
+    """One message claims one job, and a claim can find nothing (a tenant at its concurrency
+    cap, a lost race): a worker that finishes leaves a nudge behind while jobs still wait, so
+    they do not wait for the sweeper."""
+    waiting = (
+        GenerationJob.objects.filter(status=JobStatus.QUEUED)
+        .order_by("queued_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        from generation import tasks
+
+        tasks.enqueue_job(waiting)
 
 
 class _Progress:
@@ -146,7 +191,7 @@ class _Progress:
 
 def _log_context(**ids):
     try:
-        from avatarsaas.logging import job_log_context
+        from avatarsaas.logging_json import job_log_context
     except ImportError:  # structured logging not installed in this build
         import contextlib
 
@@ -164,7 +209,17 @@ def run_claimed_job(job: GenerationJob, owner: str) -> None:
             fail_job(job.pk, code=exc.code, message=str(exc), owner=owner)
         except Exception as exc:  # noqa: BLE001 - unexpected: log with id, retry or fail
             logger.exception("Job %s crashed on attempt %s", job.pk, job.attempts)
+            if isinstance(exc, DatabaseError):
+                _reconnect_if_broken()
             _retry_or_fail(job.pk, owner, f"{type(exc).__name__}: {exc}")
+
+
+def _reconnect_if_broken() -> None:
+    """A dropped connection (failover, idle kill, pg_terminate_backend) would also fail the
+    retry bookkeeping, leaving the job "running" until its lease ran out and the sweeper came
+    by; drop it so the retry below opens a fresh one and re-queues the job at once."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
 
 
 def _run(job: GenerationJob, owner: str) -> None:

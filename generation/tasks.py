@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.utils import timezone
 
 GPU_CLUSTER = "gpu"
+logger = logging.getLogger(__name__)
 
 
 def enqueue_job(job_id) -> None:
@@ -14,12 +17,19 @@ def enqueue_job(job_id) -> None:
     from generation.models import GenerationJob
 
     GenerationJob.objects.filter(pk=job_id).update(last_enqueued_at=timezone.now())
-    async_task(
-        "generation.tasks.run_generation",
-        str(job_id),
-        cluster=GPU_CLUSTER,
-        task_name=f"job-{job_id}",
-    )
+    try:
+        async_task(
+            "generation.tasks.run_generation",
+            str(job_id),
+            cluster=GPU_CLUSTER,
+            task_name=f"job-{job_id}",
+        )
+    except Exception:  # noqa: BLE001 - broker down: the job is committed, the sweeper re-nudges
+        # Raising here (after commit) would answer 500 for a job that exists and is paid for,
+        # inviting a client without an Idempotency-Key to submit (and pay) twice.
+        logger.warning(
+            "Queue nudge for job %s failed; the sweeper will retry", job_id, exc_info=True
+        )
 
 
 def run_generation(job_id: str) -> str | None:

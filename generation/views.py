@@ -1,7 +1,6 @@
-"""Dashboard pages for generating avatars: submit, follow progress, pick, download."""
+"""Dashboard pages for generating avatars: submit, follow progress, pick, download, vary."""
 
-import io
-import zipfile
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
@@ -9,26 +8,31 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError
-from generation import jobs
+from generation import jobs, selectors
 from generation.api.views import serve_file
-from generation.engine_registry import clip_configured, diffusion_configured
+from generation.downloads import FORMATS, SHAPES, PackChoice, pack_zip
 from generation.forms import GenerateForm
-from generation.models import GenerationJob
+from generation.models import GenerationJob, JobStatus
+from generation.preset_thumbnails import preset_thumbnail_png
 from generation.runner import queue_position
-from generation.storage import read_bytes
+from generation.variations import vary_job
 from styles.models import StylePreset
 from tenants.actors import Actor
-from tenants.roles import Perm
+from tenants.roles import Perm, role_allows
 from tenants.web import flash_domain_error, paginate, tenant_view
 
 
 def _presets(tenant):
-    return StylePreset.objects.available_to(tenant).order_by("tenant_id", "name")
+    return list(StylePreset.objects.available_to(tenant).order_by("tenant_id", "name"))
 
 
 @tenant_view(Perm.GENERATE)
 def generate(request):
-    form = GenerateForm(request.POST or None, presets=_presets(request.tenant))
+    presets = _presets(request.tenant)
+    weights = selectors.weights_status()
+    form = GenerateForm(
+        request.POST or None, presets=presets, diffusion_configured=weights.diffusion
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -57,7 +61,13 @@ def generate(request):
     return render(
         request,
         "generation/generate.html",
-        {"form": form, "diffusion": diffusion_configured(), "clip": clip_configured()},
+        {
+            "form": form,
+            "presets": presets,
+            "selected_preset": form["preset"].value() or "",
+            "advanced_fields": [form[n] for n in ("n", "seed", "engine", "size", "steps")],
+            "weights": weights,
+        },
     )
 
 
@@ -67,13 +77,31 @@ def _edited_attributes(post) -> dict:
 
 
 @tenant_view(Perm.VIEW)
+def preset_thumbnail(request, preset_id):
+    """The picture a preset card shows in the picker (reference image or vector drawing)."""
+    preset = StylePreset.objects.available_to(request.tenant).filter(pk=preset_id).first()
+    if preset is None:
+        raise Http404("No such style preset in this workspace.")
+    response = HttpResponse(preset_thumbnail_png(preset), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@tenant_view(Perm.VIEW)
 def job_list(request):
-    qs = GenerationJob.objects.for_tenant(request.tenant).prefetch_related("images")
-    status = request.GET.get("status")
-    if status:
+    qs = GenerationJob.objects.for_tenant(request.tenant).select_related("preset")
+    status = request.GET.get("status", "")
+    if status in JobStatus.values:
         qs = qs.filter(status=status)
     return render(
-        request, "generation/job_list.html", {"jobs": paginate(request, qs), "status": status}
+        request,
+        "generation/job_list.html",
+        {
+            "jobs": paginate(request, qs),
+            "status": status,
+            "statuses": JobStatus.choices,
+            "query": urlencode({"status": status}) if status else "",
+        },
     )
 
 
@@ -87,7 +115,14 @@ def _job_for(request, job_id):
 @tenant_view(Perm.VIEW)
 def job_detail(request, job_id):
     job = _job_for(request, job_id)
-    images = job.images.prefetch_related("files").order_by("-selected", "-final_score", "index")
+    images = list(
+        job.images.prefetch_related("files").order_by("-selected", "-final_score", "index")
+    )
+    ranked = sorted(images, key=lambda i: (i.final_score is None, -(i.final_score or 0), i.index))
+    ranks = {img.pk: n for n, img in enumerate(ranked, 1)}
+    for img in images:
+        img.rank = ranks[img.pk] if img.final_score is not None else None
+        img.thumb = selectors.thumbnail_of(img)
     return render(
         request,
         "generation/job_detail.html",
@@ -95,7 +130,11 @@ def job_detail(request, job_id):
             "job": job,
             "images": images,
             "queue_position": queue_position(job),
-            "clip": clip_configured(),
+            "weights": selectors.weights_status(),
+            "can_generate": role_allows(request.membership.role, Perm.GENERATE),
+            "pack_sizes": selectors.pack_sizes_for(job),
+            "pack_shapes": SHAPES,
+            "pack_formats": FORMATS,
         },
     )
 
@@ -127,6 +166,20 @@ def job_cancel(request, job_id):
             raise Http404(exc.message) from exc
         flash_domain_error(request, exc)
     return redirect("job_detail", job_id=job_id)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def job_vary(request, job_id):
+    try:
+        job = vary_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+        return redirect("job_detail", job_id=job_id)
+    messages.success(request, "Same description and settings, new seeds: rendering now.")
+    return redirect("job_detail", job_id=job.pk)
 
 
 @tenant_view(Perm.GENERATE)
@@ -168,20 +221,12 @@ def file_download(request, file_id):
 
 @tenant_view(Perm.VIEW)
 def image_pack(request, image_id):
-    """The avatar pack as a zip: every size, shape and format, plus the re-render sidecar."""
+    """The avatar pack as a zip: the chosen sizes, shapes and formats, plus the sidecar."""
     try:
         image = jobs.get_image(tenant=request.tenant, image_id=image_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    from generation.packs import ensure_pack
-
-    ensure_pack(image, circle=image.job.circle)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for f in image.files.all():
-            zf.writestr(f"avatar-{f.size}-{f.shape}.{f.format}", read_bytes(f.file.name))
-        if image.sidecar:
-            zf.writestr("avatar.json", read_bytes(image.sidecar.name))
-    response = HttpResponse(buf.getvalue(), content_type="application/zip")
+    choice = PackChoice.from_query(request.GET, circle_default=image.job.circle)
+    response = HttpResponse(pack_zip(image, choice), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="avatar-{str(image.pk)[:8]}.zip"'
     return response

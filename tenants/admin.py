@@ -9,10 +9,14 @@ from tenants.models import (
     ApiKey,
     AuditEvent,
     CreditEntry,
+    CreditPack,
+    CreditPurchase,
     CreditReservation,
     Invitation,
     Membership,
     Plan,
+    StripeEvent,
+    StripeSubscription,
     Tenant,
 )
 
@@ -83,11 +87,21 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend (API keys and logins stop working)")
     def suspend(self, request, queryset):
-        queryset.update(is_active=False)
+        self._set_active(request, queryset, False)
 
     @admin.action(description="Reactivate")
     def reactivate(self, request, queryset):
-        queryset.update(is_active=True)
+        self._set_active(request, queryset, True)
+
+    def _set_active(self, request, queryset, active: bool):
+        from tenants.audit import record_event
+
+        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        for tenant in queryset:
+            tenant.is_active = active
+            tenant.save(update_fields=["is_active"])
+            action = "tenant.reactivated_by_staff" if active else "tenant.suspended_by_staff"
+            record_event(tenant=tenant, actor=actor, action=action, target=tenant)
 
 
 @admin.register(Membership)
@@ -160,3 +174,71 @@ class CreditEntryAdmin(ReadOnlyAdmin):
 class CreditReservationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "tenant", "reference", "amount", "state", "closed_at"]
     list_filter = ["state"]
+
+
+# --- Billing -----------------------------------------------------------------------------------
+
+
+@admin.register(CreditPack)
+class CreditPackAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "credits", "price_cents", "currency", "is_active"]
+    list_filter = ["is_active"]
+
+
+@admin.register(CreditPurchase)
+class CreditPurchaseAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "tenant",
+        "pack",
+        "credits",
+        "amount_cents",
+        "status",
+        "stripe_payment_id",
+        "credits_clawed_back",
+        "credits_shortfall",
+    ]
+    list_filter = ["status", "pack"]
+    search_fields = ["tenant__slug", "stripe_payment_id"]
+    actions = ["refund_at_stripe"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Refund at Stripe (credits are clawed back by the webhook)")
+    def refund_at_stripe(self, request, queryset):
+        from tenants.billing.services import refund_credit_purchase
+
+        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        for purchase in queryset:
+            try:
+                refund_id = refund_credit_purchase(purchase=purchase, actor=actor)
+            except DomainError as exc:
+                self.message_user(request, f"{purchase.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{purchase.pk}: refund {refund_id} requested.")
+
+
+@admin.register(StripeSubscription)
+class StripeSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "stripe_subscription_id",
+        "tenant",
+        "plan",
+        "status",
+        "current_period_end",
+        "updated_at",
+    ]
+    list_filter = ["status", "plan"]
+    search_fields = ["stripe_subscription_id", "tenant__slug"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "id", "type", "status", "tenant", "result", "attempts"]
+    list_filter = ["status", "type"]
+    search_fields = ["id", "result", "tenant__slug"]
+    date_hierarchy = "received_at"

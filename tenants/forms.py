@@ -1,5 +1,7 @@
 from django import forms
+from django.apps import apps
 
+from tenants.key_limits import KeyLimits
 from tenants.models import ApiKeyScope
 from tenants.roles import Role
 
@@ -35,3 +37,51 @@ class ApiKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Optional. Leave empty for a key that never expires.",
     )
+
+
+class KeyLimitsForm(forms.Form):
+    """What one key may ask for; empty = unrestricted. Validated by tenants.key_limits."""
+
+    allowed_presets = forms.MultipleChoiceField(
+        required=False,
+        label="Brand lock: style presets",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick presets to lock the key to them. None ticked: any preset.",
+    )
+    allowed_engines = forms.MultipleChoiceField(
+        required=False,
+        label="Engines",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any engine.",
+    )
+    max_n = forms.IntegerField(required=False, min_value=1, label="Most candidates per job")
+    max_size = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Largest size (px)"
+    )
+    monthly_quota = forms.IntegerField(
+        required=False, min_value=1, label="Jobs per month", help_text="Resets on the 1st (UTC)."
+    )
+    requests_per_minute = forms.IntegerField(
+        required=False, min_value=1, help_text="Capped by your plan's limit."
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        from generation.engine_registry import ENGINE_NAMES
+        from generation.jobs import ALLOWED_SIZES
+
+        super().__init__(*args, **kwargs)
+        presets = apps.get_model("styles", "StylePreset").objects.available_to(tenant)
+        self.fields["allowed_presets"].choices = [(str(p.pk), p.name) for p in presets]
+        self.fields["allowed_engines"].choices = [(e, e) for e in ENGINE_NAMES]
+        self.fields["max_size"].choices = [("", "any")] + [(s, f"{s} px") for s in ALLOWED_SIZES]
+
+    def limits(self) -> KeyLimits:
+        data = self.cleaned_data
+        return KeyLimits(
+            allowed_presets=list(data.get("allowed_presets") or []),
+            allowed_engines=list(data.get("allowed_engines") or []),
+            max_n=data.get("max_n"),
+            max_size=data.get("max_size"),
+            monthly_quota=data.get("monthly_quota"),
+            requests_per_minute=data.get("requests_per_minute"),
+        )

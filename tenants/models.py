@@ -137,6 +137,25 @@ class ApiKey(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Restrictions, enforced at submit by tenants.key_policy. Empty/None = unrestricted.
+    allowed_presets = models.JSONField(
+        default=list, blank=True, help_text="Style preset ids this key may use (brand lock)."
+    )
+    allowed_engines = models.JSONField(
+        default=list, blank=True, help_text='Engines this key may use, e.g. ["vector"].'
+    )
+    max_n = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most candidates per job."
+    )
+    max_size = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Largest render size in pixels."
+    )
+    monthly_quota = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most jobs per calendar month (UTC)."
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rate limit for this key; capped by the plan's."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -270,3 +289,126 @@ class CreditReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.state}"
+
+
+# --- Billing (Stripe) -------------------------------------------------------------------------
+
+
+class CreditPack(models.Model):
+    """A one-off credit purchase on sale; data seeded by a migration and edited in the admin."""
+
+    slug = models.SlugField(max_length=32, primary_key=True)
+    name = models.CharField(max_length=64)
+    credits = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd", help_text="ISO code, lower case.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["price_cents"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits)"
+
+    @property
+    def price_display(self) -> str:
+        from tenants.billing.money import format_money
+
+        return format_money(self.price_cents, self.currency)
+
+
+class CreditPurchase(TenantOwnedModel):
+    """One attempt to buy a pack: a Stripe PaymentIntent (or Checkout payment) and its outcome.
+
+    Credits and price are copied from the pack when the purchase starts, so a later price edit
+    never changes what an in-flight payment grants.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        PAID = "paid", "Paid, credits granted"
+        REFUNDED = "refunded", "Refunded"
+
+    pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, related_name="+")
+    credits = models.PositiveIntegerField()
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    # The Stripe object paid: a PaymentIntent id (pi_...), or a Checkout Session id without one.
+    stripe_payment_id = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded_cents = models.PositiveIntegerField(default=0)
+    credits_clawed_back = models.PositiveIntegerField(default=0)
+    # Refunded credits the tenant had already spent: recorded, never taken below zero.
+    credits_shortfall = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.credits} credits ({self.status})"
+
+    @property
+    def amount_display(self) -> str:
+        from tenants.billing.money import format_money
+
+        return format_money(self.amount_cents, self.currency)
+
+
+class StripeSubscription(TenantOwnedModel):
+    """Our copy of a Stripe subscription, as of the newest webhook applied to it."""
+
+    stripe_subscription_id = models.CharField(max_length=120, unique=True)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=32, default="incomplete")
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # Stripe's `created` (epoch seconds) of the newest event applied; older events are ignored.
+    last_event_created = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    ACTIVE_STATUSES = ("active", "trialing", "past_due")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_subscription_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class StripeEvent(models.Model):
+    """Every verified Stripe webhook, stored before it is processed, processed exactly once."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed (will be retried)"
+
+    id = models.CharField(max_length=120, primary_key=True, help_text="Stripe's event id.")
+    type = models.CharField(max_length=80, db_index=True)
+    stripe_created = models.BigIntegerField(help_text="Stripe's `created`, epoch seconds.")
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    result = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.type} ({self.status})"

@@ -261,14 +261,23 @@ def create_api_key(
     scopes: list[str],
     expires_at: datetime | None = None,
     check_permission: bool = True,
+    limits=None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the plaintext, which is never stored or shown again."""
+    """Create a key; returns it with the plaintext, which is never stored or shown again.
+
+    ``limits`` (a ``tenants.key_limits.KeyLimits``) restricts what the key may ask for.
+    """
+    from dataclasses import asdict
+
+    from tenants.key_limits import KeyLimits, clean_limits
+
     if check_permission:
         require_perm(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Name the key after what will use it.", field="name")
     scopes = _validate_scopes(scopes)
+    limits = clean_limits(tenant=tenant, limits=limits or KeyLimits())
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput("The expiry must be in the future.", field="expires_at")
     secret = secrets.token_hex(32)
@@ -284,6 +293,7 @@ def create_api_key(
                     scopes=scopes,
                     expires_at=expires_at,
                     created_by=actor.user,
+                    **asdict(limits),
                 )
             break
         except IntegrityError:
@@ -295,7 +305,7 @@ def create_api_key(
         actor=actor,
         action="api_key.created",
         target=key,
-        metadata={"name": key.name, "prefix": prefix, "scopes": scopes},
+        metadata={"name": key.name, "prefix": prefix, "scopes": scopes, "limits": asdict(limits)},
     )
     plaintext = f"{settings.AVATARSAAS_API_KEY_PREFIX}_{prefix}_{secret}"
     return key, plaintext

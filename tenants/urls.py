@@ -40,5 +40,6 @@ urlpatterns = [
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<uuid:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("settings/api-keys/<uuid:key_id>/limits/", views.api_key_limits, name="api_key_limits"),
     path("settings/audit/", views.audit_log, name="audit_log"),
 ]

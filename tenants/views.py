@@ -1,15 +1,19 @@
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError, NotFound
 from tenants import selectors, services
 from tenants.actors import Actor, client_ip
-from tenants.forms import ApiKeyForm, InviteForm, RoleForm, SignUpForm
+from tenants.forms import ApiKeyForm, InviteForm, KeyLimitsForm, RoleForm, SignUpForm
+from tenants.key_limits import current_limits, set_key_limits
 from tenants.middleware import SESSION_KEY
+from tenants.models import ApiKey
 from tenants.roles import Perm
 from tenants.web import flash_domain_error, paginate, tenant_view
 
@@ -161,13 +165,18 @@ def accept_invitation(request, token):
 @tenant_view(Perm.MANAGE_KEYS)
 def api_keys(request):
     form = ApiKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    limits_form = KeyLimitsForm(request.POST or None, tenant=request.tenant, prefix="limits")
+    if request.method == "POST" and form.is_valid() and limits_form.is_valid():
         try:
             key, plaintext = services.create_api_key(
-                tenant=request.tenant, actor=Actor.from_request(request), **form.cleaned_data
+                tenant=request.tenant,
+                actor=Actor.from_request(request),
+                limits=limits_form.limits(),
+                **form.cleaned_data,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            target = limits_form if exc.field in limits_form.fields else form
+            target.add_error(exc.field if exc.field in target.fields else None, exc.message)
         else:
             # Rendered once, never stored: the response is the only place the secret exists.
             response = render(
@@ -178,8 +187,35 @@ def api_keys(request):
     return render(
         request,
         "tenants/api_keys.html",
-        {"form": form, "keys": paginate(request, selectors.api_keys_of(request.tenant))},
+        {
+            "form": form,
+            "limits_form": limits_form,
+            "keys": paginate(request, selectors.api_keys_of(request.tenant)),
+        },
     )
+
+
+@tenant_view(Perm.MANAGE_KEYS)
+def api_key_limits(request, key_id):
+    key = get_object_or_404(ApiKey.objects.for_tenant(request.tenant), pk=key_id)
+    initial = asdict(current_limits(key))
+    form = KeyLimitsForm(request.POST or None, tenant=request.tenant, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            set_key_limits(
+                tenant=request.tenant,
+                actor=Actor.from_request(request),
+                key=key,
+                limits=form.limits(),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"Limits of {key.name} saved; they apply from the next request."
+            )
+            return redirect("api_keys")
+    return render(request, "tenants/api_key_limits.html", {"key": key, "form": form})
 
 
 @tenant_view(Perm.MANAGE_KEYS)

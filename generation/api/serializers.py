@@ -48,6 +48,20 @@ class ParseSerializer(serializers.Serializer):
     steps = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
 
 
+class ParseResultSerializer(serializers.Serializer):
+    """Response of the parse preview (documentation only)."""
+
+    attributes = serializers.DictField(help_text="Attributes after your overrides.")
+    parsed_attributes = serializers.DictField(help_text="What the parser understood.")
+    matches = serializers.DictField(help_text="Which words produced each attribute.")
+    unknown_words = serializers.ListField(child=serializers.CharField())
+    prompt = serializers.CharField()
+    negative_prompt = serializers.CharField(allow_blank=True)
+    engine = serializers.CharField()
+    cost_credits = serializers.IntegerField()
+    balance = serializers.IntegerField()
+
+
 def file_url(request, f: ImageFile) -> str:
     from generation.storage import signed_url_or_none
 

@@ -1,27 +1,34 @@
 """Jobs, images, files, parse preview and webhooks. Each view calls one service or selector."""
 
 import logging
+import uuid
+from datetime import UTC
 
 from django.http import FileResponse, HttpResponseRedirect
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import NotFound as NotFoundError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from avatarsaas.api_schema import domain_errors
 from avatarsaas.errors import InvalidInput, NotFound
 from generation import jobs, webhooks
+from generation.api import schema_examples as ex
 from generation.api.serializers import (
     ImageSerializer,
     JobCreateSerializer,
     JobSerializer,
+    ParseResultSerializer,
     ParseSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointSerializer,
 )
 from generation.models import GeneratedImage, GenerationJob, JobStatus, WebhookDelivery
-from generation.models.webhooks import WebhookEndpoint
+from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
 from generation.storage import signed_url_or_none
 from tenants.actors import Actor
 from tenants.permissions import HasScope
@@ -34,6 +41,14 @@ class NewestFirst(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFoundError as exc:  # DRF answers 404; a bad parameter is a 400
+            raise InvalidInput(
+                "Invalid cursor: pass the next/previous links back unchanged.", field="cursor"
+            ) from exc
 
 
 def _job_request(data) -> jobs.JobRequest:
@@ -56,10 +71,51 @@ def _job_request(data) -> jobs.JobRequest:
 def _parse_dt(value: str | None, field: str):
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            # In UTC: PostgreSQL rejects odd offsets (e.g. -16:26) that ISO 8601 allows.
+            parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # impossible dates (month 13) or out of range
+        parsed = None
     if parsed is None:
         raise InvalidInput("Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.", field=field)
     return parsed
+
+
+def _parse_uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field} must be a UUID.", field=field) from exc
+
+
+def _filter_created(qs, params):
+    if after := _parse_dt(params.get("created_after"), "created_after"):
+        qs = qs.filter(created_at__gte=after)
+    if before := _parse_dt(params.get("created_before"), "created_before"):
+        qs = qs.filter(created_at__lt=before)
+    return qs
+
+
+def _choice(params, name: str, choices) -> str | None:
+    value = params.get(name)
+    if value and value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}.", field=name)
+    return value or None
+
+
+CREATED_RANGE = [
+    OpenApiParameter(
+        "created_after", OpenApiTypes.DATETIME, description="Only items created at/after this."
+    ),
+    OpenApiParameter(
+        "created_before", OpenApiTypes.DATETIME, description="Only items created before this."
+    ),
+]
+LIST_NOTE = (
+    " Newest first, cursor-paginated: follow `next`/`previous`; `page_size` up to 100 (default 20)."
+)
 
 
 class JobListCreateView(generics.ListAPIView):
@@ -71,12 +127,15 @@ class JobListCreateView(generics.ListAPIView):
     pagination_class = NewestFirst
 
     @extend_schema(
+        summary="List jobs",
+        description="This workspace's jobs, filtered by status, preset and creation time."
+        + LIST_NOTE,
         parameters=[
             OpenApiParameter("status", enum=[s.value for s in JobStatus]),
-            OpenApiParameter("preset", str),
-            OpenApiParameter("created_after", str),
-            OpenApiParameter("created_before", str),
-        ]
+            OpenApiParameter("preset", OpenApiTypes.UUID, description="Style preset id."),
+            *CREATED_RANGE,
+        ],
+        examples=[ex.JOB_SUCCEEDED],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -84,24 +143,32 @@ class JobListCreateView(generics.ListAPIView):
     def get_queryset(self):
         qs = GenerationJob.objects.for_tenant(self.request.tenant).prefetch_related("images__files")
         params = self.request.query_params
-        if params.get("status"):
-            if params["status"] not in JobStatus.values:
-                raise InvalidInput(
-                    f"status must be one of {', '.join(JobStatus.values)}.", field="status"
-                )
-            qs = qs.filter(status=params["status"])
+        if job_status := _choice(params, "status", JobStatus.values):
+            qs = qs.filter(status=job_status)
         if params.get("preset"):
-            qs = qs.filter(preset_id=params["preset"])
-        if after := _parse_dt(params.get("created_after"), "created_after"):
-            qs = qs.filter(created_at__gte=after)
-        if before := _parse_dt(params.get("created_before"), "created_before"):
-            qs = qs.filter(created_at__lt=before)
-        return qs
+            qs = qs.filter(preset_id=_parse_uuid(params["preset"], "preset"))
+        return _filter_created(qs, params)
 
     @extend_schema(
+        summary="Submit a job",
+        description=(
+            "Parse the description, reserve credits and queue the render. 201 with the new job;"
+            " 200 with the original job when the same `Idempotency-Key` is replayed."
+            " 402 when credits run out, 403 when the key's restrictions forbid the parameters,"
+            " 429 `quota_exceeded` when the key's monthly quota is spent."
+        ),
         request=JobCreateSerializer,
         responses={201: JobSerializer, 200: JobSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Makes retries safe: the same key returns the same job (max 200).",
+            )
+        ],
+        examples=[ex.JOB_CREATE_REQUEST, ex.JOB_CREATE_WITH_PRESET, ex.JOB_QUEUED],
+        extensions=domain_errors(402, 404, 409),
     )
     def post(self, request):
         serializer = JobCreateSerializer(data=request.data)
@@ -120,7 +187,12 @@ class JobDetailView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"GET": "jobs:read"}
 
-    @extend_schema(responses=JobSerializer)
+    @extend_schema(
+        summary="Get a job",
+        description="Poll this until `status` is `succeeded`, `failed` or `canceled`.",
+        responses=JobSerializer,
+        examples=[ex.JOB_SUCCEEDED],
+    )
     def get(self, request, job_id):
         job = jobs.get_job(tenant=request.tenant, job_id=job_id)
         return Response(JobSerializer(job, context={"request": request}).data)
@@ -130,7 +202,15 @@ class JobCancelView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"POST": "jobs:write"}
 
-    @extend_schema(request=None, responses=JobSerializer)
+    @extend_schema(
+        summary="Cancel a job",
+        description="Cancel a queued or running job; its reserved credits are released."
+        " 409 when the job already finished.",
+        request=None,
+        responses=JobSerializer,
+        examples=[ex.JOB_CANCELED],
+        extensions=domain_errors(409),
+    )
     def post(self, request, job_id):
         job = jobs.cancel_job(
             tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id
@@ -142,7 +222,12 @@ class JobImagesView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"GET": "jobs:read"}
 
-    @extend_schema(responses=ImageSerializer(many=True))
+    @extend_schema(
+        summary="List a job's images",
+        description="Every candidate with its scores and files (not paginated: at most 8).",
+        responses=ImageSerializer(many=True),
+        examples=[ex.IMAGES],
+    )
     def get(self, request, job_id):
         job = jobs.get_job(tenant=request.tenant, job_id=job_id)
         images = GeneratedImage.objects.for_tenant(request.tenant).filter(job=job)
@@ -156,7 +241,15 @@ class ImageRerenderView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"POST": "jobs:write"}
 
-    @extend_schema(request=None, responses={201: JobSerializer})
+    @extend_schema(
+        summary="Re-render an image",
+        description="Queue a new job that renders this image again from its recorded settings"
+        " (bypassing the cache).",
+        request=None,
+        responses={201: JobSerializer},
+        examples=[ex.JOB_RERENDERED],
+        extensions=domain_errors(402),
+    )
     def post(self, request, image_id):
         job = jobs.rerender_image(
             tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
@@ -170,7 +263,13 @@ class ImageSelectView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"POST": "jobs:write"}
 
-    @extend_schema(request=None, responses=ImageSerializer)
+    @extend_schema(
+        summary="Select an image",
+        description="Make this image the job's winner; its full avatar pack is built.",
+        request=None,
+        responses=ImageSerializer,
+        examples=[ex.IMAGE_SELECTED],
+    )
     def post(self, request, image_id):
         image = jobs.select_image(
             tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
@@ -184,7 +283,16 @@ class FileDownloadView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"GET": "jobs:read"}
 
-    @extend_schema(responses={(200, "image/png"): bytes, (200, "image/webp"): bytes})
+    @extend_schema(
+        summary="Download a file",
+        description="The image bytes (PNG or WebP), or a 302 to a short-lived signed URL when"
+        " files live on S3. Use the `url` of a file in a job's `images[].files[]`.",
+        responses={
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            302: None,
+        },
+    )
     def get(self, request, file_id):
         f = jobs.get_file(tenant=request.tenant, file_id=file_id)
         return serve_file(f)
@@ -216,7 +324,15 @@ class ParseView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"POST": "jobs:read"}
 
-    @extend_schema(request=ParseSerializer)
+    @extend_schema(
+        summary="Preview a description",
+        description="Parse a description (English or Chinese) into attributes, compose the"
+        " prompt and quote the cost. Creates nothing and spends nothing.",
+        request=ParseSerializer,
+        responses=ParseResultSerializer,
+        examples=[ex.PARSE_REQUEST, ex.PARSE_RESPONSE],
+        extensions=domain_errors(404),
+    )
     def post(self, request):
         serializer = ParseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -256,10 +372,30 @@ class WebhookListCreateView(generics.ListAPIView):
     serializer_class = WebhookEndpointSerializer
     pagination_class = NewestFirst
 
-    def get_queryset(self):
-        return WebhookEndpoint.objects.for_tenant(self.request.tenant)
+    @extend_schema(
+        summary="List webhook endpoints",
+        description="Endpoints that receive signed (Standard Webhooks) event POSTs." + LIST_NOTE,
+        parameters=[OpenApiParameter("is_active", bool), *CREATED_RANGE],
+        examples=[ex.WEBHOOK_ENDPOINT],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=WebhookEndpointSerializer, responses={201: WebhookEndpointSerializer})
+    def get_queryset(self):
+        qs = WebhookEndpoint.objects.for_tenant(self.request.tenant)
+        params = self.request.query_params
+        if active := _choice(params, "is_active", ["true", "false"]):
+            qs = qs.filter(is_active=active == "true")
+        return _filter_created(qs, params)
+
+    @extend_schema(
+        summary="Create a webhook endpoint",
+        description="`events` empty means every event. The response includes the signing"
+        " `secret` (verify `webhook-signature` with it).",
+        request=WebhookEndpointSerializer,
+        responses={201: WebhookEndpointSerializer},
+        examples=[ex.WEBHOOK_CREATE_REQUEST, ex.WEBHOOK_ENDPOINT],
+    )
     def post(self, request):
         serializer = WebhookEndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -277,12 +413,21 @@ class WebhookDetailView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"*": "webhooks:write"}
 
-    @extend_schema(responses=WebhookEndpointSerializer)
+    @extend_schema(
+        summary="Get a webhook endpoint",
+        responses=WebhookEndpointSerializer,
+        examples=[ex.WEBHOOK_ENDPOINT],
+    )
     def get(self, request, endpoint_id):
         endpoint = webhooks.get_endpoint(tenant=request.tenant, endpoint_id=endpoint_id)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(request=WebhookEndpointSerializer, responses=WebhookEndpointSerializer)
+    @extend_schema(
+        summary="Update a webhook endpoint",
+        request=WebhookEndpointSerializer,
+        responses=WebhookEndpointSerializer,
+        examples=[ex.WEBHOOK_UPDATE_REQUEST, ex.WEBHOOK_ENDPOINT],
+    )
     def patch(self, request, endpoint_id):
         serializer = WebhookEndpointSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -294,7 +439,7 @@ class WebhookDetailView(APIView):
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete a webhook endpoint", responses={204: None})
     def delete(self, request, endpoint_id):
         webhooks.delete_endpoint(
             tenant=request.tenant, actor=Actor.from_request(request), endpoint_id=endpoint_id
@@ -308,18 +453,43 @@ class WebhookDeliveriesView(generics.ListAPIView):
     serializer_class = WebhookDeliverySerializer
     pagination_class = NewestFirst
 
+    @extend_schema(
+        summary="List an endpoint's deliveries",
+        description="Every attempt to deliver an event to this endpoint." + LIST_NOTE,
+        parameters=[
+            OpenApiParameter("status", enum=WebhookDelivery.Status.values),
+            OpenApiParameter("event_type", enum=WEBHOOK_EVENTS),
+            *CREATED_RANGE,
+        ],
+        examples=[ex.WEBHOOK_DELIVERY],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         endpoint = webhooks.get_endpoint(
             tenant=self.request.tenant, endpoint_id=self.kwargs["endpoint_id"]
         )
-        return WebhookDelivery.objects.for_tenant(self.request.tenant).filter(endpoint=endpoint)
+        qs = WebhookDelivery.objects.for_tenant(self.request.tenant).filter(endpoint=endpoint)
+        params = self.request.query_params
+        if delivery_status := _choice(params, "status", WebhookDelivery.Status.values):
+            qs = qs.filter(status=delivery_status)
+        if event_type := _choice(params, "event_type", WEBHOOK_EVENTS):
+            qs = qs.filter(event_type=event_type)
+        return _filter_created(qs, params)
 
 
 class WebhookRedeliverView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"POST": "webhooks:write"}
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @extend_schema(
+        summary="Redeliver an event",
+        description="Queue the same message (same `webhook-id`) to be sent again.",
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        examples=[ex.WEBHOOK_REDELIVERY],
+    )
     def post(self, request, delivery_id):
         delivery = webhooks.redeliver(
             tenant=request.tenant, actor=Actor.from_request(request), delivery_id=delivery_id

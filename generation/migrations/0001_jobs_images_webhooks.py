@@ -7,163 +7,343 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('styles', '0001_style_presets'),
-        ('tenants', '0002_seed_plans'),
+        ("styles", "0001_style_presets"),
+        ("tenants", "0002_seed_plans"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GenerationJob',
+            name="GenerationJob",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('description', models.TextField()),
-                ('parsed_attributes', models.JSONField(blank=True, default=dict)),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='Parsed + user edits.')),
-                ('unknown_words', models.JSONField(blank=True, default=list)),
-                ('prompt', models.TextField(blank=True)),
-                ('negative_prompt', models.TextField(blank=True)),
-                ('engine', models.CharField(max_length=16)),
-                ('n', models.PositiveSmallIntegerField(default=4)),
-                ('seeds', models.JSONField(default=list)),
-                ('size', models.PositiveSmallIntegerField(default=512)),
-                ('steps', models.PositiveSmallIntegerField(default=25)),
-                ('guidance_scale', models.FloatField(default=7.0)),
-                ('scheduler', models.CharField(blank=True, max_length=32)),
-                ('adapter_version_id', models.CharField(blank=True, max_length=64)),
-                ('adapter_strength', models.FloatField(blank=True, null=True)),
-                ('circle', models.BooleanField(default=False)),
-                ('model_hash', models.CharField(blank=True, max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('canceled', 'Canceled')], db_index=True, default='queued', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent, 0-100.')),
-                ('progress_step', models.PositiveIntegerField(default=0)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('failure_message', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3)),
-                ('lease_owner', models.CharField(blank=True, max_length=120)),
-                ('lease_expires_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('last_enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('queued_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('engine_seconds', models.FloatField(blank=True, help_text='Time inside the engine.', null=True)),
-                ('cost_credits', models.PositiveIntegerField(default=0)),
-                ('cache_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('cache_hit', models.BooleanField(default=False)),
-                ('idempotency_key', models.CharField(blank=True, max_length=200, null=True)),
-                ('request_fingerprint', models.CharField(blank=True, max_length=64)),
-                ('cache_source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='generation.generationjob')),
-                ('preset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='styles.stylepreset')),
-                ('requested_by_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenants.apikey')),
-                ('requested_by_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("description", models.TextField()),
+                ("parsed_attributes", models.JSONField(blank=True, default=dict)),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, help_text="Parsed + user edits."),
+                ),
+                ("unknown_words", models.JSONField(blank=True, default=list)),
+                ("prompt", models.TextField(blank=True)),
+                ("negative_prompt", models.TextField(blank=True)),
+                ("engine", models.CharField(max_length=16)),
+                ("n", models.PositiveSmallIntegerField(default=4)),
+                ("seeds", models.JSONField(default=list)),
+                ("size", models.PositiveSmallIntegerField(default=512)),
+                ("steps", models.PositiveSmallIntegerField(default=25)),
+                ("guidance_scale", models.FloatField(default=7.0)),
+                ("scheduler", models.CharField(blank=True, max_length=32)),
+                ("adapter_version_id", models.CharField(blank=True, max_length=64)),
+                ("adapter_strength", models.FloatField(blank=True, null=True)),
+                ("circle", models.BooleanField(default=False)),
+                ("model_hash", models.CharField(blank=True, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(default=0, help_text="Percent, 0-100."),
+                ),
+                ("progress_step", models.PositiveIntegerField(default=0)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                ("failure_message", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=3)),
+                ("lease_owner", models.CharField(blank=True, max_length=120)),
+                ("lease_expires_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("last_enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("queued_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "engine_seconds",
+                    models.FloatField(blank=True, help_text="Time inside the engine.", null=True),
+                ),
+                ("cost_credits", models.PositiveIntegerField(default=0)),
+                ("cache_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("cache_hit", models.BooleanField(default=False)),
+                ("idempotency_key", models.CharField(blank=True, max_length=200, null=True)),
+                ("request_fingerprint", models.CharField(blank=True, max_length=64)),
+                (
+                    "cache_source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="generation.generationjob",
+                    ),
+                ),
+                (
+                    "preset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="styles.stylepreset",
+                    ),
+                ),
+                (
+                    "requested_by_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tenants.apikey",
+                    ),
+                ),
+                (
+                    "requested_by_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='GeneratedImage',
+            name="GeneratedImage",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('index', models.PositiveSmallIntegerField()),
-                ('seed', models.BigIntegerField()),
-                ('engine', models.CharField(max_length=16)),
-                ('clip_score', models.FloatField(blank=True, null=True)),
-                ('brand_score', models.FloatField(blank=True, null=True)),
-                ('final_score', models.FloatField(blank=True, null=True)),
-                ('selected', models.BooleanField(default=False)),
-                ('review_status', models.CharField(choices=[('pending', 'Not reviewed'), ('approved', 'Approved'), ('flagged', 'Flagged')], db_index=True, default='pending', max_length=16)),
-                ('review_note', models.CharField(blank=True, max_length=300)),
-                ('adapter_version_id', models.CharField(blank=True, max_length=64)),
-                ('metadata', models.JSONField(default=dict, help_text='Everything needed to re-render.')),
-                ('original', models.FileField(max_length=300, upload_to='')),
-                ('sidecar', models.FileField(blank=True, max_length=300, upload_to='')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='generation.generationjob')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("index", models.PositiveSmallIntegerField()),
+                ("seed", models.BigIntegerField()),
+                ("engine", models.CharField(max_length=16)),
+                ("clip_score", models.FloatField(blank=True, null=True)),
+                ("brand_score", models.FloatField(blank=True, null=True)),
+                ("final_score", models.FloatField(blank=True, null=True)),
+                ("selected", models.BooleanField(default=False)),
+                (
+                    "review_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not reviewed"),
+                            ("approved", "Approved"),
+                            ("flagged", "Flagged"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("review_note", models.CharField(blank=True, max_length=300)),
+                ("adapter_version_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "metadata",
+                    models.JSONField(default=dict, help_text="Everything needed to re-render."),
+                ),
+                ("original", models.FileField(max_length=300, upload_to="")),
+                ("sidecar", models.FileField(blank=True, max_length=300, upload_to="")),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="images",
+                        to="generation.generationjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'index'],
+                "ordering": ["job", "index"],
             },
         ),
         migrations.CreateModel(
-            name='ImageFile',
+            name="ImageFile",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('size', models.PositiveSmallIntegerField()),
-                ('shape', models.CharField(default='square', max_length=8)),
-                ('format', models.CharField(max_length=8)),
-                ('content_type', models.CharField(max_length=40)),
-                ('file', models.FileField(max_length=300, upload_to='')),
-                ('bytes', models.PositiveIntegerField(default=0)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='generation.generatedimage')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("size", models.PositiveSmallIntegerField()),
+                ("shape", models.CharField(default="square", max_length=8)),
+                ("format", models.CharField(max_length=8)),
+                ("content_type", models.CharField(max_length=40)),
+                ("file", models.FileField(max_length=300, upload_to="")),
+                ("bytes", models.PositiveIntegerField(default=0)),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="generation.generatedimage",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-size', 'shape', 'format'],
+                "ordering": ["-size", "shape", "format"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('url', models.URLField(max_length=500)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('secret', models.CharField(max_length=100)),
-                ('events', models.JSONField(default=list, help_text='Event types to send; empty = all.')),
-                ('is_active', models.BooleanField(default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("url", models.URLField(max_length=500)),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("secret", models.CharField(max_length=100)),
+                (
+                    "events",
+                    models.JSONField(default=list, help_text="Event types to send; empty = all."),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('event_type', models.CharField(db_index=True, max_length=40)),
-                ('message_id', models.CharField(help_text='webhook-id: same on every retry.', max_length=64)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('succeeded', 'Delivered'), ('failed', 'Failed (retrying)'), ('gave_up', 'Gave up')], default='pending', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('response_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_excerpt', models.CharField(blank=True, max_length=500)),
-                ('error', models.CharField(blank=True, max_length=300)),
-                ('next_attempt_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
-                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='generation.webhookendpoint')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("event_type", models.CharField(db_index=True, max_length=40)),
+                (
+                    "message_id",
+                    models.CharField(help_text="webhook-id: same on every retry.", max_length=64),
+                ),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("succeeded", "Delivered"),
+                            ("failed", "Failed (retrying)"),
+                            ("gave_up", "Gave up"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("response_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_excerpt", models.CharField(blank=True, max_length=500)),
+                ("error", models.CharField(blank=True, max_length=300)),
+                ("next_attempt_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="generation.webhookendpoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='generationjob',
-            index=models.Index(fields=['tenant', 'status', '-created_at'], name='generation__tenant__839506_idx'),
+            model_name="generationjob",
+            index=models.Index(
+                fields=["tenant", "status", "-created_at"], name="generation__tenant__839506_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='generationjob',
-            index=models.Index(fields=['status', 'queued_at'], name='generation__status_d44f6d_idx'),
+            model_name="generationjob",
+            index=models.Index(
+                fields=["status", "queued_at"], name="generation__status_d44f6d_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='generationjob',
-            constraint=models.UniqueConstraint(fields=('tenant', 'idempotency_key'), name='uniq_job_idempotency_key'),
+            model_name="generationjob",
+            constraint=models.UniqueConstraint(
+                fields=("tenant", "idempotency_key"), name="uniq_job_idempotency_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='generatedimage',
-            constraint=models.UniqueConstraint(fields=('job', 'index'), name='uniq_image_index_per_job'),
+            model_name="generatedimage",
+            constraint=models.UniqueConstraint(
+                fields=("job", "index"), name="uniq_image_index_per_job"
+            ),
         ),
     ]

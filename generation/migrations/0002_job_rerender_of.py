@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('generation', '0001_jobs_images_webhooks'),
+        ("generation", "0001_jobs_images_webhooks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='generationjob',
-            name='rerender_of',
-            field=models.ForeignKey(blank=True, help_text="Set when this job replays an earlier image's batch to reproduce it.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='generation.generatedimage'),
+            model_name="generationjob",
+            name="rerender_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set when this job replays an earlier image's batch to reproduce it.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="generation.generatedimage",
+            ),
         ),
     ]

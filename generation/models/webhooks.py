@@ -11,6 +11,7 @@ WEBHOOK_EVENTS = [
     "finetune.rejected",
     "finetune.ready",
     "finetune.failed",
+    "finetune.canceled",
     "credits.low",
 ]
 

@@ -6,41 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_seed_plans'),
+        ("tenants", "0002_seed_plans"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StylePreset',
+            name="StylePreset",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('slug', models.SlugField(max_length=60)),
-                ('name', models.CharField(max_length=80)),
-                ('description', models.CharField(blank=True, max_length=240)),
-                ('base_style', models.CharField(default='cartoon', max_length=32)),
-                ('prompt_template', models.CharField(default='{subject}', help_text='Must contain {subject}, replaced by the composed description.', max_length=500)),
-                ('negative_prompt', models.CharField(blank=True, max_length=500)),
-                ('trigger_word', models.CharField(blank=True, max_length=40)),
-                ('palette', models.JSONField(blank=True, default=list, help_text='Brand colours as #rrggbb.')),
-                ('default_attributes', models.JSONField(blank=True, default=dict)),
-                ('engine', models.CharField(choices=[('auto', 'Automatic (diffusion when configured, else vector)'), ('diffusers', 'Stable Diffusion'), ('vector', 'Vector (weight-free)')], default='auto', max_length=16)),
-                ('scheduler', models.CharField(default='dpmpp_2m_karras', max_length=32)),
-                ('steps', models.PositiveSmallIntegerField(default=25)),
-                ('guidance_scale', models.FloatField(default=7.0)),
-                ('size', models.PositiveSmallIntegerField(default=512)),
-                ('is_locked', models.BooleanField(default=False, help_text='Brand kit lock: only the allowed ranges below may be used.')),
-                ('lock_rules', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tenant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("name", models.CharField(max_length=80)),
+                ("description", models.CharField(blank=True, max_length=240)),
+                ("base_style", models.CharField(default="cartoon", max_length=32)),
+                (
+                    "prompt_template",
+                    models.CharField(
+                        default="{subject}",
+                        help_text="Must contain {subject}, replaced by the composed description.",
+                        max_length=500,
+                    ),
+                ),
+                ("negative_prompt", models.CharField(blank=True, max_length=500)),
+                ("trigger_word", models.CharField(blank=True, max_length=40)),
+                (
+                    "palette",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Brand colours as #rrggbb."
+                    ),
+                ),
+                ("default_attributes", models.JSONField(blank=True, default=dict)),
+                (
+                    "engine",
+                    models.CharField(
+                        choices=[
+                            ("auto", "Automatic (diffusion when configured, else vector)"),
+                            ("diffusers", "Stable Diffusion"),
+                            ("vector", "Vector (weight-free)"),
+                        ],
+                        default="auto",
+                        max_length=16,
+                    ),
+                ),
+                ("scheduler", models.CharField(default="dpmpp_2m_karras", max_length=32)),
+                ("steps", models.PositiveSmallIntegerField(default=25)),
+                ("guidance_scale", models.FloatField(default=7.0)),
+                ("size", models.PositiveSmallIntegerField(default=512)),
+                (
+                    "is_locked",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Brand kit lock: only the allowed ranges below may be used.",
+                    ),
+                ),
+                ("lock_rules", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tenant_id', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'slug'), name='uniq_preset_slug_per_tenant'), models.UniqueConstraint(condition=models.Q(('tenant__isnull', True)), fields=('slug',), name='uniq_builtin_preset_slug')],
+                "ordering": ["tenant_id", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "slug"), name="uniq_preset_slug_per_tenant"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("tenant__isnull", True)),
+                        fields=("slug",),
+                        name="uniq_builtin_preset_slug",
+                    ),
+                ],
             },
         ),
     ]

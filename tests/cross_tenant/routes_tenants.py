@@ -30,5 +30,7 @@ register(Route("change_member_role", _member, method="post", data={"role": "view
 register(Route("remove_member", _member, method="post"))
 register(Route("revoke_invitation", _invitation, method="post"))
 register(Route("revoke_api_key", _key, method="post"))
+register(Route("api_key_limits", _key))
+register(Route("api_key_limits", _key, method="post", data={"max_n": "2"}))
 exempt("accept_invitation", "addressed by a secret token, not a tenant object id")
 exempt("password_reset_confirm", "Django's signed reset link, not a tenant object")

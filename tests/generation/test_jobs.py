@@ -157,12 +157,27 @@ def test_not_enough_credits_is_402_with_balance_and_cost(no_models):
         ({"description": "robot", "seed": -1}, "seed"),
         ({"description": "robot", "preset": "00000000-0000-0000-0000-000000000000"}, "preset"),
         ({"description": "robot", "engine": "diffusers"}, "engine"),
+        ({"description": "robot", "attributes": {"wings": "big"}}, "attributes"),
+        (
+            {"description": "robot", "attributes": {"hair_color": "red\u0000"}},
+            "attributes.hair_color",
+        ),
+        ({"description": "robot", "attributes": {"hair_color": {"a": 1}}}, "attributes.hair_color"),
+        ({"description": "robot", "attributes": {"colors": [1, 2]}}, "attributes.colors"),
+        ({"description": "robot", "attributes": {"colors": ["x"] * 13}}, "attributes.colors"),
     ],
 )
 def test_bad_input_is_a_4xx_naming_the_field(no_models, tenant, body, field):
     response = _submit(api_client_for(tenant), body)
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["field"] == field
+
+
+def test_attribute_edits_override_the_parser(no_models, tenant):
+    body = {"description": "a robot", "attributes": {"hair_color": " teal ", "colors": "red, 蓝色"}}
+    job = _submit(api_client_for(tenant), body).json()
+    assert job["attributes"]["hair_color"] == "teal"
+    assert job["attributes"]["colors"] == ["red", "蓝色"]
 
 
 def test_scopes_are_enforced(no_models, tenant):

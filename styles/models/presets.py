@@ -2,7 +2,7 @@ import uuid
 
 from django.db import models
 
-from tenants.scoping import TenantScopedQuerySet
+from tenants.scoping import TenantOwnedModel, TenantScopedQuerySet
 
 
 class StylePresetQuerySet(TenantScopedQuerySet):
@@ -48,6 +48,20 @@ class StylePreset(models.Model):
         default=False, help_text="Brand kit lock: only the allowed ranges below may be used."
     )
     lock_rules = models.JSONField(default=dict, blank=True)
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    active_adapter = models.ForeignKey(
+        "styles.LoraAdapter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="active_on",
+        help_text="The LoRA version jobs through this preset render with (diffusion engine).",
+    )
+    adapter_strength = models.FloatField(default=1.0)
+    # Previously active adapter ids, newest last: what "roll back" returns to.
+    adapter_history = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,3 +84,33 @@ class StylePreset(models.Model):
     @property
     def is_builtin(self) -> bool:
         return self.tenant_id is None
+
+
+class ReferenceImage(TenantOwnedModel):
+    """A brand reference picture: candidates are scored by CLIP similarity to these."""
+
+    preset = models.ForeignKey(StylePreset, on_delete=models.CASCADE, related_name="references")
+    file = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name or str(self.pk)
+
+
+class BrandKitSettings(models.Model):
+    """Per-workspace brand kit policy (a row appears the first time an admin saves it)."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    locked_presets_only = models.BooleanField(
+        default=False,
+        help_text="API keys and members may only generate through locked presets.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"brand kit of {self.tenant_id}"

@@ -1,0 +1,199 @@
+"""Job, queue, fine-tune and webhook metrics computed from the database at scrape time.
+
+Why from the database and not from counters incremented in the workers: GPU workers are many
+processes on many hosts and serve no HTTP, and a prometheus-client multiprocess directory only
+aggregates processes of one host. The job row is already the source of truth (timestamps,
+engine seconds), so every web replica that answers a scrape reports the same, complete numbers
+whatever the number of worker processes, and a worker killed mid-job loses no observation.
+
+The price: job histograms cover jobs *finished in a sliding window* (METRICS_WINDOW_SECONDS),
+so they are gauges in histogram shape. Query them without ``rate()``:
+``histogram_quantile(0.95, max without(instance, pod) (avatarsaas_job_duration_seconds_bucket))``.
+Each query is bounded by indexed columns (status, queued_at / next_attempt_at).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+logger = logging.getLogger(__name__)
+
+DURATION_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+QUEUE_WAIT_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900)
+ACTIVE = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "canceled")
+
+
+def window_seconds() -> int:
+    return int(getattr(settings, "METRICS_WINDOW_SECONDS", 900))
+
+
+def _histogram(name, doc, rows, buckets, *, field_name, is_duration) -> HistogramMetricFamily:
+    """Cumulative buckets for `field_name` over `rows`, counted by the database in one query."""
+
+    def bound(b):
+        return timedelta(seconds=b) if is_duration else b
+
+    aggregates = {
+        f"le_{i}": Count("pk", filter=Q(**{f"{field_name}__lte": bound(b)}))
+        for i, b in enumerate(buckets)
+    }
+    result = rows.aggregate(total=Count("pk"), total_sum=Sum(field_name), **aggregates)
+    total_sum = result["total_sum"] or 0
+    if is_duration and total_sum:
+        total_sum = total_sum.total_seconds()
+    family = HistogramMetricFamily(name, doc, labels=[])
+    family.add_metric(
+        [],
+        [(str(float(b)), result[f"le_{i}"]) for i, b in enumerate(buckets)]
+        + [("+Inf", result["total"])],
+        float(total_sum),
+    )
+    return family
+
+
+def _finished_jobs(GenerationJob, now):
+    window = timedelta(seconds=window_seconds())
+    # queued_at bounds the scan through the (status, queued_at) index: a job that finished in
+    # the window was queued at most one job timeout before it.
+    oldest = now - window - timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 1800)))
+    return GenerationJob.objects.filter(
+        status__in=TERMINAL, queued_at__gte=oldest, finished_at__gte=now - window
+    )
+
+
+class DatabaseCollector:
+    """A prometheus-client collector; registered on the registry the /metrics view renders."""
+
+    def describe(self):
+        # Without it, registering would run collect() (queries) at import time.
+        return []
+
+    def collect(self):
+        for part in (self._jobs, self._queue_depth, self._finetunes, self._webhooks):
+            try:
+                yield from part()
+            except Exception:  # noqa: BLE001 - one broken source must not blank the scrape
+                logger.exception("metrics: %s failed", part.__name__)
+
+    def _jobs(self):
+        from generation.models import GenerationJob
+
+        now = timezone.now()
+        window = window_seconds()
+        jobs = GenerationJob.objects
+        counts = dict.fromkeys(ACTIVE + TERMINAL, 0)
+        for row in jobs.filter(status__in=ACTIVE).values("status").annotate(n=Count("pk")):
+            counts[row["status"]] = row["n"]
+        finished = _finished_jobs(GenerationJob, now)
+        for row in finished.values("status").annotate(n=Count("pk")):
+            counts[row["status"]] = row["n"]
+        family = GaugeMetricFamily(
+            "avatarsaas_jobs",
+            f"Jobs by status: queued/running now; terminal ones finished in the last {window}s.",
+            labels=["status"],
+        )
+        for status, n in counts.items():
+            family.add_metric([status], n)
+        yield family
+
+        run = finished.filter(started_at__isnull=False, cache_hit=False).annotate(
+            run=ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+        )
+        yield _histogram(
+            "avatarsaas_job_duration_seconds",
+            f"Wall time from first start to finish of jobs finished in the last {window}s.",
+            run,
+            DURATION_BUCKETS,
+            field_name="run",
+            is_duration=True,
+        )
+        wait = finished.filter(started_at__isnull=False, cache_hit=False).annotate(
+            wait=ExpressionWrapper(F("started_at") - F("queued_at"), output_field=DurationField())
+        )
+        yield _histogram(
+            "avatarsaas_job_queue_wait_seconds",
+            f"Queued-to-first-start wait of jobs finished in the last {window}s.",
+            wait,
+            QUEUE_WAIT_BUCKETS,
+            field_name="wait",
+            is_duration=True,
+        )
+        yield _histogram(
+            "avatarsaas_job_engine_seconds",
+            f"GPU/engine time inside the renderer per job, last {window}s (succeeded jobs).",
+            finished.filter(status="succeeded", engine_seconds__isnull=False, cache_hit=False),
+            DURATION_BUCKETS,
+            field_name="engine_seconds",
+            is_duration=False,
+        )
+        oldest = (
+            jobs.filter(status="queued").order_by("queued_at").values_list("queued_at", flat=True)
+        ).first()
+        age = GaugeMetricFamily(
+            "avatarsaas_oldest_queued_job_age_seconds",
+            "Age of the oldest queued job (0 when none): the backlog alarm.",
+        )
+        age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+        yield age
+
+    def _queue_depth(self):
+        from django_q.brokers import get_broker
+
+        family = GaugeMetricFamily(
+            "avatarsaas_queue_depth",
+            "Messages waiting in the django-q broker, by cluster queue (nudges, not jobs).",
+            labels=["queue"],
+        )
+        for queue in ("default", "gpu"):
+            family.add_metric([queue], get_broker(queue).queue_size())
+        yield family
+
+    def _finetunes(self):
+        # The styles app grows fine-tunes on its own schedule: report them once they exist.
+        try:
+            FineTune = apps.get_model("styles", "FineTune")
+        except LookupError:
+            return
+        field = next(
+            (n for n in ("status", "state") if any(f.name == n for f in FineTune._meta.fields)),
+            None,
+        )
+        if field is None:
+            return
+        family = GaugeMetricFamily(
+            "avatarsaas_finetunes", "Fine-tune requests by state.", labels=["state"]
+        )
+        counts = {str(value): 0 for value, _ in FineTune._meta.get_field(field).choices or []}
+        for row in FineTune.objects.values(field).annotate(n=Count("pk")).order_by():
+            counts[str(row[field])] = row["n"]
+        for state, n in counts.items():
+            family.add_metric([state], n)
+        yield family
+
+    def _webhooks(self):
+        from generation.models import WebhookDelivery
+
+        now = timezone.now()
+        failing = WebhookDelivery.objects.filter(
+            next_attempt_at__isnull=False, status=WebhookDelivery.Status.FAILED
+        ).count()
+        gave_up = WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.GAVE_UP,
+            created_at__gte=now - timedelta(seconds=window_seconds()),
+        ).count()
+        family = GaugeMetricFamily(
+            "avatarsaas_webhook_delivery_failures",
+            "Webhook deliveries failing: 'retrying' now, 'gave_up' created in the window.",
+            labels=["state"],
+        )
+        family.add_metric(["retrying"], failing)
+        family.add_metric(["gave_up"], gave_up)
+        yield family

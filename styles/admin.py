@@ -1,0 +1,131 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+
+from avatarsaas.errors import DomainError
+from styles import finetunes
+from styles.models import (
+    BrandKitSettings,
+    DatasetImage,
+    FineTune,
+    FineTuneState,
+    LoraAdapter,
+    LoraDataset,
+    ReferenceImage,
+    StylePreset,
+)
+
+
+class ReviewActionForm(ActionForm):
+    note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Review note",
+        help_text="Shown to the tenant; required to reject.",
+    )
+
+
+@admin.register(FineTune)
+class FineTuneAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "tenant",
+        "state",
+        "progress",
+        "steps",
+        "rank",
+        "resolution",
+        "cost_credits",
+        "attempts",
+        "reviewed_by",
+        "created_at",
+    ]
+    list_filter = ["state", "train_text_encoder"]
+    search_fields = ["id", "name", "tenant__slug", "trigger_word"]
+    readonly_fields = [f.name for f in FineTune._meta.fields]
+    action_form = ReviewActionForm
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _review(self, request, queryset, verb: str):
+        note = request.POST.get("note", "")
+        done = 0
+        for ft in queryset.filter(state=FineTuneState.SUBMITTED):
+            try:
+                if verb == "approve":
+                    finetunes.approve_finetune(
+                        finetune_id=ft.pk, staff_user=request.user, note=note
+                    )
+                else:
+                    finetunes.reject_finetune(finetune_id=ft.pk, staff_user=request.user, note=note)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ft}: {exc.message}", messages.ERROR)
+        skipped = queryset.exclude(state=FineTuneState.SUBMITTED).count()
+        if done:
+            self.message_user(request, f"{verb.title()}d {done} fine-tune(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+
+    @admin.action(description="Approve and queue training (note optional)")
+    def approve_selected(self, request, queryset):
+        self._review(request, queryset, "approve")
+
+    @admin.action(description="Reject with the note below (credits released)")
+    def reject_selected(self, request, queryset):
+        self._review(request, queryset, "reject")
+
+
+@admin.register(LoraAdapter)
+class LoraAdapterAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "version",
+        "tenant",
+        "status",
+        "size_bytes",
+        "approved_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["name", "sha256", "tenant__slug"]
+    readonly_fields = [f.name for f in LoraAdapter._meta.fields if f.name != "status"]
+
+
+class DatasetImageInline(admin.TabularInline):
+    model = DatasetImage
+    extra = 0
+    fields = ["original_name", "status", "error_code", "width", "height", "caption"]
+    readonly_fields = ["original_name", "status", "error_code", "width", "height"]
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(LoraDataset)
+class LoraDatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "trigger_word", "created_at"]
+    search_fields = ["name", "tenant__slug"]
+    inlines = [DatasetImageInline]
+
+
+class ReferenceImageInline(admin.TabularInline):
+    model = ReferenceImage
+    extra = 0
+    readonly_fields = ["file", "original_name"]
+
+
+@admin.register(StylePreset)
+class StylePresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "tenant", "engine", "is_locked", "active_adapter"]
+    list_filter = ["is_locked", "engine"]
+    search_fields = ["name", "slug", "tenant__slug"]
+    raw_id_fields = ["active_adapter", "copied_from"]
+    inlines = [ReferenceImageInline]
+
+
+admin.site.register(BrandKitSettings)

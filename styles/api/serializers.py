@@ -1,0 +1,216 @@
+"""Shapes of the styles API. Validation of shape only; rules live in the services."""
+
+from rest_framework import serializers
+
+from generation.api.serializers import ENGINE_CHOICES
+from generation.engines.diffusers_engine import SCHEDULERS
+from styles.models import DatasetImage, FineTune, LoraAdapter, LoraDataset, StylePreset
+
+SIZES = [64, 128, 256, 512, 768, 1024]
+
+
+class PresetSerializer(serializers.ModelSerializer):
+    is_builtin = serializers.BooleanField(read_only=True)
+    engine = serializers.ChoiceField(ENGINE_CHOICES, read_only=True)
+    active_adapter = serializers.UUIDField(
+        source="active_adapter_id", read_only=True, allow_null=True
+    )
+    reference_images = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StylePreset
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "is_builtin",
+            "base_style",
+            "prompt_template",
+            "negative_prompt",
+            "trigger_word",
+            "palette",
+            "default_attributes",
+            "engine",
+            "scheduler",
+            "steps",
+            "guidance_scale",
+            "size",
+            "is_locked",
+            "lock_rules",
+            "active_adapter",
+            "adapter_strength",
+            "reference_images",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_reference_images(self, obj) -> list[str]:
+        if obj.is_builtin:
+            return []
+        return [str(r.pk) for r in obj.references.all()]
+
+
+class PresetWriteSerializer(serializers.Serializer):
+    copy_of = serializers.UUIDField(
+        required=False, help_text="Built-in (or own) preset to start from."
+    )
+    name = serializers.CharField(max_length=80, required=False)
+    description = serializers.CharField(max_length=240, required=False, allow_blank=True)
+    prompt_template = serializers.CharField(max_length=500, required=False)
+    negative_prompt = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    trigger_word = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    palette = serializers.ListField(
+        child=serializers.RegexField(r"^#[0-9a-fA-F]{6}$"), required=False, max_length=8
+    )
+    default_attributes = serializers.DictField(required=False)
+    engine = serializers.ChoiceField(ENGINE_CHOICES, required=False)
+    scheduler = serializers.ChoiceField(list(SCHEDULERS), required=False)
+    steps = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    guidance_scale = serializers.FloatField(min_value=0, max_value=30, required=False)
+    size = serializers.ChoiceField(SIZES, required=False)
+    is_locked = serializers.BooleanField(required=False)
+    lock_rules = serializers.DictField(required=False)
+    adapter_strength = serializers.FloatField(min_value=0, max_value=2, required=False)
+
+
+class ActivateAdapterSerializer(serializers.Serializer):
+    adapter = serializers.UUIDField()
+    strength = serializers.FloatField(min_value=0, max_value=2, required=False)
+
+
+class DatasetImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DatasetImage
+        fields = [
+            "id",
+            "original_name",
+            "status",
+            "error_code",
+            "error_message",
+            "format",
+            "width",
+            "height",
+            "bytes",
+            "dhash",
+            "duplicate_of",
+            "caption",
+        ]
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    accepted = serializers.SerializerMethodField()
+    rejected = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LoraDataset
+        fields = ["id", "name", "trigger_word", "accepted", "rejected", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_accepted(self, obj) -> int:
+        return obj.images.filter(status="accepted").count()
+
+    def get_rejected(self, obj) -> int:
+        return obj.images.filter(status="rejected").count()
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    images = DatasetImageSerializer(many=True, read_only=True)
+
+    class Meta(DatasetSerializer.Meta):
+        fields = [*DatasetSerializer.Meta.fields, "images"]
+
+
+class UploadSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(), help_text="Images, .txt caption sidecars, or zips of both."
+    )
+
+
+class IngestReportSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class CaptionsSerializer(serializers.Serializer):
+    captions = serializers.DictField(
+        child=serializers.CharField(max_length=500, allow_blank=True),
+        help_text="Image id -> new caption.",
+    )
+
+
+class FineTuneCreateSerializer(serializers.Serializer):
+    dataset = serializers.UUIDField()
+    name = serializers.CharField(max_length=100)
+    trigger_word = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    preset = serializers.UUIDField(required=False, allow_null=True)
+    rank = serializers.IntegerField(required=False, help_text="1-128, default 16.")
+    alpha = serializers.IntegerField(required=False, help_text="1-256, default 16.")
+    steps = serializers.IntegerField(required=False, help_text="10-10000, default 1000.")
+    learning_rate = serializers.FloatField(required=False, help_text="1e-6 to 1e-2, default 1e-4.")
+    resolution = serializers.IntegerField(required=False, help_text="32-1024, default 512.")
+    batch_size = serializers.IntegerField(required=False, help_text="1-16, default 4.")
+    train_text_encoder = serializers.BooleanField(required=False, default=False)
+    gradient_checkpointing = serializers.BooleanField(required=False, default=False)
+
+
+class FineTuneSerializer(serializers.ModelSerializer):
+    dataset = serializers.UUIDField(source="dataset_id", read_only=True)
+    preset = serializers.UUIDField(source="preset_id", read_only=True, allow_null=True)
+    adapter = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FineTune
+        fields = [
+            "id",
+            "name",
+            "dataset",
+            "preset",
+            "trigger_word",
+            "rank",
+            "alpha",
+            "steps",
+            "learning_rate",
+            "resolution",
+            "batch_size",
+            "train_text_encoder",
+            "gradient_checkpointing",
+            "state",
+            "review_note",
+            "cost_credits",
+            "progress",
+            "progress_step",
+            "loss_curve",
+            "eta_seconds",
+            "failure_code",
+            "failure_message",
+            "validation",
+            "adapter",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_adapter(self, obj) -> str | None:
+        adapter = LoraAdapter.objects.filter(finetune=obj).first()
+        return str(adapter.pk) if adapter else None
+
+
+class AdapterSerializer(serializers.ModelSerializer):
+    finetune = serializers.UUIDField(source="finetune_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = LoraAdapter
+        fields = [
+            "id",
+            "name",
+            "version",
+            "status",
+            "finetune",
+            "size_bytes",
+            "sha256",
+            "base_model_hash",
+            "dataset_hash",
+            "trigger_word",
+            "created_at",
+        ]

@@ -1,0 +1,53 @@
+from django.conf import settings
+from django.db import models
+
+from tenants.scoping import TenantOwnedModel
+
+
+class LoraDataset(TenantOwnedModel):
+    """Training images for a LoRA, with a per-image validation report and editable captions."""
+
+    name = models.CharField(max_length=100)
+    trigger_word = models.CharField(
+        max_length=40, blank=True, help_text="Token the LoRA learns, e.g. 'acmebot'."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetImage(TenantOwnedModel):
+    """One uploaded file: accepted (stored, EXIF-stripped copy) or rejected with the reason."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    dataset = models.ForeignKey(LoraDataset, on_delete=models.CASCADE, related_name="images")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    file = models.FileField(max_length=300, blank=True)
+    format = models.CharField(max_length=8, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    dhash = models.CharField(max_length=16, blank=True, help_text="64-bit difference hash, hex.")
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    caption = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "original_name"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

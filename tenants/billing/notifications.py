@@ -1,0 +1,89 @@
+"""Low-balance notice: an email to owners/admins and a `credits.low` tenant webhook, at most once
+a day per tenant.
+
+Call ``maybe_notify_low_balance(tenant)`` after credits go down (a job's reservation). Inside a
+transaction it waits for the commit, so a rolled-back reservation never sends mail.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+
+from tenants.models import Membership, Tenant
+from tenants.roles import Role
+
+logger = logging.getLogger(__name__)
+NOTICE_INTERVAL_S = 24 * 3600
+
+
+def low_balance_threshold() -> int:
+    return int(getattr(settings, "AVATARSAAS_LOW_BALANCE_THRESHOLD", 20))
+
+
+def notice_cache_key(tenant_id) -> str:
+    return f"billing:credits-low:{tenant_id}"
+
+
+def maybe_notify_low_balance(tenant: Tenant) -> None:
+    """Schedule the check for after the current transaction commits (now, outside one)."""
+    transaction.on_commit(partial(notify_if_low, tenant.pk))
+
+
+def notify_if_low(tenant_id) -> bool:
+    """Send the notice if the balance is under the threshold and none went out in 24 hours."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    threshold = low_balance_threshold()
+    if tenant is None or tenant.credit_balance >= threshold:
+        return False
+    # cache.add is atomic (SET NX on Redis), so concurrent jobs send one notice, not several.
+    if not cache.add(notice_cache_key(tenant.pk), tenant.credit_balance, NOTICE_INTERVAL_S):
+        return False
+    data = {
+        "tenant_id": str(tenant.pk),
+        "balance": tenant.credit_balance,
+        "threshold": threshold,
+        "billing_url": settings.SITE_URL.rstrip("/") + reverse("billing"),
+    }
+    _email_admins(tenant, data)
+    _emit_webhook(tenant, data)
+    return True
+
+
+def _email_admins(tenant: Tenant, data: dict) -> None:
+    recipients = list(
+        Membership.objects.for_tenant(tenant)
+        .filter(role__in=[Role.OWNER, Role.ADMIN], user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    try:
+        send_mail(
+            subject=f"{tenant.name}: only {data['balance']} AvatarSaaS credits left",
+            message=(
+                f"Your workspace {tenant.name} has {data['balance']} credits left "
+                f"(below {data['threshold']}). New avatar jobs fail once credits run out.\n\n"
+                f"Buy a credit pack or change your plan: {data['billing_url']}\n"
+            ),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:
+        logger.exception("Could not send the low-balance email for tenant %s", tenant.pk)
+
+
+def _emit_webhook(tenant: Tenant, data: dict) -> None:
+    try:
+        from generation.webhooks import emit_event  # lazy: generation imports tenants
+
+        emit_event(tenant=tenant, event_type="credits.low", data=data)
+    except Exception:
+        logger.exception("Could not queue the credits.low webhook for tenant %s", tenant.pk)

@@ -1,0 +1,130 @@
+"""What one API key may ask for: brand lock (presets), parameter ranges, engines, monthly quota.
+
+Called once from ``generation.jobs.quote_job``, so the parse preview, submissions and re-renders
+all answer the same way. Violations raise ``NotAllowed`` (403, the reason names the field);
+a spent monthly quota raises ``QuotaExceeded`` (429 ``quota_exceeded``, with ``retry_after``
+seconds until the quota resets at the start of the next UTC month).
+
+The quota counts this key's jobs created this month (rows are the source of truth; no counter
+to drift). It is checked before the job row is written, so simultaneous submissions can pass it
+together and overshoot by at most the number of requests in flight at that moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.utils import timezone
+
+from avatarsaas.errors import DomainError, NotAllowed
+from tenants.models import ApiKey
+
+
+class QuotaExceeded(DomainError):
+    status_code = 429
+    code = "quota_exceeded"
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """The effective parameters of one request, after preset defaults were applied."""
+
+    preset_id: str | None
+    engine: str
+    n: int
+    size: int
+
+
+def enforce_key_policy(*, api_key: ApiKey | None, use: KeyUse) -> None:
+    """Raise NotAllowed/QuotaExceeded when this key may not make this request (no-op for
+    sessions and unrestricted keys)."""
+    if api_key is None:
+        return
+    _check_preset(api_key, use.preset_id)
+    if api_key.allowed_engines and use.engine not in api_key.allowed_engines:
+        raise NotAllowed(
+            f"This API key may only use the engines {_listing(api_key.allowed_engines)}; "
+            f"the request would use '{use.engine}'.",
+            field="engine",
+            code="key_restricted",
+        )
+    if api_key.max_n is not None and use.n > api_key.max_n:
+        raise NotAllowed(
+            f"This API key allows at most n={api_key.max_n} candidates per job.",
+            field="n",
+            code="key_restricted",
+        )
+    if api_key.max_size is not None and use.size > api_key.max_size:
+        raise NotAllowed(
+            f"This API key allows sizes up to {api_key.max_size} px; "
+            f"the request would render {use.size} px.",
+            field="size",
+            code="key_restricted",
+        )
+    if api_key.monthly_quota is not None:
+        _check_quota(api_key)
+
+
+def _check_preset(api_key: ApiKey, preset_id: str | None) -> None:
+    allowed = [str(p) for p in api_key.allowed_presets or []]
+    if not allowed:
+        return
+    if preset_id is None or str(preset_id) not in allowed:
+        raise NotAllowed(
+            f"This API key is locked to the style presets {_listing(allowed)}; "
+            "pass one of them as preset.",
+            field="preset",
+            code="key_restricted",
+        )
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = (now or timezone.now()).astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month_start(now: datetime | None = None) -> datetime:
+    start = month_start(now)
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+
+
+def jobs_this_month(api_key: ApiKey, now: datetime | None = None) -> int:
+    from generation.models import GenerationJob, JobStatus
+
+    return (
+        GenerationJob.objects.filter(
+            tenant_id=api_key.tenant_id,
+            requested_by_key=api_key,
+            created_at__gte=month_start(now),
+        )
+        .exclude(status=JobStatus.FAILED)  # our failures do not spend the caller's quota
+        .count()
+    )
+
+
+def _check_quota(api_key: ApiKey) -> None:
+    now = timezone.now()
+    used = jobs_this_month(api_key, now)
+    if used < api_key.monthly_quota:
+        return
+    resets_at = next_month_start(now)
+    raise QuotaExceeded(
+        f"This API key used its monthly quota of {api_key.monthly_quota} jobs; "
+        f"it resets at {resets_at:%Y-%m-%dT%H:%M:%SZ}.",
+        field="monthly_quota",
+        extra={
+            "quota": api_key.monthly_quota,
+            "used": used,
+            "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
+            "retry_after": max(1, int((resets_at - now).total_seconds())),
+        },
+    )
+
+
+def _listing(values) -> str:
+    return ", ".join(str(v) for v in values)
