@@ -120,6 +120,13 @@ def api_not_found(request, unmatched: str = ""):
     return JsonResponse(error_body("not_found", message), status=404)
 
 
+def page_not_found(request, exception=None):
+    """handler404: a 404 raised anywhere under /api/ still answers the JSON envelope."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request, *args, **kwargs):
     """handler500: JSON envelope (with the request id) under /api/, the HTML page elsewhere."""
     if request.path.startswith("/api/"):

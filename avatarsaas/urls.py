@@ -29,7 +29,7 @@ urlpatterns = [
     # The split view serves its init script from a URL, so the CSP needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
-    re_path(r"^api/(?P<unmatched>.*)$", api_errors.api_not_found),  # JSON 404, not HTML
+    re_path(r"^api/(?P<unmatched>[\s\S]*)$", api_errors.api_not_found),  # JSON 404, not HTML
     path("developers/", developer_views.developers, name="developers"),
     path("", include("tenants.urls")),
     path("", include("generation.urls")),
@@ -37,4 +37,5 @@ urlpatterns = [
     path("billing/", include("tenants.billing_urls")),
 ]
 
+handler404 = "avatarsaas.api_errors.page_not_found"
 handler500 = "avatarsaas.api_errors.server_error"

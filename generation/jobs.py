@@ -218,6 +218,7 @@ def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
     quote = quote_job(tenant=tenant, actor=actor, request=request)
     try:
         with transaction.atomic():
+            key_policy.recheck_quota_locked(actor.api_key)
             job = _create_job(tenant, actor, request, quote, idempotency_key, fingerprint)
             if audit:
                 record_event(

@@ -6,8 +6,8 @@ a spent monthly quota raises ``QuotaExceeded`` (429 ``quota_exceeded``, with ``r
 seconds until the quota resets at the start of the next UTC month).
 
 The quota counts this key's jobs created this month (rows are the source of truth; no counter
-to drift). It is checked before the job row is written, so simultaneous submissions can pass it
-together and overshoot by at most the number of requests in flight at that moment.
+to drift). It is checked early (cheap refusal) and again inside the submit transaction under a
+row lock on the key (``recheck_quota_locked``), so simultaneous submissions cannot overshoot it.
 """
 
 from __future__ import annotations
@@ -77,6 +77,16 @@ def _check_preset(api_key: ApiKey, preset_id: str | None) -> None:
             field="preset",
             code="key_restricted",
         )
+
+
+def recheck_quota_locked(api_key: ApiKey | None) -> None:
+    """Inside the submit transaction: serialise one key's submissions so its quota is exact.
+    Only keys with a quota pay for the lock; lock order is key, then tenant (credits)."""
+    if api_key is None or api_key.monthly_quota is None:
+        return
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if locked.monthly_quota is not None:
+        _check_quota(locked)
 
 
 def month_start(now: datetime | None = None) -> datetime:

@@ -26,6 +26,8 @@ def test_unknown_api_url_is_json_404(api_tenant):
     _error(client.get("/api/v1/no-such-thing/"), 404, "not_found")
     _error(client.post("/api/v2/jobs/", {}, format="json"), 404, "not_found")
     _error(APIClient().get("/api/nope"), 404, "not_found")  # no key needed to learn that
+    # A control character in a path segment (found by schemathesis) still gets JSON, not HTML.
+    _error(client.post("/api/v1/presets/%0Ab%18/activate-adapter/", {}), 404, "not_found")
 
 
 def test_missing_trailing_slash_says_so(api_tenant):

@@ -125,3 +125,40 @@ def test_month_boundaries():
     december = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
     assert month_start(december) == datetime(2026, 12, 1, tzinfo=UTC)
     assert next_month_start(december) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_submits_cannot_overshoot_the_quota():
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_api_key, make_tenant
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; CI runs this on PostgreSQL")
+    tenant = make_tenant("Quota Racers", credits_amount=1000)
+    key, plaintext = make_api_key(tenant, ["jobs:read", "jobs:write"])
+    key.monthly_quota = 3
+    key.save(update_fields=["monthly_quota"])
+    racers = 6
+    barrier = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def submit(i):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        try:
+            barrier.wait(timeout=30)
+            statuses.append(_submit(client, engine="vector", seed=100 + i).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(statuses) == [201, 201, 201, 429, 429, 429]
+    assert GenerationJob.objects.filter(requested_by_key=key).count() == 3
