@@ -34,7 +34,7 @@ DRILLS = {
     "kill_worker": (
         "bench.drills.kill_worker",
         [],
-        ["--jobs", "10", "--workers", "2", "--size", "64"],
+        ["--jobs", "10", "--workers", "2", "--size", "256"],
     ),
     "idempotency_storm": (
         "bench.drills.idempotency_storm",

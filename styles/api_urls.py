@@ -15,6 +15,22 @@ urlpatterns = [
         views.PresetRollbackAdapterView.as_view(),
         name="api_preset_rollback_adapter",
     ),
+    path(
+        "presets/<uuid:preset_id>/references/",
+        views.PresetReferencesView.as_view(),
+        name="api_preset_references",
+    ),
+    path(
+        "references/<uuid:reference_id>/",
+        views.ReferenceDetailView.as_view(),
+        name="api_reference_detail",
+    ),
+    path(
+        "references/<uuid:reference_id>/file/",
+        views.ReferenceFileView.as_view(),
+        name="api_reference_file",
+    ),
+    path("brand-kit/", views.BrandKitView.as_view(), name="api_brand_kit"),
     path("datasets/", views.DatasetListCreateView.as_view(), name="api_datasets"),
     path(
         "datasets/<uuid:dataset_id>/", views.DatasetDetailView.as_view(), name="api_dataset_detail"

@@ -225,13 +225,23 @@ def add_reference_image(
     return ref
 
 
+def get_reference(*, tenant: Tenant, reference_id) -> ReferenceImage:
+    try:
+        return ReferenceImage.objects.for_tenant(tenant).get(pk=reference_id)
+    except (ReferenceImage.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No such reference image.") from exc
+
+
+def references_of(*, tenant: Tenant, preset_id) -> list[ReferenceImage]:
+    """A preset's reference images (built-ins have none)."""
+    preset = get_preset(tenant=tenant, preset_id=preset_id)
+    return [] if preset.is_builtin else list(preset.references.all())
+
+
 @transaction.atomic
 def remove_reference_image(*, tenant: Tenant, actor: Actor, reference_id) -> None:
     require_manage(tenant, actor)
-    try:
-        ref = ReferenceImage.objects.for_tenant(tenant).get(pk=reference_id)
-    except (ReferenceImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such reference image.") from exc
+    ref = get_reference(tenant=tenant, reference_id=reference_id)
     record_event(tenant=tenant, actor=actor, action="preset.reference_removed", target=ref.preset)
     ref.delete()
 

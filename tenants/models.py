@@ -254,6 +254,7 @@ class CreditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "credit entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="uniq_credit_entry_idempotency"

@@ -1,9 +1,9 @@
-"""Drill: SIGKILL a GPU worker cluster while 20 jobs are in flight (several of them running).
+"""Drill: SIGKILL a GPU worker cluster while its 20 jobs are all mid-render.
 
-A real `qcluster` (cluster "gpu", Redis broker, PostgreSQL) renders vector jobs; when enough
-are running, the whole process group gets SIGKILL. Once the leases run out the sweeper
-re-queues the orphans and a fresh cluster finishes them. Every job must succeed exactly once:
-one image set, one charge, and balance == ledger == grant - cost of the jobs.
+A real `qcluster` (cluster "gpu", Redis broker, PostgreSQL) renders vector jobs; when all of
+them are running (one per worker process), the whole process group gets SIGKILL. Once the
+leases run out the sweeper re-queues the orphans and a fresh cluster finishes them. Every job
+must succeed exactly once: one image set, one charge, and balance == ledger == grant - cost.
 
     python -m bench.drills.kill_worker [--jobs 20] [--workers 20]
 """
@@ -28,7 +28,7 @@ from bench.drills.common import (
 LEASE_SECONDS = 4  # the killed cluster's: short, so the drill need not wait long
 
 
-def drill(jobs: int, workers: int, redis_url: str, size: int) -> DrillResult:
+def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | None) -> DrillResult:
     env = {
         "DATABASE_URL": fresh_database("kill_worker"),
         "REDIS_URL": redis_url,
@@ -60,8 +60,9 @@ def drill(jobs: int, workers: int, redis_url: str, size: int) -> DrillResult:
     phases = {}
     first = qcluster(env, workers=workers, log="kill_worker-1.log")
     try:
-        # Kill when (nearly) every worker process is mid-job: one job per process at most.
-        target = max(1, min(workers, jobs) * 3 // 4)
+        # Kill when `kill_at` jobs are mid-render (default: one per worker process, i.e. all of
+        # them when workers >= jobs); renders must outlast the claims for that to happen.
+        target = kill_at or min(workers, jobs)
         in_flight = wait_until(lambda: running() >= target and running(), 240, "renders", poll=0.05)
         done_before_kill = GenerationJob.objects.filter(pk__in=ids, status="succeeded").count()
         first.kill9()
@@ -116,11 +117,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=20, help="GPU cluster processes")
-    parser.add_argument("--size", type=int, default=256, help="avatar size (render time)")
+    parser.add_argument("--size", type=int, default=1024, help="avatar size (render time)")
+    parser.add_argument(
+        "--kill-at", type=int, default=None, help="running jobs at the kill (default: all)"
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
     run_drill(
-        "kill -9 GPU worker", lambda: drill(args.jobs, args.workers, args.redis_url, args.size)
+        "kill -9 GPU worker",
+        lambda: drill(args.jobs, args.workers, args.redis_url, args.size, args.kill_at),
     )
 
 

@@ -128,3 +128,19 @@ ADAPTER_RESPONSE = OpenApiExample(
     },
     response_only=True,
 )
+
+REFERENCE_ID = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+REFERENCE = {
+    "id": REFERENCE_ID,
+    "preset": PRESET_ID,
+    "original_name": "mascot-front.jpg",
+    "url": f"https://avatars.example.com/api/v1/references/{REFERENCE_ID}/file/",
+    "created_at": "2026-11-21T09:40:00Z",
+}
+REFERENCE_RESPONSE = OpenApiExample("Reference image", value=REFERENCE, response_only=True)
+REFERENCE_LIST = OpenApiExample("Reference images", value=[REFERENCE], response_only=True)
+BRAND_KIT = OpenApiExample(
+    "Locked presets only",
+    value={"locked_presets_only": True, "updated_at": "2026-11-21T09:45:00Z"},
+    response_only=True,
+)

@@ -1,10 +1,19 @@
 """Shapes of the styles API. Validation of shape only; rules live in the services."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from generation.api.serializers import ENGINE_CHOICES
 from generation.engines.diffusers_engine import SCHEDULERS
-from styles.models import DatasetImage, FineTune, LoraAdapter, LoraDataset, StylePreset
+from styles.models import (
+    BrandKitSettings,
+    DatasetImage,
+    FineTune,
+    LoraAdapter,
+    LoraDataset,
+    ReferenceImage,
+    StylePreset,
+)
 
 SIZES = [64, 128, 256, 512, 768, 1024]
 
@@ -49,6 +58,43 @@ class PresetSerializer(serializers.ModelSerializer):
         if obj.is_builtin:
             return []
         return [str(r.pk) for r in obj.references.all()]
+
+
+class ReferenceImageSerializer(serializers.ModelSerializer):
+    preset = serializers.UUIDField(source="preset_id", read_only=True)
+    url = serializers.SerializerMethodField(help_text="Download the stored PNG copy.")
+
+    class Meta:
+        model = ReferenceImage
+        fields = ["id", "preset", "original_name", "url", "created_at"]
+
+    def get_url(self, obj) -> str:
+        from generation.storage import signed_url_or_none
+
+        signed = signed_url_or_none(obj.file.name)
+        if signed:
+            return signed
+        return self.context["request"].build_absolute_uri(
+            reverse("api_reference_file", args=[obj.pk])
+        )
+
+
+class ReferenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A PNG, JPEG or WebP picture of the brand's look (at least 64 px a side). "
+        "Stored as a metadata-free PNG copy."
+    )
+
+
+class BrandKitSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null until an admin first saves the policy."
+    )
+
+    class Meta:
+        model = BrandKitSettings
+        fields = ["locked_presets_only", "updated_at"]
+        read_only_fields = ["locked_presets_only"]
 
 
 class PresetWriteSerializer(serializers.Serializer):

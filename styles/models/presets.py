@@ -112,5 +112,9 @@ class BrandKitSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "brand kit settings"
+        verbose_name_plural = "brand kit settings"
+
     def __str__(self) -> str:
         return f"brand kit of {self.tenant_id}"
