@@ -156,9 +156,9 @@ def _fingerprint(request: JobRequest) -> str:
 def _model_hash(engine: str) -> str:
     if engine != "diffusers":
         return ""
-    from generation.engines.loading import model_hash
+    from generation import model_hashes
 
-    return model_hash(settings.AVATARSAAS_SD_MODEL)
+    return model_hashes.for_submit(settings.AVATARSAAS_SD_MODEL)
 
 
 def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
@@ -287,9 +287,12 @@ def _create_job(
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
     )
-    job.cache_key = cache_key_for(job, quote.config.palette)
+    # An unknown model hash (weights not readable here, none published yet) cannot identify
+    # the pixels: no cache key, no lookup. The worker fills both in when it renders.
+    hash_known = job.engine != "diffusers" or bool(job.model_hash)
+    job.cache_key = cache_key_for(job, quote.config.palette) if hash_known else ""
     source = None
-    if not request.rerender_of:
+    if not request.rerender_of and job.cache_key:
         source = (
             GenerationJob.objects.for_tenant(tenant)
             .filter(cache_key=job.cache_key, status=JobStatus.SUCCEEDED, cache_hit=False)

@@ -263,16 +263,38 @@ def _run(job: GenerationJob, owner: str) -> None:
         brand_weight=config.brand_weight,
     )
     stored = packs.store_candidates(job, scored)
-    _finalize(job.pk, owner, stored, engine_seconds)
+    _finalize(job.pk, owner, stored, engine_seconds, model_hash=_rendered_with(job))
+
+
+def _rendered_with(job: GenerationJob) -> str | None:
+    """The hash of the weights that actually rendered `job` (published for web processes)."""
+    if job.engine != "diffusers":
+        return None
+    from generation import model_hashes
+
+    return model_hashes.compute_and_publish(settings.AVATARSAAS_SD_MODEL)
 
 
 def _finalize(
-    job_id, owner: str, stored: list[packs.StoredCandidate], engine_seconds: float
+    job_id,
+    owner: str,
+    stored: list[packs.StoredCandidate],
+    engine_seconds: float,
+    *,
+    model_hash: str | None = None,
 ) -> None:
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.RUNNING or job.lease_owner != owner:
             raise LeaseLost(f"job {job_id} was taken over before it finished")
+        if model_hash is not None and model_hash != job.model_hash:
+            # Submitted without a known hash, or the model changed since: key the result cache
+            # by the weights that really made these pixels.
+            from generation.jobs import cache_key_for
+
+            job.model_hash = model_hash
+            job.cache_key = cache_key_for(job, ())
+            job.save(update_fields=["model_hash", "cache_key"])
         images = packs.create_image_rows(job, stored)
         best = next((img for img in images if img.selected), None)
         if best is not None:

@@ -53,7 +53,8 @@ def _model_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
-def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+def file_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """(relative name, size, mtime) of every weight file: cheap, and changes with the files."""
     if path.is_file():
         st = path.stat()
         return ((path.name, st.st_size, st.st_mtime_ns),)
@@ -72,7 +73,7 @@ def model_hash(path: str | os.PathLike[str]) -> str:
     root = Path(path).expanduser().resolve()
     if not root.exists():
         raise ModelNotConfigured(f"Cannot hash {root}: it does not exist.")
-    key = (str(root), _signature(root))
+    key = (str(root), file_signature(root))
     with _hash_lock:
         cached = _hash_cache.get(key)
     if cached:
