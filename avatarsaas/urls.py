@@ -23,6 +23,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/files/<uuid:file_id>/", admin_views.image_file, name="admin_image_file"),
+    path("admin/engine/", admin_views.engine_status_view, name="admin_engine_status"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -41,6 +41,11 @@ def _read(path: str) -> dict:
     return entry if isinstance(entry, dict) else {}
 
 
+def published(path: str) -> str:
+    """The hash workers last published for this model path ("" when none has)."""
+    return _read(path).get("hash", "")
+
+
 def publish(path: str, value: str, *, signature: str = "") -> None:
     try:
         cache.set(_key(path), {"hash": value, "signature": signature}, timeout=None)

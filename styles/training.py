@@ -86,6 +86,11 @@ class _Progress:
     def _mine(self):
         return FineTune.objects.filter(pk=self.ft.pk, lease_owner=self.owner, state=S.TRAINING)
 
+    @staticmethod
+    def _progress(step: int, total: int) -> dict:
+        share = 100 - VALIDATION_SHARE
+        return {"progress": min(share, int(share * step / total)), "progress_step": step}
+
     def on_step(self, step: int, total: int, loss: float) -> None:
         if step % self.stride == 0 or step == total:
             self.curve.append([step, round(loss, 6)])
@@ -96,8 +101,7 @@ class _Progress:
         done = step - self.start_step
         rate = done / max(now - self.started, 1e-6)
         updated = self._mine().update(
-            progress=min(100 - VALIDATION_SHARE, int((100 - VALIDATION_SHARE) * step / total)),
-            progress_step=step,
+            **self._progress(step, total),
             loss_curve=self.curve,
             eta_seconds=int((total - step) / rate) if rate > 0 else None,
             lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()),
@@ -109,8 +113,13 @@ class _Progress:
         name = storage.save_bytes(self.ft.tenant_id, "checkpoints", "pt", blob)
         previous = FineTune.objects.filter(pk=self.ft.pk).values_list("checkpoint_name", flat=True)
         previous = previous.first()
+        # Progress goes with the checkpoint too: on_step writes are throttled, and the row
+        # must never say fewer steps are done than the checkpoint it resumes from.
         if not self._mine().update(
-            checkpoint_name=name, checkpoint_step=step, loss_curve=self.curve
+            checkpoint_name=name,
+            checkpoint_step=step,
+            loss_curve=self.curve,
+            **self._progress(step, self.ft.steps),
         ):
             default_storage.delete(name)
             raise LeaseLost(str(self.ft.pk))

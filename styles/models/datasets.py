@@ -17,6 +17,7 @@ class LoraDataset(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "LoRA dataset"
 
     def __str__(self) -> str:
         return self.name

@@ -84,6 +84,7 @@ class FineTune(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "fine-tune"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.state})"
@@ -118,6 +119,7 @@ class LoraAdapter(TenantOwnedModel):
 
     class Meta:
         ordering = ["name", "-version"]
+        verbose_name = "LoRA adapter"
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "name", "version"], name="uniq_adapter_version"

@@ -28,3 +28,23 @@ def test_staff_bulk_flags_images_from_the_review_list(page, login, shot, tenant,
     expect(page.locator(".messagelist")).to_contain_text("2 image(s) marked flagged")
     assert set(GeneratedImage.objects.values_list("review_status", flat=True)) == {"flagged"}
     assert AuditEvent.objects.filter(action="image.flagged").count() == 2
+
+
+def test_staff_open_engine_and_models_from_the_admin_index(page, login, shot, tenant, no_models):
+    from django.utils import timezone
+
+    from generation.models import GenerationJob
+
+    job = _image(tenant).job
+    now = timezone.now()
+    GenerationJob.objects.filter(pk=job.pk).update(
+        started_at=now, finished_at=now, engine_seconds=0.05
+    )
+    login(page, make_user("ops@avatarsaas.local", is_staff=True, is_superuser=True))
+    page.goto("/admin/")
+    page.get_by_role("link", name="Engine & models").click()
+    expect(page.locator("#demo-mode")).to_contain_text("Demo mode")
+    expect(page.locator("#models")).to_contain_text("vector engine only")
+    expect(page.locator("#engines tbody tr")).to_have_count(1)
+    expect(page.locator("#engines tbody")).to_contain_text("vector")
+    shot(page, "21-admin-engine-status")
