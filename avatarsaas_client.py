@@ -7,6 +7,13 @@
     job = client.wait(job["id"])
     paths = client.download_pack(job, "avatars/")
 
+    # A brand LoRA: dataset -> upload (batched) -> fine-tune -> staff review -> activate.
+    dataset = client.create_dataset("Mascots", trigger_word="acmebot")
+    report = client.upload_dataset(dataset["id"], Path("mascots/").glob("*.png"))
+    finetune = client.submit_finetune(client.create_finetune(dataset["id"], "Acme v1")["id"])
+    finetune = client.wait_finetune(finetune["id"], timeout=24 * 3600)
+    client.activate_adapter(preset_id, finetune["adapter"])
+
 Errors raise ``ApiError`` with the envelope's ``code``, ``message``, ``field`` and
 ``request_id``. Rate-limited requests (429 ``throttled``) are retried after ``Retry-After``;
 a spent monthly quota (429 ``quota_exceeded``) is raised at once.
@@ -17,6 +24,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +32,10 @@ import requests
 
 __all__ = ["ApiError", "AvatarSaaS"]
 TERMINAL = {"succeeded", "failed", "canceled"}
+FINETUNE_TERMINAL = {"ready", "failed", "canceled", "rejected"}
+# Under the server's default per-request limits (200 files, 100 MB), with room for the form.
+UPLOAD_BATCH_FILES = 100
+UPLOAD_BATCH_BYTES = 50 * 1024 * 1024
 
 
 class ApiError(Exception):
@@ -75,6 +87,31 @@ class AvatarSaaS:
     def get(self, path: str, **params) -> Any:
         return self.request("GET", path, params=params or None).json()
 
+    def post(self, path: str, body: dict | None = None, **kwargs) -> Any:
+        return self.request("POST", path, json=body or {}, **kwargs).json()
+
+    def iterate(self, path: str, **params) -> Iterator[dict]:
+        """Every item of a paginated list, following the cursor links."""
+        page = self.get(path, **params)
+        while True:
+            yield from page["results"]
+            if not page.get("next"):
+                return
+            page = self.get(page["next"])
+
+    def _poll(self, path: str, terminal: set[str], field: str, timeout: float, delays) -> dict:
+        first_delay, max_delay = delays
+        deadline = time.monotonic() + timeout
+        delay = first_delay
+        while True:
+            item = self.get(path)
+            if item[field] in terminal:
+                return item
+            if time.monotonic() + delay > deadline:
+                raise TimeoutError(f"{path} still {item[field]} after {timeout:.0f} s.")
+            time.sleep(delay)
+            delay = min(max_delay, delay * 1.6)
+
     # -- use cases -----------------------------------------------------------------------------
 
     def me(self) -> dict:
@@ -100,16 +137,7 @@ class AvatarSaaS:
         max_delay: float = 10.0,
     ) -> dict:
         """Poll with exponential backoff until the job finishes; raise TimeoutError otherwise."""
-        deadline = time.monotonic() + timeout
-        delay = first_delay
-        while True:
-            job = self.job(job_id)
-            if job["status"] in TERMINAL:
-                return job
-            if time.monotonic() + delay > deadline:
-                raise TimeoutError(f"Job {job_id} still {job['status']} after {timeout:.0f} s.")
-            time.sleep(delay)
-            delay = min(max_delay, delay * 1.6)
+        return self._poll(f"jobs/{job_id}/", TERMINAL, "status", timeout, (first_delay, max_delay))
 
     def download_pack(self, job: dict, directory: str | os.PathLike) -> list[Path]:
         """Save every file of the job's selected image (its avatar pack); returns the paths."""
@@ -130,6 +158,85 @@ class AvatarSaaS:
                     out.write(chunk)
             paths.append(path)
         return paths
+
+    # -- brand LoRAs -----------------------------------------------------------------------------
+
+    def create_dataset(self, name: str, *, trigger_word: str = "") -> dict:
+        return self.post("datasets/", {"name": name, "trigger_word": trigger_word})
+
+    def upload_dataset(
+        self,
+        dataset_id: str,
+        paths: Iterable[str | os.PathLike],
+        *,
+        batch_files: int = UPLOAD_BATCH_FILES,
+        batch_bytes: int = UPLOAD_BATCH_BYTES,
+    ) -> dict:
+        """Upload images, `.txt` caption sidecars or zips, in as many requests as the server's
+        per-request limits need. Every request adds to the dataset (duplicates are caught
+        across requests), so the merged report is the same as for one big upload."""
+        report: dict[str, Any] = {"accepted": 0, "rejected": 0, "errors": [], "requests": 0}
+        batch: list[Path] = []
+        size = 0
+
+        def flush() -> None:
+            handles = [p.open("rb") for p in batch]
+            try:
+                files = [("files", (p.name, h)) for p, h in zip(batch, handles, strict=True)]
+                part = self.request("POST", f"datasets/{dataset_id}/images/", files=files).json()
+            finally:
+                for handle in handles:
+                    handle.close()
+            report["accepted"] += part["accepted"]
+            report["rejected"] += part["rejected"]
+            report["errors"].extend(part["errors"])
+            report["requests"] += 1
+
+        for path in map(Path, paths):
+            length = path.stat().st_size
+            if batch and (len(batch) >= batch_files or size + length > batch_bytes):
+                flush()
+                batch, size = [], 0
+            batch.append(path)
+            size += length
+        if batch:
+            flush()
+        return report
+
+    def create_finetune(self, dataset_id: str, name: str, **options) -> dict:
+        """Options: trigger_word, preset, rank, alpha, steps, learning_rate, resolution,
+        batch_size, train_text_encoder, gradient_checkpointing (see the API reference)."""
+        return self.post("finetunes/", {"dataset": dataset_id, "name": name, **options})
+
+    def submit_finetune(self, finetune_id: str) -> dict:
+        """Send a draft for staff review; credits are reserved then."""
+        return self.post(f"finetunes/{finetune_id}/submit/")
+
+    def wait_finetune(
+        self,
+        finetune_id: str,
+        *,
+        timeout: float = 24 * 3600.0,
+        first_delay: float = 2.0,
+        max_delay: float = 60.0,
+    ) -> dict:
+        """Poll until the fine-tune is ready, failed, canceled or rejected (staff review
+        included, which can take a while: hence the long default timeout)."""
+        return self._poll(
+            f"finetunes/{finetune_id}/",
+            FINETUNE_TERMINAL,
+            "state",
+            timeout,
+            (first_delay, max_delay),
+        )
+
+    def activate_adapter(
+        self, preset_id: str, adapter_id: str, *, strength: float | None = None
+    ) -> dict:
+        body: dict[str, Any] = {"adapter": adapter_id}
+        if strength is not None:
+            body["strength"] = strength
+        return self.post(f"presets/{preset_id}/activate-adapter/", body)
 
 
 def _error_of(response: requests.Response) -> dict:
