@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError
 from generation.selectors import weights_status
-from styles import adapters, datasets, finetunes, presets, selectors
+from styles import adapters, datasets, finetunes, loss_chart, presets, selectors
 from styles.forms import (
     AdapterChoiceForm,
     BrandKitForm,
@@ -445,6 +445,10 @@ def finetune_detail(request, finetune_id):
     cells = [c for c in ft.validation if "prompt" in c]
     own_presets = selectors.presets_for(request.tenant).filter(tenant=request.tenant)
     losses = [loss for _, loss in ft.loss_curve]
+    chart = loss_chart.build(ft.loss_curve)
+    change = None
+    if chart and chart.smoothed_first:
+        change = 100 * (chart.smoothed_last - chart.smoothed_first) / chart.smoothed_first
     return render(
         request,
         "styles/finetune_detail.html",
@@ -457,6 +461,8 @@ def finetune_detail(request, finetune_id):
             "loss_first": losses[0] if losses else None,
             "loss_last": losses[-1] if losses else None,
             "loss_points": ft.loss_curve[-20:],
+            "chart": chart,
+            "loss_change_pct": change,
             "terminal": ft.state in finetunes.TERMINAL,
             "weights": weights_status(),
         },
