@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from django.db import transaction
 from generation import engine_registry, storage
 from generation.engines.base import Candidate
 from generation.models import GeneratedImage, GenerationJob, ImageFile
+
+logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 256
 PACK_SIZES = (1024, 512, 256, 128, 64)
@@ -44,12 +47,8 @@ def score_candidates(
     images = [c.image for c in candidates]
     text_scores = scorer.text_image_scores(text, images)
     brand_scores = None
-    if reference_names:
-        from PIL import Image
-
-        refs = [
-            Image.open(io.BytesIO(storage.read_bytes(n))).convert("RGB") for n in reference_names
-        ]
+    refs = _reference_images(reference_names)
+    if refs:
         brand_scores = scorer.image_image_scores(images, refs)
     from generation.scoring import combined_scores
 
@@ -61,6 +60,20 @@ def score_candidates(
         item.brand_score = float(brand_scores[i]) if brand_scores else None
         item.final_score = float(finals[i])
     return scored
+
+
+def _reference_images(names) -> list:
+    """The preset's reference images that still exist: one removed while the job rendered
+    (its file is deleted after the removal commits) is skipped, not a failed job."""
+    from PIL import Image
+
+    refs = []
+    for name in names:
+        try:
+            refs.append(Image.open(io.BytesIO(storage.read_bytes(name))).convert("RGB"))
+        except FileNotFoundError:
+            logger.info("reference image %s was removed during the job; skipped", name)
+    return refs
 
 
 def _png_bytes(image) -> bytes:

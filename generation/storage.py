@@ -3,10 +3,15 @@ written through Django's default storage (local disk or S3)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 def tenant_path(tenant_id, kind: str, ext: str) -> str:
@@ -30,3 +35,22 @@ def signed_url_or_none(name: str) -> str | None:
     if isinstance(default_storage, FileSystemStorage):
         return None
     return default_storage.url(name)
+
+
+def delete_after_commit(names: Iterable[str]) -> None:
+    """Delete stored files once the rows that pointed at them are gone for good.
+
+    After commit, so a rolled-back deletion never loses a file; a file that cannot be deleted
+    (storage outage) is logged and left as an orphan rather than failing the request."""
+    names = [n for n in names if n]
+    if not names:
+        return
+
+    def delete() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except Exception:  # noqa: BLE001
+                logger.warning("could not delete stored file %s", name, exc_info=True)
+
+    transaction.on_commit(delete)

@@ -41,6 +41,11 @@ urlpatterns = [
         name="api_dataset_upload",
     ),
     path(
+        "datasets/<uuid:dataset_id>/images/<uuid:image_id>/",
+        views.DatasetImageDetailView.as_view(),
+        name="api_dataset_image_detail",
+    ),
+    path(
         "datasets/<uuid:dataset_id>/captions/",
         views.DatasetCaptionsView.as_view(),
         name="api_dataset_captions",

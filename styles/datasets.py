@@ -18,12 +18,12 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from avatarsaas.errors import InvalidInput, NotFound
+from avatarsaas.errors import Conflict, InvalidInput, NotFound
 from generation import storage
 from styles.imaging import ImageRejected, clean_copy, dhash, hamming, open_image
-from styles.models import DatasetImage, LoraDataset
+from styles.models import DatasetImage, FineTune, FineTuneState, LoraDataset
 from styles.presets import require_manage
 from tenants.actors import Actor
 from tenants.audit import record_event
@@ -289,23 +289,30 @@ class _IngestState:
         caption = self.captions.get(_stem(name)) or caption_from_filename(
             name, self.dataset.trigger_word
         )
-        row = DatasetImage.objects.create(
-            tenant_id=self.dataset.tenant_id,
-            dataset=self.dataset,
-            original_name=name[:255],
-            status=DatasetImage.Status.ACCEPTED,
-            file=stored,
-            format=fmt.lower(),
-            width=image.width,
-            height=image.height,
-            bytes=len(data),
-            sha256=sha,
-            dhash=f"{bits:016x}",
-            caption=caption[:MAX_CAPTION],
-        )
+        with _dataset_must_exist(stored):
+            row = self._create_accepted(name, stored, fmt, image, data, sha, bits, caption)
         self.hashes.append((row.pk, bits, sha))
         self.count += 1
         self.report.accepted += 1
+
+    def _create_accepted(self, name, stored, fmt, image, data, sha, bits, caption):
+        # atomic: the foreign key is checked at the end of this block (PostgreSQL defers it)
+        # rather than at some later commit, so a deleted dataset surfaces here.
+        with transaction.atomic():
+            return DatasetImage.objects.create(
+                tenant_id=self.dataset.tenant_id,
+                dataset=self.dataset,
+                original_name=name[:255],
+                status=DatasetImage.Status.ACCEPTED,
+                file=stored,
+                format=fmt.lower(),
+                width=image.width,
+                height=image.height,
+                bytes=len(data),
+                sha256=sha,
+                dhash=f"{bits:016x}",
+                caption=caption[:MAX_CAPTION],
+            )
 
     def _name_of(self, pk) -> str:
         return (
@@ -314,18 +321,118 @@ class _IngestState:
         )
 
     def _reject(self, name: str, code: str, message: str, duplicate_of_id=None) -> None:
-        DatasetImage.objects.create(
-            tenant_id=self.dataset.tenant_id,
-            dataset=self.dataset,
-            original_name=name[:255],
-            status=DatasetImage.Status.REJECTED,
-            error_code=code,
-            error_message=message[:300],
-            duplicate_of_id=duplicate_of_id,
-        )
+        with _dataset_must_exist(), transaction.atomic():
+            DatasetImage.objects.create(
+                tenant_id=self.dataset.tenant_id,
+                dataset=self.dataset,
+                original_name=name[:255],
+                status=DatasetImage.Status.REJECTED,
+                error_code=code,
+                error_message=message[:300],
+                duplicate_of_id=duplicate_of_id,
+            )
         self.count += 1
         self.report.rejected += 1
         self.report.errors.append((name, code, message))
+
+
+class _dataset_must_exist:  # noqa: N801 - used as a context manager
+    """Turn the foreign-key failure of a dataset deleted mid-upload into a clear 404, and
+    delete the file stored for the row that could not be written."""
+
+    def __init__(self, stored: str = ""):
+        self.stored = stored
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, IntegrityError):
+            if self.stored:
+                storage.delete_after_commit([self.stored])
+            raise NotFound("The dataset was deleted during the upload.") from exc
+        return False
+
+
+# A fine-tune in these states reads the dataset (review shows it; training loads it), so the
+# dataset and its images stay as they are until it ends or is canceled.
+IN_USE = (
+    FineTuneState.SUBMITTED,
+    FineTuneState.APPROVED,
+    FineTuneState.QUEUED,
+    FineTuneState.TRAINING,
+    FineTuneState.VALIDATING,
+)
+
+
+def _lock_unused(tenant: Tenant, dataset_id) -> LoraDataset:
+    """Lock the dataset row (uploads and new fine-tunes wait on it), then every fine-tune of
+    it, and refuse while one is in review or training."""
+    dataset = get_dataset(tenant=tenant, dataset_id=dataset_id)
+    dataset = LoraDataset.objects.select_for_update().get(pk=dataset.pk)
+    busy = list(
+        FineTune.objects.select_for_update()
+        .filter(dataset=dataset, state__in=IN_USE)
+        .values_list("name", "state")
+    )
+    if busy:
+        name, state = busy[0]
+        raise Conflict(
+            f"Fine-tune '{name}' uses this dataset ({state}); cancel it or wait for it to end.",
+            code="dataset_in_use",
+        )
+    return dataset
+
+
+def delete_dataset(*, tenant: Tenant, actor: Actor, dataset_id) -> dict:
+    """Delete a dataset, its images and their stored files.
+
+    Draft fine-tunes of it go too (nothing was reserved for them); finished ones keep their
+    adapter and lineage (`dataset_hash`) and show the dataset as deleted."""
+    require_manage(tenant, actor)
+    with transaction.atomic():
+        dataset = _lock_unused(tenant, dataset_id)
+        files = list(dataset.images.exclude(file="").values_list("file", flat=True))
+        images = dataset.images.count()
+        drafts, _ = FineTune.objects.filter(dataset=dataset, state=FineTuneState.DRAFT).delete()
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action="dataset.deleted",
+            target=dataset,
+            metadata={"name": dataset.name, "images": images, "draft_finetunes": drafts},
+        )
+        dataset.delete()
+        storage.delete_after_commit(files)
+    return {"images": images, "draft_finetunes": drafts}
+
+
+def get_dataset_image(*, tenant: Tenant, image_id) -> DatasetImage:
+    try:
+        return DatasetImage.objects.for_tenant(tenant).select_related("dataset").get(pk=image_id)
+    except (DatasetImage.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No such dataset image in this workspace.") from exc
+
+
+def delete_dataset_image(*, tenant: Tenant, actor: Actor, image_id) -> LoraDataset:
+    """Remove one image (accepted or rejected) and its stored file from a dataset."""
+    require_manage(tenant, actor)
+    image = get_dataset_image(tenant=tenant, image_id=image_id)
+    with transaction.atomic():
+        dataset = _lock_unused(tenant, image.dataset_id)
+        image = DatasetImage.objects.filter(pk=image.pk, dataset=dataset).first()
+        if image is None:
+            raise NotFound("No such dataset image in this workspace.")
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action="dataset.image_removed",
+            target=dataset,
+            metadata={"image": str(image.pk), "name": image.original_name},
+        )
+        image.delete()
+        storage.delete_after_commit([image.file.name])
+    return dataset
 
 
 @transaction.atomic

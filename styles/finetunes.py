@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from avatarsaas.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from styles.datasets import accepted_images, dataset_hash, get_dataset
-from styles.models import FineTune, FineTuneState
+from styles.models import FineTune, FineTuneState, LoraDataset
 from styles.presets import get_own_preset, require_manage
 from tenants import credits
 from tenants.actors import Actor
@@ -188,6 +188,10 @@ def create_finetune(
     """A draft with validated hyperparameters and its cost quote (nothing reserved yet)."""
     require_train(tenant, actor)
     dataset = get_dataset(tenant=tenant, dataset_id=dataset_id)
+    # Held to commit: a concurrent deletion of the dataset waits, then sees this draft.
+    dataset = LoraDataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    if dataset is None:
+        raise NotFound("No such dataset in this workspace.")
     preset = get_own_preset(tenant=tenant, preset_id=preset_id) if preset_id else None
     from styles.datasets import _check_trigger
 
@@ -241,6 +245,8 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
         if ft.state != S.DRAFT:
             raise Conflict(f"Only drafts can be submitted; this one is {ft.state}.")
+        if ft.dataset_id is None:
+            raise Conflict("Its dataset was deleted; create a new fine-tune from another one.")
         _check_plan(ft.tenant)
         minimum = int(getattr(settings, "AVATARSAAS_FINETUNE_MIN_IMAGES", 5))
         count = accepted_images(ft.dataset).count()

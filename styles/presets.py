@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from avatarsaas.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from generation import storage
 from generation.engines.diffusers_engine import SCHEDULERS
 from styles.locks import validate_lock_rules
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
@@ -194,7 +195,9 @@ def delete_preset(*, tenant: Tenant, actor: Actor, preset_id) -> None:
     require_manage(tenant, actor)
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
     record_event(tenant=tenant, actor=actor, action="preset.deleted", target=preset)
+    files = list(preset.references.values_list("file", flat=True))
     preset.delete()
+    storage.delete_after_commit(files)
 
 
 def add_reference_image(
@@ -207,7 +210,6 @@ def add_reference_image(
         raise InvalidInput(
             f"A preset holds at most {MAX_REFERENCES} reference images.", field="file"
         )
-    from generation import storage
     from styles.imaging import ImageRejected, open_image
 
     try:
@@ -242,8 +244,12 @@ def references_of(*, tenant: Tenant, preset_id) -> list[ReferenceImage]:
 def remove_reference_image(*, tenant: Tenant, actor: Actor, reference_id) -> None:
     require_manage(tenant, actor)
     ref = get_reference(tenant=tenant, reference_id=reference_id)
-    record_event(tenant=tenant, actor=actor, action="preset.reference_removed", target=ref.preset)
-    ref.delete()
+    with transaction.atomic():
+        record_event(
+            tenant=tenant, actor=actor, action="preset.reference_removed", target=ref.preset
+        )
+        ref.delete()
+        storage.delete_after_commit([ref.file.name])
 
 
 def brand_kit_of(tenant: Tenant) -> BrandKitSettings:

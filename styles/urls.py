@@ -22,7 +22,13 @@ urlpatterns = [
     path("datasets/", views.dataset_list, name="dataset_list"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset_detail"),
     path("datasets/<uuid:dataset_id>/upload/", views.dataset_upload, name="dataset_upload"),
+    path("datasets/<uuid:dataset_id>/delete/", views.dataset_delete, name="dataset_delete"),
     path("dataset-images/<uuid:image_id>/", views.dataset_image_file, name="dataset_image_file"),
+    path(
+        "dataset-images/<uuid:image_id>/delete/",
+        views.dataset_image_delete,
+        name="dataset_image_delete",
+    ),
     path("finetunes/", views.finetune_list, name="finetune_list"),
     path("finetunes/new/", views.finetune_create, name="finetune_create"),
     path("finetunes/<uuid:finetune_id>/", views.finetune_detail, name="finetune_detail"),

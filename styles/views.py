@@ -26,9 +26,9 @@ from styles.forms import (
     ReferenceImageForm,
     UploadForm,
 )
-from styles.models import DatasetImage, FineTuneState, ReferenceImage
+from styles.models import DatasetImage, FineTune, FineTuneState, ReferenceImage
 from tenants.actors import Actor
-from tenants.roles import Perm
+from tenants.roles import Perm, role_allows
 from tenants.web import flash_domain_error, paginate, tenant_view
 
 
@@ -333,11 +333,17 @@ def dataset_detail(request, dataset_id):
             flash_domain_error(request, exc)
         return redirect("dataset_detail", dataset_id=dataset.pk)
     images = dataset.images.order_by("status", "created_at")
+    uses = FineTune.objects.for_tenant(request.tenant).filter(dataset=dataset)
+    in_use = uses.filter(state__in=datasets.IN_USE).first()
     return render(
         request,
         "styles/dataset_detail.html",
         {
             "dataset": dataset,
+            "in_use": in_use,
+            "can_remove": role_allows(request.membership.role, Perm.MANAGE_STYLES)
+            and in_use is None,
+            "draft_count": uses.filter(state=FineTuneState.DRAFT).count(),
             "images": paginate(request, images, per_page=100),
             "accepted": dataset.images.filter(status="accepted").count(),
             "rejected": dataset.images.filter(status="rejected").count(),
@@ -388,6 +394,44 @@ def _dataset_upload(request, dataset_id):
             f"{report.accepted} accepted, {report.rejected} rejected (reasons below).",
         )
     return redirect("dataset_detail", dataset_id=dataset.pk)
+
+
+@styles_view(Perm.MANAGE_STYLES)
+@require_POST
+def dataset_delete(request, dataset_id):
+    try:
+        gone = datasets.delete_dataset(
+            tenant=request.tenant, actor=Actor.from_request(request), dataset_id=dataset_id
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash_domain_error(request, exc)
+        return redirect("dataset_detail", dataset_id=dataset_id)
+    drafts = gone["draft_finetunes"]
+    messages.success(
+        request,
+        f"Dataset deleted with its {gone['images']} image(s)"
+        + (f" and {drafts} draft fine-tune(s)." if drafts else "."),
+    )
+    return redirect("dataset_list")
+
+
+@styles_view(Perm.MANAGE_STYLES)
+@require_POST
+def dataset_image_delete(request, image_id):
+    image = datasets.get_dataset_image(tenant=request.tenant, image_id=image_id)
+    try:
+        datasets.delete_dataset_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image.pk
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, f"Removed {image.original_name}.")
+    return redirect("dataset_detail", dataset_id=image.dataset_id)
 
 
 @styles_view(Perm.VIEW)

@@ -18,10 +18,14 @@
     swatch.style.backgroundColor = swatch.dataset.swatch;
   });
 
-  // <form data-confirm="Question?">: ask before a destructive POST.
+  // <form data-confirm="Question?"> (or a submit button with data-confirm, which wins):
+  // ask before a destructive POST.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    var button = event.submitter;
+    var question = (button && button.dataset && button.dataset.confirm) ||
+      (form.dataset && form.dataset.confirm);
+    if (question && !window.confirm(question)) {
       event.preventDefault();
     }
   });

@@ -202,7 +202,12 @@ class FineTuneCreateSerializer(serializers.Serializer):
 
 
 class FineTuneSerializer(serializers.ModelSerializer):
-    dataset = serializers.UUIDField(source="dataset_id", read_only=True)
+    dataset = serializers.UUIDField(
+        source="dataset_id",
+        read_only=True,
+        allow_null=True,
+        help_text="null once the dataset was deleted (the adapter keeps `dataset_hash`).",
+    )
     preset = serializers.UUIDField(source="preset_id", read_only=True, allow_null=True)
     adapter = serializers.SerializerMethodField()
 

@@ -298,7 +298,7 @@ class DatasetListCreateView(generics.ListAPIView):
 
 class DatasetDetailView(APIView):
     permission_classes = [HasScope]
-    required_scopes = {"GET": READ}
+    required_scopes = {"GET": READ, "DELETE": WRITE}
 
     @extend_schema(
         summary="Get a dataset with its validation report",
@@ -308,6 +308,41 @@ class DatasetDetailView(APIView):
     def get(self, request, dataset_id):
         dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
         return Response(DatasetDetailSerializer(dataset).data)
+
+    @extend_schema(
+        summary="Delete a dataset, its images and their files",
+        description="Draft fine-tunes of the dataset are deleted with it; finished ones keep "
+        "their adapter and lineage (`dataset_hash`) and show `dataset: null`. 409 "
+        "`dataset_in_use` while a fine-tune of it is in review or training.",
+        responses={204: None},
+        extensions=domain_errors(404, 409),
+    )
+    def delete(self, request, dataset_id):
+        datasets.delete_dataset(
+            tenant=request.tenant, actor=Actor.from_request(request), dataset_id=dataset_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DatasetImageDetailView(APIView):
+    permission_classes = [HasScope]
+    required_scopes = {"DELETE": WRITE}
+
+    @extend_schema(
+        summary="Remove one image from a dataset",
+        description="Deletes the image's row and stored file (accepted or rejected). 409 "
+        "`dataset_in_use` while a fine-tune of the dataset is in review or training.",
+        responses={204: None},
+        extensions=domain_errors(404, 409),
+    )
+    def delete(self, request, dataset_id, image_id):
+        image = datasets.get_dataset_image(tenant=request.tenant, image_id=image_id)
+        if image.dataset_id != dataset_id:
+            raise NotFound("No such image in this dataset.")
+        datasets.delete_dataset_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DatasetUploadView(APIView):

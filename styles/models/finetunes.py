@@ -26,7 +26,11 @@ class FineTune(TenantOwnedModel):
     """
 
     name = models.CharField(max_length=100)
-    dataset = models.ForeignKey("styles.LoraDataset", on_delete=models.PROTECT, related_name="+")
+    # SET_NULL: deleting a dataset keeps finished fine-tunes and their adapters' lineage
+    # (dataset_hash); services refuse the deletion while a fine-tune is in review or training.
+    dataset = models.ForeignKey(
+        "styles.LoraDataset", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     preset = models.ForeignKey(
         "styles.StylePreset",
         on_delete=models.SET_NULL,

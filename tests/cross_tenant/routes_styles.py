@@ -72,6 +72,13 @@ reference = lambda t: {"reference_id": _reference(t).pk}  # noqa: E731
 dataset = lambda t: {"dataset_id": _dataset(t).pk}  # noqa: E731
 dataset_image = lambda t: {"image_id": _dataset_image(t).pk}  # noqa: E731
 finetune = lambda t: {"finetune_id": _finetune(t).pk}  # noqa: E731
+
+
+def image_in_dataset(t):
+    image = _dataset_image(t)
+    return {"dataset_id": image.dataset_id, "image_id": image.pk}
+
+
 adapter = lambda t: {"adapter_id": _adapter(t).pk}  # noqa: E731
 
 
@@ -93,6 +100,8 @@ register(Route("api_reference_detail", reference, kind="api"))
 register(Route("api_reference_detail", reference, method="delete", kind="api"))
 register(Route("api_reference_file", reference, kind="api"))
 register(Route("api_dataset_detail", dataset, kind="api"))
+register(Route("api_dataset_detail", dataset, method="delete", kind="api"))
+register(Route("api_dataset_image_detail", image_in_dataset, method="delete", kind="api"))
 register(Route("api_dataset_upload", dataset, method="post", kind="api"))
 register(Route("api_dataset_captions", dataset, method="patch", kind="api", data={"captions": {}}))
 register(Route("api_finetune_detail", finetune, kind="api"))
@@ -115,6 +124,8 @@ register(Route("dataset_detail", dataset))
 register(Route("dataset_detail", dataset, method="post", data={"caption_x": "y"}))
 register(Route("dataset_upload", dataset, method="post"))
 register(Route("dataset_image_file", dataset_image))
+register(Route("dataset_delete", dataset, method="post"))
+register(Route("dataset_image_delete", dataset_image, method="post"))
 register(Route("finetune_detail", finetune))
 register(Route("finetune_submit", finetune, method="post"))
 register(Route("finetune_cancel", finetune, method="post"))
