@@ -1,19 +1,39 @@
-"""Staff-only pages beside the model admins: image files (otherwise served per tenant) and the
-"Engine & models" status page."""
+"""Staff-only pages beside the model admins: image files for review (otherwise served per
+tenant) and the "Engine & models" status page."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from generation import engine_status
 from generation.api.views import serve_file
 from generation.models import ImageFile
+from styles.models import DatasetImage, FineTune
+from styles.views import serve_stored
 
 
 @staff_member_required
 def image_file(request, file_id):
     return serve_file(get_object_or_404(ImageFile, pk=file_id))
+
+
+@staff_member_required
+def dataset_image(request, image_id):
+    image = get_object_or_404(DatasetImage, pk=image_id)
+    if not image.file:
+        raise Http404("This upload was rejected; nothing was stored.")
+    return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
+
+
+@staff_member_required
+def finetune_validation(request, finetune_id, index):
+    ft = get_object_or_404(FineTune, pk=finetune_id)
+    if not 0 <= index < len(ft.validation):
+        raise Http404("No such validation image.")
+    cell = ft.validation[index]
+    return serve_stored(cell.get("image") or cell.get("grid"))
 
 
 def engine_status_page(request):

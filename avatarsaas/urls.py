@@ -23,6 +23,16 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/files/<uuid:file_id>/", admin_views.image_file, name="admin_image_file"),
+    path(
+        "admin/dataset-images/<uuid:image_id>/",
+        admin_views.dataset_image,
+        name="admin_dataset_image",
+    ),
+    path(
+        "admin/finetunes/<uuid:finetune_id>/validation/<int:index>/",
+        admin_views.finetune_validation,
+        name="admin_finetune_validation",
+    ),
     path("admin/engine/", admin_views.engine_status_view, name="admin_engine_status"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

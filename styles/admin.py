@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from avatarsaas.errors import DomainError
-from styles import finetunes
+from styles import admin_review, finetunes
 from styles.models import (
     BrandKitSettings,
     DatasetImage,
@@ -42,9 +42,85 @@ class FineTuneAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "train_text_encoder"]
     search_fields = ["id", "name", "tenant__slug", "trigger_word"]
-    readonly_fields = [f.name for f in FineTune._meta.fields]
+    readonly_fields = [f.name for f in FineTune._meta.fields] + [
+        "dataset_review",
+        "loss_review",
+        "validation_review",
+    ]
+    fieldsets = [
+        (
+            "Request",
+            {
+                "fields": [
+                    "name",
+                    "tenant",
+                    "state",
+                    "dataset",
+                    "trigger_word",
+                    ("rank", "alpha", "steps", "learning_rate"),
+                    ("resolution", "batch_size", "train_text_encoder", "gradient_checkpointing"),
+                    "cost_credits",
+                    "created_by",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Review", {"fields": ["review_note", "reviewed_by", "reviewed_at"]}),
+        ("Dataset", {"fields": ["dataset_review"]}),
+        (
+            "Training",
+            {
+                "fields": [
+                    ("progress", "progress_step", "eta_seconds"),
+                    "loss_review",
+                    ("started_at", "finished_at"),
+                    ("failure_code", "failure_message"),
+                ]
+            },
+        ),
+        ("Validation", {"fields": ["validation_review"]}),
+        (
+            "Run internals",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "id",
+                    "preset",
+                    "base_model",
+                    "base_model_hash",
+                    "dataset_hash",
+                    "checkpoint_every",
+                    "seed",
+                    ("attempts", "max_attempts"),
+                    ("lease_owner", "lease_expires_at"),
+                    ("checkpoint_name", "checkpoint_step"),
+                    "loss_curve",
+                    "validation",
+                ],
+            },
+        ),
+    ]
     action_form = ReviewActionForm
     actions = ["approve_selected", "reject_selected"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description="Dataset images and captions")
+    def dataset_review(self, obj):
+        return admin_review.dataset_panel(obj)
+
+    @admin.display(description="Loss")
+    def loss_review(self, obj):
+        return admin_review.loss_panel(obj)
+
+    @admin.display(description="Validation grid")
+    def validation_review(self, obj):
+        from generation.selectors import weights_status
+
+        return admin_review.validation_panel(
+            obj, scores_meaningful=weights_status().scores_meaningful
+        )
 
     def has_add_permission(self, request):
         return False

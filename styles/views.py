@@ -58,7 +58,7 @@ def _form_error(request, form, exc: DomainError) -> None:
         flash_domain_error(request, exc)
 
 
-def _serve(name: str, content_type: str = "image/png"):
+def serve_stored(name: str, content_type: str = "image/png"):
     try:
         handle = open_storage(name)
     except FileNotFoundError as exc:
@@ -223,7 +223,7 @@ def _reference(request, reference_id) -> ReferenceImage:
 
 @styles_view(Perm.VIEW)
 def reference_file(request, reference_id):
-    return _serve(_reference(request, reference_id).file.name)
+    return serve_stored(_reference(request, reference_id).file.name)
 
 
 @styles_view(Perm.MANAGE_STYLES)
@@ -439,7 +439,7 @@ def dataset_image_file(request, image_id):
     image = DatasetImage.objects.for_tenant(request.tenant).filter(pk=image_id).first()
     if image is None or not image.file:
         raise Http404("No such image.")
-    return _serve(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
+    return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
 
 
 # -- fine-tunes ---------------------------------------------------------------------------
@@ -549,4 +549,4 @@ def finetune_validation_image(request, finetune_id, index):
     if not 0 <= index < len(ft.validation):
         raise Http404("No such validation image.")
     cell = ft.validation[index]
-    return _serve(cell.get("image") or cell.get("grid"))
+    return serve_stored(cell.get("image") or cell.get("grid"))

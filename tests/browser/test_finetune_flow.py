@@ -53,6 +53,13 @@ def test_dataset_upload_finetune_staff_approval_and_ready(
     shot(page, "22-finetune-submitted")
 
     login(page, make_user("reviewer@avatarsaas.local", is_staff=True, is_superuser=True))
+    page.goto(f"/admin/styles/finetune/{ft.pk}/change/")
+    expect(page.locator("#dataset-review img")).to_have_count(ft.dataset.images.count())
+    page.wait_for_function(  # the thumbnails really load through the staff-only file view
+        "Array.from(document.querySelectorAll('#dataset-review img'))"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    shot(page, "22b-admin-finetune-review")
     page.goto("/admin/styles/finetune/")
     page.locator(f"input[name=_selected_action][value='{ft.pk}']").check()
     page.locator("select[name=action]").select_option("approve_selected")

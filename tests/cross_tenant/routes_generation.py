@@ -99,3 +99,10 @@ register(Route("image_pack", image))
 register(Route("file_download", file))
 
 exempt("admin_image_file", "staff-only admin view; see test_admin_file_view_is_staff_only")
+exempt(
+    "admin_dataset_image", "staff-only admin view; see test_finetune_review_files_are_staff_only"
+)
+exempt(
+    "admin_finetune_validation",
+    "staff-only admin view; see test_finetune_review_files_are_staff_only",
+)
