@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 
 from avatarsaas.errors import DomainError
 from styles import admin_review, finetunes
@@ -102,6 +105,7 @@ class FineTuneAdmin(admin.ModelAdmin):
     ]
     action_form = ReviewActionForm
     actions = ["approve_selected", "reject_selected"]
+    change_form_template = "admin/styles/finetune/change_form.html"
 
     class Media:
         css = {"all": ["css/admin.css"]}
@@ -147,6 +151,36 @@ class FineTuneAdmin(admin.ModelAdmin):
             self.message_user(request, f"{verb.title()}d {done} fine-tune(s).", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only: staff act through the review form and actions only.
+        return False
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<uuid:object_id>/review/", review, name="styles_finetune_review"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_review"] = obj is not None and obj.state == FineTuneState.SUBMITTED
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def review_view(self, request, object_id):
+        """Approve or reject from the fine-tune's own page, then on to the next in the queue."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ft = get_object_or_404(FineTune, pk=object_id)
+        verb = request.POST.get("decision")
+        if verb not in ("approve", "reject"):
+            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+            return redirect("admin:styles_finetune_change", ft.pk)
+        self._review(request, FineTune.objects.filter(pk=ft.pk), verb)
+        ft.refresh_from_db()
+        if ft.state == FineTuneState.SUBMITTED:  # refused (e.g. a rejection without a note)
+            return redirect("admin:styles_finetune_change", ft.pk)
+        return redirect(reverse("admin:styles_finetune_changelist") + "?state__exact=submitted")
 
     @admin.action(description="Approve and queue training (note optional)")
     def approve_selected(self, request, queryset):

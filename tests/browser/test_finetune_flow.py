@@ -60,11 +60,9 @@ def test_dataset_upload_finetune_staff_approval_and_ready(
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
     shot(page, "22b-admin-finetune-review")
-    page.goto("/admin/styles/finetune/")
-    page.locator(f"input[name=_selected_action][value='{ft.pk}']").check()
-    page.locator("select[name=action]").select_option("approve_selected")
-    page.locator("input[name=note]").fill("On brand, no third-party logos.")
-    page.get_by_role("button", name="Go").click()
+    page.get_by_label("Review note").fill("On brand, no third-party logos.")
+    page.locator("#review-approve").click()
+    expect(page.locator(".messagelist")).to_contain_text("Approved 1 fine-tune(s).")
     ft.refresh_from_db()
     assert ft.state == "queued"
 

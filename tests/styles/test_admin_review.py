@@ -76,3 +76,61 @@ def test_finetune_review_files_are_staff_only(client, tenant):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def _submitted(tenant):
+    from styles import finetunes
+    from tenants.actors import Actor
+    from tests.styles.conftest import TINY_HYPERPARAMETERS
+
+    owner = Actor(user=owner_of(tenant))
+    dataset = make_dataset(tenant)
+    ft = finetunes.create_finetune(
+        tenant=tenant, actor=owner, dataset_id=dataset.pk, name="Mascot", **TINY_HYPERPARAMETERS
+    )
+    return finetunes.submit_finetune(tenant=tenant, actor=owner, finetune_id=ft.pk)
+
+
+def test_review_form_approves_from_the_page_and_moves_on_to_the_queue(staff, pro_tenant):
+    ft = _submitted(pro_tenant)
+    page = staff.get(f"/admin/styles/finetune/{ft.pk}/change/").content.decode()
+    assert 'id="review-form"' in page and 'name="_save"' not in page  # read-only otherwise
+    response = staff.post(
+        f"/admin/styles/finetune/{ft.pk}/review/", {"decision": "approve", "note": "On brand."}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("/admin/styles/finetune/?state__exact=submitted")
+    ft.refresh_from_db()
+    assert (ft.state, ft.review_note) == ("queued", "On brand.")
+    page = staff.get(f"/admin/styles/finetune/{ft.pk}/change/").content.decode()
+    assert 'id="review-form"' not in page  # nothing left to decide
+
+
+def test_review_form_rejection_needs_a_note_and_releases_credits(staff, pro_tenant):
+    from tenants.models import CreditReservation
+
+    ft = _submitted(pro_tenant)
+    url = f"/admin/styles/finetune/{ft.pk}/review/"
+    response = staff.post(url, {"decision": "reject", "note": ""}, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"/admin/styles/finetune/{ft.pk}/change/")
+    assert "note" in response.content.decode().lower()
+    ft.refresh_from_db()
+    assert ft.state == "submitted"
+
+    staff.post(url, {"decision": "reject", "note": "Third-party logo in 3 pictures."})
+    ft.refresh_from_db()
+    assert ft.state == "rejected"
+    reservation = CreditReservation.objects.get(reference=ft.credit_reference)
+    assert reservation.state == "released"
+
+
+def test_review_endpoint_is_post_only_and_staff_only(client, staff, pro_tenant):
+    ft = _submitted(pro_tenant)
+    url = f"/admin/styles/finetune/{ft.pk}/review/"
+    assert staff.get(url).status_code == 405
+    assert staff.post(url, {"decision": "maybe"}).status_code == 302
+    client.force_login(owner_of(pro_tenant))
+    response = client.post(url, {"decision": "approve"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    ft.refresh_from_db()
+    assert ft.state == "submitted"
