@@ -4,6 +4,7 @@ from tenants.billing import views
 
 urlpatterns = [
     path("", views.billing, name="billing"),
+    path("ledger.csv", views.ledger_csv, name="billing_ledger_csv"),
     path("packs/buy/", views.buy_pack, name="billing_buy_pack"),
     path("purchases/<uuid:purchase_id>/", views.purchase_detail, name="billing_purchase"),
     path("subscribe/", views.subscribe, name="billing_subscribe"),

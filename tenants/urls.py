@@ -42,4 +42,5 @@ urlpatterns = [
     path("settings/api-keys/<uuid:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("settings/api-keys/<uuid:key_id>/limits/", views.api_key_limits, name="api_key_limits"),
     path("settings/audit/", views.audit_log, name="audit_log"),
+    path("settings/audit.csv", views.audit_log_csv, name="audit_log_csv"),
 ]

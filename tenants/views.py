@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError, NotFound
-from tenants import selectors, services
+from tenants import exports, selectors, services
 from tenants.actors import Actor, client_ip
 from tenants.forms import ApiKeyForm, InviteForm, KeyLimitsForm, RoleForm, SignUpForm
 from tenants.key_limits import current_limits, set_key_limits
@@ -226,6 +226,11 @@ def revoke_api_key(request, key_id):
     )
     messages.success(request, f"Key {key.name} revoked; requests using it are now rejected.")
     return redirect("api_keys")
+
+
+@tenant_view(Perm.MANAGE_MEMBERS)
+def audit_log_csv(request):
+    return exports.audit_csv(request.tenant)
 
 
 @tenant_view(Perm.MANAGE_MEMBERS)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from avatarsaas.api_errors import error_body
 from avatarsaas.errors import DomainError
+from tenants import exports
 from tenants.actors import Actor
 from tenants.billing import selectors, services, webhooks
 from tenants.billing.money import format_money
@@ -24,6 +25,11 @@ from tenants.roles import Perm
 from tenants.web import flash_domain_error, paginate, tenant_view
 
 logger = logging.getLogger(__name__)
+
+
+@tenant_view(Perm.MANAGE_BILLING)
+def ledger_csv(request):
+    return exports.ledger_csv(request.tenant)
 
 
 @tenant_view(Perm.MANAGE_BILLING)
