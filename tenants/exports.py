@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tenants.billing.selectors import ledger_of
 from tenants.models import Tenant
-from tenants.selectors import audit_events_of
+from tenants.selectors import AuditFilters, filtered_audit_events
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -64,8 +64,8 @@ AUDIT_HEADER = ["at", "action", "actor", "target_type", "target_id", "details", 
 LEDGER_HEADER = ["at", "kind", "amount", "balance_after", "reference", "reason", "actor"]
 
 
-def audit_rows(tenant: Tenant) -> Iterator[list]:
-    events = audit_events_of(tenant).order_by("created_at", "id")
+def audit_rows(tenant: Tenant, filters: AuditFilters | None = None) -> Iterator[list]:
+    events = filtered_audit_events(tenant, filters or AuditFilters()).order_by("created_at", "id")
     for e in events.iterator(chunk_size=2000):
         yield [
             e.created_at.isoformat(),
@@ -92,8 +92,8 @@ def ledger_rows(tenant: Tenant) -> Iterator[list]:
         ]
 
 
-def audit_csv(tenant: Tenant) -> StreamingHttpResponse:
-    return csv_response(_stamp(tenant, "audit"), AUDIT_HEADER, audit_rows(tenant))
+def audit_csv(tenant: Tenant, filters: AuditFilters | None = None) -> StreamingHttpResponse:
+    return csv_response(_stamp(tenant, "audit"), AUDIT_HEADER, audit_rows(tenant, filters))
 
 
 def ledger_csv(tenant: Tenant) -> StreamingHttpResponse:

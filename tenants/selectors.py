@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tenants.actors import Actor
 from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Tenant
@@ -42,3 +46,47 @@ def pending_invitations_of(tenant: Tenant) -> QuerySet[Invitation]:
 
 def audit_events_of(tenant: Tenant) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_tenant(tenant).select_related("actor_user", "actor_api_key")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    area: str = ""  # an action's prefix: "dataset" matches "dataset.created", "dataset.deleted"
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_query(cls, query) -> AuditFilters:
+        """Bad values are ignored: a filter form never answers 400 or 500."""
+
+        def day(value: str) -> date | None:
+            try:
+                return date.fromisoformat(value) if value else None
+            except ValueError:
+                return None
+
+        area = query.get("area", "").strip()
+        return cls(
+            area=area if area.replace("_", "").isalnum() else "",
+            since=day(query.get("since", "")),
+            until=day(query.get("until", "")),
+        )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def filtered_audit_events(tenant: Tenant, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    events = audit_events_of(tenant)
+    if filters.area:
+        events = events.filter(action__startswith=filters.area + ".")
+    if filters.since:
+        events = events.filter(created_at__gte=_start_of(filters.since))
+    if filters.until:  # inclusive: the whole "until" day
+        events = events.filter(created_at__lt=_start_of(filters.until + timedelta(days=1)))
+    return events
+
+
+def audit_areas(tenant: Tenant) -> list[str]:
+    actions = AuditEvent.objects.for_tenant(tenant).values_list("action", flat=True).distinct()
+    return sorted({a.split(".", 1)[0] for a in actions.order_by()})

@@ -230,13 +230,25 @@ def revoke_api_key(request, key_id):
 
 @tenant_view(Perm.MANAGE_MEMBERS)
 def audit_log_csv(request):
-    return exports.audit_csv(request.tenant)
+    return exports.audit_csv(request.tenant, selectors.AuditFilters.from_query(request.GET))
 
 
 @tenant_view(Perm.MANAGE_MEMBERS)
 def audit_log(request):
+    filters = selectors.AuditFilters.from_query(request.GET)
+    events = selectors.filtered_audit_events(request.tenant, filters)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "tenants/audit.html",
-        {"events": paginate(request, selectors.audit_events_of(request.tenant), 50)},
+        {
+            "events": paginate(
+                request, selectors.filtered_audit_events(request.tenant, filters), 50
+            ),
+            "filters": filters,
+            "areas": selectors.audit_areas(request.tenant),
+            "query": query.urlencode(),
+            "filtered": any((filters.area, filters.since, filters.until)),
+        },
     )

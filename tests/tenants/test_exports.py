@@ -84,3 +84,40 @@ def test_pages_link_the_exports(client, tenant):
     client.force_login(owner_of(tenant))
     assert 'id="ledger-csv"' in client.get("/billing/").content.decode()
     assert 'id="audit-csv"' in client.get("/settings/audit/").content.decode()
+
+
+def test_audit_page_filters_by_area_and_days_and_the_csv_follows(client, tenant, other_tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import AuditEvent
+
+    owner = owner_of(tenant)
+    actor = Actor(user=owner)
+    old = record_event(tenant=tenant, actor=actor, action="dataset.created")
+    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    record_event(tenant=tenant, actor=actor, action="dataset.deleted")
+    record_event(tenant=tenant, actor=actor, action="api_key.created")
+    record_event(tenant=other_tenant, actor=Actor.system(), action="billing.secret")
+    client.force_login(owner)
+
+    page = client.get("/settings/audit/?area=dataset").content.decode()
+    assert "dataset.deleted" in page and "dataset.created" in page
+    assert "api_key.created" not in page
+    assert '<option value="billing"' not in page  # areas come from my workspace only
+
+    today = timezone.now().date().isoformat()
+    page = client.get(f"/settings/audit/?area=dataset&since={today}&until={today}").content
+    assert b"dataset.deleted" in page and b"dataset.created" not in page
+    assert b"Download CSV (filtered)" in page
+
+    rows = _rows(client.get(f"/settings/audit.csv?area=dataset&since={today}"))
+    assert [r["action"] for r in rows] == ["dataset.deleted"]
+
+    for bad in ("area=%27%20OR%201=1", "since=yesterday", "until=2026-02-31"):
+        response = client.get(f"/settings/audit/?{bad}")
+        assert response.status_code == 200 and b"api_key.created" in response.content
+
+    page = client.get("/settings/audit/?area=webhook").content.decode()
+    assert "No events match these filters." in page
