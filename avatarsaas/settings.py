@@ -270,6 +270,9 @@ AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", 
 AVATARSAAS_ADAPTER_CACHE = Path(os.environ.get("AVATARSAAS_ADAPTER_CACHE", VAR_DIR / "adapters"))
 
 AVATARSAAS_API_KEY_PREFIX = "ask"
+# A deleted workspace is suspended at once and purged (rows and files) after this many days,
+# so a mistaken deletion can still be undone by staff.
+AVATARSAAS_DELETION_GRACE_DAYS = int(os.environ.get("AVATARSAAS_DELETION_GRACE_DAYS", "7"))
 
 # Stripe: billing pages say "not configured" until a key is set. STRIPE_API_BASE points the
 # library at a local Stripe server (localstripe) in tests.

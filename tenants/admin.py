@@ -49,10 +49,18 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "plan", "credit_balance", "is_active", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "plan",
+        "credit_balance",
+        "is_active",
+        "deletion_scheduled_at",
+        "created_at",
+    ]
     list_filter = ["plan", "is_active"]
     search_fields = ["name", "slug", "stripe_customer_id"]
-    readonly_fields = ["id", "credit_balance", "created_at"]
+    readonly_fields = ["id", "credit_balance", "deletion_scheduled_at", "created_at"]
     inlines = [MembershipInline]
     action_form = CreditAdjustmentForm
     actions = ["adjust_credits", "suspend", "reactivate"]
@@ -89,19 +97,24 @@ class TenantAdmin(admin.ModelAdmin):
     def suspend(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Reactivate")
+    @admin.action(description="Reactivate (also cancels a scheduled deletion)")
     def reactivate(self, request, queryset):
         self._set_active(request, queryset, True)
 
     def _set_active(self, request, queryset, active: bool):
+        from tenants import workspace
         from tenants.audit import record_event
 
         actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
         for tenant in queryset:
-            tenant.is_active = active
+            if active:  # also undoes an owner's deletion during its grace period
+                workspace.cancel_deletion(tenant=tenant, actor=actor)
+                continue
+            tenant.is_active = False
             tenant.save(update_fields=["is_active"])
-            action = "tenant.reactivated_by_staff" if active else "tenant.suspended_by_staff"
-            record_event(tenant=tenant, actor=actor, action=action, target=tenant)
+            record_event(
+                tenant=tenant, actor=actor, action="tenant.suspended_by_staff", target=tenant
+            )
 
 
 @admin.register(Membership)

@@ -40,6 +40,12 @@ class Tenant(models.Model):
     credit_balance = models.IntegerField(default=0)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
+    deletion_scheduled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the owner deleted the workspace: everything is purged at this time. "
+        "Staff can undo it until then with the 'Reactivate' action.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -41,6 +41,10 @@ urlpatterns = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<uuid:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("settings/api-keys/<uuid:key_id>/limits/", views.api_key_limits, name="api_key_limits"),
+    path("settings/workspace/", views.workspace_settings, name="workspace_settings"),
+    path("settings/workspace/rename/", views.workspace_rename, name="workspace_rename"),
+    path("settings/workspace/transfer/", views.workspace_transfer, name="workspace_transfer"),
+    path("settings/workspace/delete/", views.workspace_delete, name="workspace_delete"),
     path("settings/audit/", views.audit_log, name="audit_log"),
     path("settings/audit.csv", views.audit_log_csv, name="audit_log_csv"),
 ]

@@ -1,5 +1,6 @@
 from dataclasses import asdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError, NotFound
-from tenants import exports, selectors, services
+from tenants import exports, selectors, services, workspace
 from tenants.actors import Actor, client_ip
 from tenants.forms import ApiKeyForm, InviteForm, KeyLimitsForm, RoleForm, SignUpForm
 from tenants.key_limits import current_limits, set_key_limits
@@ -228,6 +229,72 @@ def revoke_api_key(request, key_id):
     return redirect("api_keys")
 
 
+@tenant_view(Perm.MANAGE_TENANT)
+def workspace_settings(request):
+    others = selectors.members_of(request.tenant).exclude(user=request.user)
+    return render(
+        request,
+        "tenants/workspace.html",
+        {"others": others, "grace_days": settings.AVATARSAAS_DELETION_GRACE_DAYS},
+    )
+
+
+@tenant_view(Perm.MANAGE_TENANT)
+@require_POST
+def workspace_rename(request):
+    try:
+        workspace.rename_workspace(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            name=request.POST.get("name", ""),
+        )
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, "Workspace renamed.")
+    return redirect("workspace_settings")
+
+
+@tenant_view(Perm.MANAGE_TENANT)
+@require_POST
+def workspace_transfer(request):
+    try:
+        target = workspace.transfer_ownership(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            membership_id=request.POST.get("member", ""),
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash_domain_error(request, exc)
+        return redirect("workspace_settings")
+    messages.success(request, f"{target.user.email} now owns the workspace; you are an admin.")
+    return redirect("team")
+
+
+@tenant_view(Perm.MANAGE_TENANT)
+@require_POST
+def workspace_delete(request):
+    name = request.tenant.name
+    try:
+        purge_at = workspace.schedule_deletion(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            confirm_slug=request.POST.get("confirm_slug", ""),
+        )
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+        return redirect("workspace_settings")
+    request.session.pop(SESSION_KEY, None)
+    messages.success(
+        request,
+        f"{name} is deleted: suspended now, erased on {purge_at:%Y-%m-%d}. "
+        "Contact support before then to undo it.",
+    )
+    return redirect("dashboard")
+
+
 @tenant_view(Perm.MANAGE_MEMBERS)
 def audit_log_csv(request):
     return exports.audit_csv(request.tenant, selectors.AuditFilters.from_query(request.GET))
@@ -243,9 +310,7 @@ def audit_log(request):
         request,
         "tenants/audit.html",
         {
-            "events": paginate(
-                request, selectors.filtered_audit_events(request.tenant, filters), 50
-            ),
+            "events": paginate(request, events, 50),
             "filters": filters,
             "areas": selectors.audit_areas(request.tenant),
             "query": query.urlencode(),

@@ -82,6 +82,7 @@ def test_settings_pages_render_for_owner_and_on_a_phone(page, login, shot, asser
         ("/gallery/", "18-gallery-empty", "Gallery"),
         ("/settings/webhooks/", "18b-webhooks", "Webhooks"),
         ("/settings/api-keys/", "18c-api-keys-empty", "API keys"),
+        ("/settings/workspace/", "18d-workspace-settings", "Workspace settings"),
     ]:
         page.goto(path)
         expect(page.locator("h1")).to_have_text(heading)
@@ -92,3 +93,22 @@ def test_settings_pages_render_for_owner_and_on_a_phone(page, login, shot, asser
     expect(page.get_by_label("Describe your bot")).to_be_visible()
     assert_labelled(page)
     shot(page, "19-generate-phone")
+
+
+def test_owner_deletes_the_workspace_after_confirming(page, login, tenant):
+    from tenants.models import Tenant
+
+    login(page, owner_of(tenant))
+    page.goto("/settings/team/")
+    page.locator("#workspace-settings-link").click()
+    page.get_by_label("Type").fill(tenant.slug)
+    page.once("dialog", lambda dialog: dialog.dismiss())  # a second thought: nothing happens
+    page.locator("#workspace-delete").click()
+    expect(page.locator("h1")).to_have_text("Workspace settings")
+    assert Tenant.objects.get(pk=tenant.pk).is_active
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#workspace-delete").click()
+    expect(page.locator(".message.success")).to_contain_text("is deleted: suspended now")
+    expect(page.locator("h1")).to_have_text("You are not in a workspace")
+    assert not Tenant.objects.get(pk=tenant.pk).is_active
