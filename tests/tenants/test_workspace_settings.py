@@ -179,3 +179,14 @@ def test_team_page_links_settings_for_the_owner_only(owner_client, client, tenan
     other = Client()
     other.force_login(make_member(tenant, role="admin"))
     assert 'id="workspace-settings-link"' not in other.get("/settings/team/").content.decode()
+
+
+def test_switcher_offers_active_workspaces_only(client, tenant, other_tenant):
+    user = owner_of(tenant)
+    Membership.objects.create(tenant=other_tenant, user=user, role="member")
+    client.force_login(user)
+    page = client.get("/dashboard/").content.decode()
+    assert 'id="tenant-switch"' in page and other_tenant.name in page
+    Tenant.objects.filter(pk=other_tenant.pk).update(is_active=False)
+    page = client.get("/dashboard/").content.decode()
+    assert 'id="tenant-switch"' not in page and other_tenant.name not in page
