@@ -15,3 +15,11 @@ def quote_cost(*, engine: str, n: int, size: int, steps: int = 25) -> int:
         if steps > 40:
             per *= 2
     return per * n
+
+
+def pricing_summary() -> str:
+    """The rules above in words, for pages that show a price before any script runs."""
+    return (
+        f"{BASE_COST['vector']} credit per candidate with the vector engine, "
+        f"{BASE_COST['diffusers']} with diffusion (×4 above 768 px, ×2 above 40 steps)."
+    )

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from avatarsaas.errors import DomainError
-from generation import jobs, selectors
+from generation import jobs, pricing, selectors
 from generation.api.views import serve_file
 from generation.downloads import FORMATS, SHAPES, PackChoice, pack_zip
 from generation.forms import GenerateForm
@@ -67,6 +67,7 @@ def generate(request):
             "selected_preset": form["preset"].value() or "",
             "advanced_fields": [form[n] for n in ("n", "seed", "engine", "size", "steps")],
             "weights": weights,
+            "pricing": pricing.pricing_summary(),
         },
     )
 

@@ -261,3 +261,14 @@ def test_job_list_filters_by_status_and_keeps_it_in_page_links(owner_client, ten
     response = owner_client.get(reverse("job_list"), {"status": "succeeded"})
     assert 'href="?status=succeeded&amp;page=2"' in response.content.decode()
     assert not owner_client.get(reverse("job_list"), {"status": "failed"}).context["jobs"]
+
+
+def test_generate_page_states_prices_before_any_script_runs(owner_client, tenant):
+    from generation.pricing import quote_cost
+
+    page = owner_client.get("/generate/").content.decode()
+    note = page.split('id="pricing-note">', 1)[1].split("</p>", 1)[0]
+    assert f"{quote_cost(engine='vector', n=1, size=512)} credit per candidate" in note
+    assert f"{quote_cost(engine='diffusers', n=1, size=512)} with diffusion" in note
+    tenant.refresh_from_db()
+    assert f"Balance: {tenant.credit_balance} credits" in note
