@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from avatarsaas.errors import InsufficientCredits, InvalidInput
+from avatarsaas.errors import InsufficientCredits, InvalidInput, NotAllowed
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import CreditEntry, CreditReservation, Plan, Tenant
@@ -109,6 +109,12 @@ def reserve_credits(*, tenant: Tenant, amount: int, reference: str, actor: Actor
         existing = CreditReservation.objects.filter(tenant=locked, reference=reference).first()
         if existing is not None:
             return existing
+        if not locked.is_active:
+            # Checked under the row lock: a submit racing the owner's deletion (or a staff
+            # suspension) cannot start new work after that work was canceled.
+            raise NotAllowed(
+                "This workspace is suspended; no new work can start.", code="workspace_suspended"
+            )
         if amount > 0:
             if locked.credit_balance < amount:
                 raise InsufficientCredits(

@@ -190,3 +190,13 @@ def test_switcher_offers_active_workspaces_only(client, tenant, other_tenant):
     Tenant.objects.filter(pk=other_tenant.pk).update(is_active=False)
     page = client.get("/dashboard/").content.decode()
     assert 'id="tenant-switch"' not in page and other_tenant.name not in page
+
+
+def test_a_submit_racing_the_deletion_cannot_start_new_work(tenant):
+    from avatarsaas.errors import NotAllowed
+    from tenants import credits
+
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)  # what the deletion commits
+    with pytest.raises(NotAllowed, match="suspended"):
+        credits.reserve_credits(tenant=tenant, amount=1, reference="job:late", actor=Actor.system())
+    assert not CreditReservation.objects.filter(reference="job:late").exists()
