@@ -111,6 +111,8 @@ def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
         )
         if tenant is None:
             return None if wait else _LOCKED
+        if not tenant.is_active:  # suspended by staff: its queue waits for reactivation
+            return None
         running = GenerationJob.objects.filter(
             tenant_id=tenant_id, status=JobStatus.RUNNING
         ).count()

@@ -109,3 +109,13 @@ def test_state_machine_rejects_illegal_moves(no_models, tenant):
         job_state.transition(job, "succeeded")
     assert job_state.can_transition("running", "queued")
     assert not job_state.can_transition("succeeded", "running")
+
+
+def test_a_suspended_workspace_queue_waits_for_reactivation(no_models, tenant, other_tenant):
+    held = _submit(tenant)
+    other = _submit(other_tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)  # staff suspended it
+    assert str(runner.claim_next_job("w1").pk) == other
+    assert runner.claim_next_job("w2") is None
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=True)
+    assert str(runner.claim_next_job("w3").pk) == held
