@@ -19,7 +19,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from generation import storage
@@ -40,8 +41,15 @@ class LeaseLost(Exception):
 
 def claim_finetune(finetune_id, owner: str) -> FineTune | None:
     with transaction.atomic():
-        ft = FineTune.objects.select_for_update().filter(pk=finetune_id).first()
+        ft = (
+            FineTune.objects.select_for_update(**_of_self())
+            .select_related("tenant")
+            .filter(pk=finetune_id)
+            .first()
+        )
         if ft is None or ft.state != S.QUEUED:
+            return None
+        if not ft.tenant.is_active:  # suspended: waits; the sweep re-nudges it later
             return None
         now = timezone.now()
         return transition(
@@ -287,10 +295,23 @@ def _enqueue(finetune_id) -> None:
     tasks.enqueue_finetune(finetune_id)
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Re-queue runs whose worker stopped renewing its lease (or fail them past max attempts)."""
+def _of_self() -> dict:
+    return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
+
+
+def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[str, int]:
+    """Re-queue runs whose worker stopped renewing its lease (or fail them past max attempts),
+    and re-nudge queued runs whose queue message may have been lost (broker outage)."""
     now = now or timezone.now()
-    requeued = failed = 0
+    requeued = failed = nudged = 0
+    cutoff = now - timedelta(seconds=stale_nudge_after)
+    stale = FineTune.objects.filter(
+        Q(last_enqueued_at__lt=cutoff) | Q(last_enqueued_at__isnull=True, reviewed_at__lt=cutoff),
+        state=S.QUEUED,
+    ).values_list("pk", flat=True)
+    for pk in list(stale[:100]):
+        _enqueue(pk)
+        nudged += 1
     expired = FineTune.objects.filter(
         state__in=[S.TRAINING, S.VALIDATING], lease_expires_at__lt=now
     ).values_list("pk", flat=True)
@@ -317,4 +338,4 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
                 "credits were released.",
             )
             failed += 1
-    return {"requeued": requeued, "failed": failed}
+    return {"requeued": requeued, "failed": failed, "nudged": nudged}

@@ -80,6 +80,9 @@ class FineTune(TenantOwnedModel):
     max_attempts = models.PositiveSmallIntegerField(default=3)
     lease_owner = models.CharField(max_length=120, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last queue nudge; the sweeper re-sends stale ones."
+    )
     checkpoint_name = models.CharField(max_length=300, blank=True)
     checkpoint_step = models.PositiveIntegerField(default=0)
     validation = models.JSONField(

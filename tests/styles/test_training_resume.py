@@ -60,7 +60,11 @@ def test_crashed_run_resumes_from_checkpoint_in_process(
     assert (ft.state, ft.checkpoint_step) == ("training", 20)
     assert ft.progress_step >= 20
 
-    assert training.sweep(timezone.now() + timedelta(hours=1)) == {"requeued": 1, "failed": 0}
+    assert training.sweep(timezone.now() + timedelta(hours=1)) == {
+        "requeued": 1,
+        "failed": 0,
+        "nudged": 0,
+    }
     ft.refresh_from_db()
     assert ft.state == "queued" and "step 20" in ft.failure_message
 
