@@ -262,8 +262,7 @@ def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: li
             approved_by=locked.reviewed_by,
         )
         if locked.checkpoint_name:
-            name_to_delete = locked.checkpoint_name
-            transaction.on_commit(lambda: default_storage.delete(name_to_delete))
+            storage.delete_after_commit([locked.checkpoint_name])
         transition(locked, S.READY, validation=validation, progress=100, checkpoint_name="")
 
 

@@ -43,7 +43,12 @@ def notify_if_low(tenant_id) -> bool:
     if tenant is None or tenant.credit_balance >= threshold:
         return False
     # cache.add is atomic (SET NX on Redis), so concurrent jobs send one notice, not several.
-    if not cache.add(notice_cache_key(tenant.pk), tenant.credit_balance, NOTICE_INTERVAL_S):
+    try:
+        first = cache.add(notice_cache_key(tenant.pk), tenant.credit_balance, NOTICE_INTERVAL_S)
+    except Exception:  # noqa: BLE001 - runs after a submit commits: an outage must not 500 it
+        logger.warning("cache unavailable: low-balance notice for %s skipped", tenant.pk)
+        return False
+    if not first:
         return False
     data = {
         "tenant_id": str(tenant.pk),

@@ -87,3 +87,22 @@ def test_rolled_back_reservation_sends_nothing(low_tenant, mailoutbox):
         maybe_notify_low_balance(low_tenant)
         raise RuntimeError("job submit failed after the reservation")
     assert mailoutbox == []
+
+
+def test_a_cache_outage_skips_the_notice_instead_of_failing_the_submit(
+    low_tenant, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.factories import api_client_for
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    _reserve(low_tenant, low_tenant.credit_balance - 15, "job-1")  # low already
+    monkeypatch.setattr(cache, "add", down)
+    assert notify_if_low(low_tenant.pk) is False and mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = api_client_for(low_tenant).post(
+            "/api/v1/jobs/", {"description": "a robot", "engine": "vector", "n": 1}, format="json"
+        )
+    assert response.status_code == 201, response.content
+    assert callbacks  # the notice check did run after the commit
