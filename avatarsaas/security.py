@@ -10,6 +10,7 @@ CSP_REPORT_ONLY says otherwise; production enforces it.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 import time
 
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotFound
 from django.urls import reverse
+
+logger = logging.getLogger(__name__)
 
 
 def _ip_in(remote_addr: str, networks: list[str]) -> bool:
@@ -139,7 +142,13 @@ class LoginThrottleMiddleware:
         if request.method != "POST" or request.resolver_match.view_name not in LOGIN_VIEWS:
             return None
         request.login_throttle_keys = self._keys(request)
-        if any((cache.get(key) or 0) >= limit for key, limit in request.login_throttle_keys):
+        try:
+            over = any((cache.get(k) or 0) >= limit for k, limit in request.login_throttle_keys)
+        except Exception:  # noqa: BLE001 - like the API limiter: a cache outage fails open
+            logger.warning("cache unavailable: login throttle skipped")
+            request.login_throttle_keys = []
+            return None
+        if over:
             window = int(getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900))
             response = HttpResponse(
                 "Too many failed sign-in attempts. Try again later.",
@@ -156,14 +165,21 @@ class LoginThrottleMiddleware:
         keys = getattr(request, "login_throttle_keys", None)
         if not keys:
             return response
+        try:
+            self._count(keys, response.status_code)
+        except Exception:  # noqa: BLE001 - never turn a sign-in into a 500 over the counter
+            logger.warning("cache unavailable: failed sign-in not counted")
+        return response
+
+    @staticmethod
+    def _count(keys, status_code: int) -> None:
         window = int(getattr(settings, "LOGIN_THROTTLE_WINDOW_SECONDS", 900))
-        if response.status_code == 200:  # the form came back with errors: a failure
+        if status_code == 200:  # the form came back with errors: a failure
             for key, _ in keys:
                 cache.add(key, 0, timeout=window + 5)
                 try:
                     cache.incr(key)
                 except ValueError:  # evicted between add and incr
                     cache.set(key, 1, timeout=window + 5)
-        elif response.status_code in (301, 302, 303):
+        elif status_code in (301, 302, 303):
             cache.delete(keys[0][0])
-        return response

@@ -110,6 +110,19 @@ def test_login_throttle_per_address(client, settings):
 
 
 @pytest.mark.django_db
+def test_sign_in_still_works_when_the_cache_is_down(client, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    for name in ("get", "add", "incr", "set", "delete"):
+        monkeypatch.setattr(cache, name, down)
+    user = make_user("outage@example.com")
+    assert client.post("/login/", {"username": user.username, "password": "no"}).status_code == 200
+    ok = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert ok.status_code == 302  # the throttle fails open, like the API rate limiter
+
+
+@pytest.mark.django_db
 def test_admin_allowlist_hides_the_admin_from_other_addresses(client, settings):
     settings.ADMIN_IP_ALLOWLIST = ["10.0.0.0/8"]
     assert client.get("/admin/login/", REMOTE_ADDR="203.0.113.9").status_code == 404
