@@ -82,3 +82,28 @@ def test_job_files_go_to_s3_and_are_served_by_signed_urls(no_models, tenant, s3_
     f = ImageFile.objects.filter(image__job_id=job_id).first()
     redirect = client.get(f"/api/v1/files/{f.pk}/")
     assert redirect.status_code == 302 and "X-Amz-Signature" in redirect["Location"]
+
+
+def test_workspace_purge_empties_the_tenant_prefix_in_the_bucket(
+    s3_storage, tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generation import storage
+    from tenants import workspace
+    from tenants.models import Tenant
+
+    client, bucket = s3_storage
+    for kind in ("images", "datasets", "adapters"):
+        storage.save_bytes(tenant.pk, kind, "bin", b"brand data")
+    theirs = storage.save_bytes(other_tenant.pk, "images", "png", b"kept")
+    Tenant.objects.filter(pk=tenant.pk).update(
+        is_active=False, deletion_scheduled_at=timezone.now() - timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workspace.purge_due() == [tenant.slug]
+    keys = {o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not any(k.startswith(f"tenants/{tenant.pk}/") for k in keys)
+    assert theirs in keys
