@@ -273,6 +273,8 @@ AVATARSAAS_API_KEY_PREFIX = "ask"
 # A deleted workspace is suspended at once and purged (rows and files) after this many days,
 # so a mistaken deletion can still be undone by staff.
 AVATARSAAS_DELETION_GRACE_DAYS = int(os.environ.get("AVATARSAAS_DELETION_GRACE_DAYS", "7"))
+# Workspaces one person may own at once (agencies run several brands).
+AVATARSAAS_MAX_OWNED_WORKSPACES = int(os.environ.get("AVATARSAAS_MAX_OWNED_WORKSPACES", "5"))
 
 # Stripe: billing pages say "not configured" until a key is set. STRIPE_API_BASE points the
 # library at a local Stripe server (localstripe) in tests.

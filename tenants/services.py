@@ -42,7 +42,9 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def create_tenant(*, name: str, owner, actor: Actor, slug: str | None = None) -> Tenant:
+def create_tenant(
+    *, name: str, owner, actor: Actor, slug: str | None = None, welcome_credits: bool = True
+) -> Tenant:
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give your workspace a name.", field="tenant_name")
@@ -55,8 +57,26 @@ def create_tenant(*, name: str, owner, actor: Actor, slug: str | None = None) ->
     record_event(tenant=tenant, actor=actor, action="tenant.created", target=tenant)
     from tenants import tenant_hooks
 
-    tenant_hooks.tenant_created(tenant=tenant, actor=actor)
+    tenant_hooks.tenant_created(tenant=tenant, actor=actor, welcome_credits=welcome_credits)
     return tenant
+
+
+def create_additional_workspace(*, user, name: str, actor: Actor) -> Tenant:
+    """A signed-in user's own new workspace (an agency running several brands, or someone
+    whose workspace was deleted). Welcome credits come with signing up only, so they cannot
+    be farmed by creating (or deleting and re-creating) workspaces."""
+    limit = int(getattr(settings, "AVATARSAAS_MAX_OWNED_WORKSPACES", 5))
+    with transaction.atomic():
+        # One creation at a time per user, so the limit below is exact.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        owned = Membership.objects.filter(user=user, role=Role.OWNER)
+        if owned.filter(tenant__is_active=True).count() >= limit:
+            raise NotAllowed(
+                f"You already own {limit} workspaces, the most one person can; delete one or "
+                "ask support to raise the limit.",
+                code="workspace_limit",
+            )
+        return create_tenant(name=name, owner=user, actor=actor, welcome_credits=False)
 
 
 @transaction.atomic

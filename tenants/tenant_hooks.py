@@ -6,7 +6,8 @@ from __future__ import annotations
 from tenants.actors import Actor
 
 
-def tenant_created(*, tenant, actor: Actor) -> None:
+def tenant_created(*, tenant, actor: Actor, welcome_credits: bool = True) -> None:
     from tenants import credits
 
-    credits.grant_signup_credits(tenant=tenant, actor=actor)
+    if welcome_credits:
+        credits.grant_signup_credits(tenant=tenant, actor=actor)

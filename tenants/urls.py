@@ -24,6 +24,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("workspaces/switch/", views.switch_tenant, name="switch_tenant"),
+    path("workspaces/new/", views.workspace_new, name="workspace_new"),
     path("settings/team/", views.team, name="team"),
     path("settings/team/invite/", views.invite, name="invite_member"),
     path(

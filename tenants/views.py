@@ -39,6 +39,28 @@ def signup(request):
 
 
 @login_required
+def workspace_new(request):
+    name = request.POST.get("name", "") if request.method == "POST" else ""
+    error = ""
+    if request.method == "POST":
+        try:
+            tenant = services.create_additional_workspace(
+                user=request.user, name=name, actor=Actor.from_request(request)
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            request.session[SESSION_KEY] = str(tenant.pk)
+            messages.success(
+                request,
+                f"Workspace {tenant.name} is ready. It starts with no credits: buy a pack on "
+                "the Billing page.",
+            )
+            return redirect("dashboard")
+    return render(request, "tenants/workspace_new.html", {"name": name, "error": error})
+
+
+@login_required
 @require_POST
 def switch_tenant(request):
     wanted = request.POST.get("tenant_id", "")

@@ -200,3 +200,36 @@ def test_a_submit_racing_the_deletion_cannot_start_new_work(tenant):
     with pytest.raises(NotAllowed, match="suspended"):
         credits.reserve_credits(tenant=tenant, amount=1, reference="job:late", actor=Actor.system())
     assert not CreditReservation.objects.filter(reference="job:late").exists()
+
+
+def test_a_signed_in_user_creates_another_workspace_without_welcome_credits(
+    owner_client, tenant, settings
+):
+    owner = owner_of(tenant)
+    response = owner_client.post("/workspaces/new/", {"name": "  "})
+    assert "Give your workspace a name." in response.content.decode()
+    response = owner_client.post("/workspaces/new/", {"name": "Second Brand"}, follow=True)
+    assert "Workspace Second Brand is ready." in response.content.decode()
+    second = Tenant.objects.get(name="Second Brand")
+    assert Membership.objects.get(tenant=second, user=owner).role == "owner"
+    assert second.credit_balance == 0  # welcome credits come with signing up only
+    assert response.context["tenant"] == second  # switched to it
+    assert 'id="tenant-switch"' in response.content.decode()
+
+    settings.AVATARSAAS_MAX_OWNED_WORKSPACES = 2
+    response = owner_client.post("/workspaces/new/", {"name": "Third"})
+    assert "You already own 2 workspaces" in response.content.decode()
+    assert not Tenant.objects.filter(name="Third").exists()
+
+
+def test_after_deleting_its_only_workspace_a_user_can_start_again(owner_client, tenant):
+    owner_client.post("/settings/workspace/delete/", {"confirm_slug": tenant.slug})
+    page = owner_client.get("/dashboard/").content.decode()
+    assert 'id="create-workspace"' in page
+    owner_client.post("/workspaces/new/", {"name": "Fresh Start"})
+    assert owner_client.get("/dashboard/").context["tenant"].name == "Fresh Start"
+
+
+def test_new_workspace_needs_a_sign_in(client):
+    response = client.get("/workspaces/new/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
