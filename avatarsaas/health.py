@@ -1,4 +1,13 @@
-"""/healthz: is the database reachable, and is the queue broker reachable?"""
+"""Probes.
+
+- ``/livez`` (liveness): the process answers. No dependency is checked, so an outage of
+  PostgreSQL or Redis never makes an orchestrator restart every web pod at once (which would
+  turn a dependency blip into a full outage).
+- ``/healthz`` (readiness): 503 only when the database is unreachable, since nothing works
+  without it. The broker is reported; when it is down the status is "degraded" with 200,
+  because the web tier keeps serving then: submissions are committed and paid, their queue
+  nudges are re-sent by the sweeper, and rate limits fail open (see the Redis drill).
+"""
 
 from django.conf import settings
 from django.db import connection
@@ -34,14 +43,23 @@ def _check_broker() -> tuple[bool, str]:
 def healthz(request):
     db_ok, db_detail = _check_database()
     broker_ok, broker_detail = _check_broker()
-    healthy = db_ok and broker_ok
+    if not db_ok:
+        status = "unhealthy"
+    elif not broker_ok:
+        status = "degraded"
+    else:
+        status = "ok"
     return JsonResponse(
         {
-            "status": "ok" if healthy else "unhealthy",
+            "status": status,
             "checks": {
                 "database": {"ok": db_ok, "detail": db_detail},
                 "broker": {"ok": broker_ok, "detail": broker_detail},
             },
         },
-        status=200 if healthy else 503,
+        status=200 if db_ok else 503,
     )
+
+
+def livez(request):
+    return JsonResponse({"status": "ok"})

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/files/<uuid:file_id>/", admin_views.image_file, name="admin_image_file"),
     path(

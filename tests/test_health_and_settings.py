@@ -18,11 +18,32 @@ def test_healthz_reports_database_and_broker(client):
     assert response["X-Request-ID"]
 
 
-def test_healthz_reports_unreachable_broker(client, settings, db):
+def test_healthz_reports_unreachable_broker_as_degraded_but_ready(client, settings, db):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["broker"]["ok"] is False
+    assert response.status_code == 200  # the web tier keeps serving without Redis
+    body = response.json()
+    assert body["status"] == "degraded" and body["checks"]["broker"]["ok"] is False
+
+
+def test_healthz_is_not_ready_without_the_database(client, db, monkeypatch):
+    from avatarsaas import health
+
+    monkeypatch.setattr(health, "_check_database", lambda: (False, "OperationalError"))
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["status"] == "unhealthy"
+
+
+def test_livez_checks_no_dependency(client, monkeypatch):
+    from avatarsaas import health
+
+    def boom():
+        raise AssertionError("liveness must not touch dependencies")
+
+    monkeypatch.setattr(health, "_check_database", boom)
+    monkeypatch.setattr(health, "_check_broker", boom)
+    response = client.get("/livez")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
 def _run_check(env_extra):

@@ -105,6 +105,7 @@ def test_manifests_describe_the_deployment():
     assert {"name": "Q_CLUSTER_NAME", "value": "gpu"} in container["env"]
     web = docs[("Deployment", "avatarsaas-web")]["spec"]["template"]["spec"]["containers"][0]
     assert web["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert web["livenessProbe"]["httpGet"]["path"] == "/livez"  # no dependency restarts pods
     hpa = docs[("HorizontalPodAutoscaler", "avatarsaas-web")]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "avatarsaas-web"
     assert ("Deployment", "avatarsaas-worker-cpu") in docs
