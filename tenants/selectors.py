@@ -32,6 +32,15 @@ def tenants_of(user) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user=user, is_active=True).order_by("name")
 
 
+def memberships_of(user) -> QuerySet[Membership]:
+    """The user's memberships in active workspaces (what the switcher offers)."""
+    return (
+        Membership.objects.filter(user=user, tenant__is_active=True)
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )
+
+
 def members_of(tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.for_tenant(tenant).select_related("user").order_by("created_at")
 

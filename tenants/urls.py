@@ -24,7 +24,13 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("workspaces/switch/", views.switch_tenant, name="switch_tenant"),
+    path("workspaces/", views.workspaces, name="workspaces"),
     path("workspaces/new/", views.workspace_new, name="workspace_new"),
+    path(
+        "workspaces/<uuid:tenant_id>/restore/",
+        views.workspace_restore,
+        name="workspace_restore",
+    ),
     path("settings/team/", views.team, name="team"),
     path("settings/team/invite/", views.invite, name="invite_member"),
     path(

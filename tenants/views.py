@@ -39,6 +39,32 @@ def signup(request):
 
 
 @login_required
+def workspaces(request):
+    return render(
+        request,
+        "tenants/workspaces.html",
+        {
+            "active": selectors.memberships_of(request.user),
+            "pending": workspace.pending_deletion_owned_by(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def workspace_restore(request, tenant_id):
+    try:
+        tenant = workspace.restore_own_workspace(
+            user=request.user, tenant_id=tenant_id, actor=Actor.from_request(request)
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    request.session[SESSION_KEY] = str(tenant.pk)
+    messages.success(request, f"{tenant.name} is restored; nothing was deleted.")
+    return redirect("dashboard")
+
+
+@login_required
 def workspace_new(request):
     name = request.POST.get("name", "") if request.method == "POST" else ""
     error = ""
@@ -312,9 +338,9 @@ def workspace_delete(request):
     messages.success(
         request,
         f"{name} is deleted: suspended now, erased on {purge_at:%Y-%m-%d}. "
-        "Contact support before then to undo it.",
+        "You can restore it until then under Your workspaces.",
     )
-    return redirect("dashboard")
+    return redirect("workspaces")
 
 
 @tenant_view(Perm.MANAGE_MEMBERS)

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from avatarsaas.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -123,7 +124,8 @@ def schedule_deletion(*, tenant: Tenant, actor: Actor, confirm_slug: str) -> dat
                 f"{locked.name} will be deleted on {purge_at:%Y-%m-%d}",
                 f"The workspace {locked.name} ({locked.slug}) was deleted by {owner_email}. "
                 f"It is suspended now, and its data and files are erased on "
-                f"{purge_at:%Y-%m-%d %H:%M} UTC. To undo this before then, contact support.",
+                f"{purge_at:%Y-%m-%d %H:%M} UTC. To undo it before then, sign in and restore "
+                f"it on {settings.SITE_URL.rstrip('/')}{reverse('workspaces')}",
                 settings.DEFAULT_FROM_EMAIL,
                 [owner_email],
                 fail_silently=True,
@@ -157,8 +159,30 @@ def _cancel_running_work(tenant: Tenant, actor: Actor) -> dict:
     return {"jobs_canceled": len(job_ids), "finetunes_canceled": len(finetune_ids)}
 
 
+def pending_deletion_owned_by(user):
+    """Workspaces this user owns that are suspended for deletion and not yet purged."""
+    return Tenant.objects.filter(
+        memberships__user=user,
+        memberships__role=Role.OWNER,
+        is_active=False,
+        deletion_scheduled_at__isnull=False,
+    ).order_by("deletion_scheduled_at")
+
+
+def restore_own_workspace(*, user, tenant_id, actor: Actor) -> Tenant:
+    """The owner undoes their deletion during the grace period (another user's, or a staff
+    suspension without a scheduled deletion, answers 404)."""
+    try:
+        tenant = pending_deletion_owned_by(user).get(pk=tenant_id)
+    except (Tenant.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No workspace of yours is waiting to be deleted with this id.") from exc
+    cancel_deletion(tenant=tenant, actor=actor)
+    tenant.refresh_from_db()
+    return tenant
+
+
 def cancel_deletion(*, tenant: Tenant, actor: Actor) -> None:
-    """Staff undo during the grace period (the admin's Reactivate action)."""
+    """Undo during the grace period: the owner's Restore, or the admin's Reactivate action."""
     with transaction.atomic():
         locked = _locked(tenant)
         was = locked.deletion_scheduled_at

@@ -95,7 +95,7 @@ def test_settings_pages_render_for_owner_and_on_a_phone(page, login, shot, asser
     shot(page, "19-generate-phone")
 
 
-def test_owner_deletes_the_workspace_after_confirming(page, login, tenant):
+def test_owner_deletes_the_workspace_after_confirming_and_restores_it(page, login, shot, tenant):
     from tenants.models import Tenant
 
     login(page, owner_of(tenant))
@@ -110,5 +110,10 @@ def test_owner_deletes_the_workspace_after_confirming(page, login, tenant):
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#workspace-delete").click()
     expect(page.locator(".message.success")).to_contain_text("is deleted: suspended now")
-    expect(page.locator("h1")).to_have_text("You are not in a workspace")
+    expect(page.locator("h1")).to_have_text("Your workspaces")
     assert not Tenant.objects.get(pk=tenant.pk).is_active
+    shot(page, "18e-workspaces-pending-deletion")
+
+    page.locator(f"#restore-{tenant.slug}").click()  # changed our mind within the grace period
+    expect(page.locator(".message.success")).to_contain_text("is restored")
+    assert Tenant.objects.get(pk=tenant.pk).is_active

@@ -34,3 +34,19 @@ register(Route("api_key_limits", _key))
 register(Route("api_key_limits", _key, method="post", data={"max_n": "2"}))
 exempt("accept_invitation", "addressed by a secret token, not a tenant object id")
 exempt("password_reset_confirm", "Django's signed reset link, not a tenant object")
+
+
+def _pending_deletion(tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import Tenant
+
+    Tenant.objects.filter(pk=tenant.pk).update(
+        is_active=False, deletion_scheduled_at=timezone.now() + timedelta(days=7)
+    )
+    return {"tenant_id": tenant.pk}
+
+
+register(Route("workspace_restore", _pending_deletion, method="post", ok_statuses=(302,)))

@@ -120,8 +120,9 @@ def test_delete_suspends_cancels_work_and_purges_after_the_grace_period(
         response = owner_client.post(
             "/settings/workspace/delete/", {"confirm_slug": tenant.slug}, follow=True
         )
-    assert "is deleted: suspended now" in response.content.decode()
-    assert response.templates[0].name == "tenants/no_tenant.html"  # no workspace left
+    page = response.content.decode()
+    assert "is deleted: suspended now" in page and "Scheduled for deletion" in page
+    assert f'id="restore-{tenant.slug}"' in page  # the owner can still undo it
     tenant.refresh_from_db()
     assert not tenant.is_active and tenant.deletion_scheduled_at > timezone.now()
     assert GenerationJob.objects.get(pk=job["id"]).status == "canceled"
@@ -130,6 +131,7 @@ def test_delete_suspends_cancels_work_and_purges_after_the_grace_period(
     assert not held.exists()  # every reservation released
     assert api.get("/api/v1/me/").status_code in (401, 403)  # keys stop working at once
     assert "will be deleted on" in mail.outbox[-1].subject
+    assert "/workspaces/" in mail.outbox[-1].body  # where to restore it
 
     assert workspace.purge_due() == []  # still in the grace period
     later = tenant.deletion_scheduled_at + timedelta(seconds=1)
@@ -225,7 +227,7 @@ def test_a_signed_in_user_creates_another_workspace_without_welcome_credits(
 def test_after_deleting_its_only_workspace_a_user_can_start_again(owner_client, tenant):
     owner_client.post("/settings/workspace/delete/", {"confirm_slug": tenant.slug})
     page = owner_client.get("/dashboard/").content.decode()
-    assert 'id="create-workspace"' in page
+    assert 'id="create-workspace"' in page and 'id="your-workspaces"' in page
     owner_client.post("/workspaces/new/", {"name": "Fresh Start"})
     assert owner_client.get("/dashboard/").context["tenant"].name == "Fresh Start"
 
@@ -233,3 +235,35 @@ def test_after_deleting_its_only_workspace_a_user_can_start_again(owner_client, 
 def test_new_workspace_needs_a_sign_in(client):
     response = client.get("/workspaces/new/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_owner_restores_a_deleted_workspace_during_the_grace_period(owner_client, tenant):
+    owner_client.post("/settings/workspace/delete/", {"confirm_slug": tenant.slug})
+    assert owner_client.get(f"/workspaces/{tenant.pk}/restore/").status_code == 405
+    response = owner_client.post(f"/workspaces/{tenant.pk}/restore/", follow=True)
+    assert "is restored; nothing was deleted." in response.content.decode()
+    tenant.refresh_from_db()
+    assert tenant.is_active and tenant.deletion_scheduled_at is None
+    assert response.context["tenant"] == tenant
+    assert AuditEvent.objects.filter(tenant=tenant, action="tenant.deletion_canceled").exists()
+    assert workspace.purge_due(timezone.now() + timedelta(days=365)) == []
+
+
+def test_only_the_owner_of_a_pending_deletion_can_restore_it(client, tenant):
+    Tenant.objects.filter(pk=tenant.pk).update(is_active=False)  # suspended by staff only
+    client.force_login(owner_of(tenant))
+    assert client.post(f"/workspaces/{tenant.pk}/restore/").status_code == 404
+    Tenant.objects.filter(pk=tenant.pk).update(
+        deletion_scheduled_at=timezone.now() + timedelta(days=3)
+    )
+    admin = make_member(tenant, role="admin")
+    client.force_login(admin)
+    assert client.post(f"/workspaces/{tenant.pk}/restore/").status_code == 404
+    assert client.post("/workspaces/not-a-uuid/restore/").status_code == 404
+    assert not Tenant.objects.get(pk=tenant.pk).is_active
+
+
+def test_a_user_without_a_workspace_can_still_sign_out(owner_client, tenant):
+    owner_client.post("/settings/workspace/delete/", {"confirm_slug": tenant.slug})
+    page = owner_client.get("/workspaces/").content.decode()
+    assert "Sign out" in page and owner_of(tenant).email in page
