@@ -3,7 +3,6 @@ tenant) and the "Engine & models" status page."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
@@ -11,7 +10,7 @@ from generation import engine_status
 from generation.api.views import serve_file
 from generation.models import ImageFile
 from styles.models import DatasetImage, FineTune
-from styles.views import serve_stored
+from styles.views import serve_dataset_image, serve_validation_cell
 
 
 @staff_member_required
@@ -21,19 +20,12 @@ def image_file(request, file_id):
 
 @staff_member_required
 def dataset_image(request, image_id):
-    image = get_object_or_404(DatasetImage, pk=image_id)
-    if not image.file:
-        raise Http404("This upload was rejected; nothing was stored.")
-    return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
+    return serve_dataset_image(get_object_or_404(DatasetImage, pk=image_id))
 
 
 @staff_member_required
 def finetune_validation(request, finetune_id, index):
-    ft = get_object_or_404(FineTune, pk=finetune_id)
-    if not 0 <= index < len(ft.validation):
-        raise Http404("No such validation image.")
-    cell = ft.validation[index]
-    return serve_stored(cell.get("image") or cell.get("grid"))
+    return serve_validation_cell(get_object_or_404(FineTune, pk=finetune_id), index)
 
 
 def engine_status_page(request):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from generation import engine_registry, model_hashes
 from generation.models import GenerationJob, JobStatus
+from generation.selectors import jobs_finished_since
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +98,8 @@ def _percentile(values: list[float], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def _finished_since(since: datetime):
-    # queued_at bounds the scan through the (status, queued_at) index: a job that finished in
-    # the window was queued at most one job timeout before it.
-    oldest = since - timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 1800)))
-    return GenerationJob.objects.filter(
-        status__in=(JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED),
-        queued_at__gte=oldest,
-        finished_at__gte=since,
-    )
-
-
 def _engine_windows(since: datetime) -> list[EngineWindow]:
-    finished = _finished_since(since)
+    finished = jobs_finished_since(since)
     rows = finished.values("engine").annotate(
         succeeded=Count("pk", filter=Q(status=JobStatus.SUCCEEDED)),
         failed=Count("pk", filter=Q(status=JobStatus.FAILED)),
@@ -198,7 +188,7 @@ def snapshot(now: datetime | None = None) -> Snapshot:
         )
     )
     failures = list(
-        _finished_since(since)
+        jobs_finished_since(since)
         .filter(status=JobStatus.FAILED)
         .values("failure_code")
         .annotate(n=Count("pk"))

@@ -159,3 +159,16 @@ def pack_sizes_for(job: GenerationJob) -> list[int]:
     from generation.packs import PACK_SIZES
 
     return [s for s in PACK_SIZES if s <= job.size] or [job.size]
+
+
+def jobs_finished_since(since) -> QuerySet[GenerationJob]:
+    """Every job (all tenants) that ended at or after `since`: for operators' views only.
+
+    queued_at bounds the scan through the (status, queued_at) index: a job that finished after
+    `since` was queued at most one job timeout before it."""
+    oldest = since - timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 1800)))
+    return GenerationJob.objects.filter(
+        status__in=(JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED),
+        queued_at__gte=oldest,
+        finished_at__gte=since,
+    )

@@ -10,26 +10,31 @@ GPU_CLUSTER = "gpu"
 logger = logging.getLogger(__name__)
 
 
-def enqueue_job(job_id) -> None:
-    """Nudge the GPU cluster that a job is waiting. The row, not the message, is the truth."""
+def nudge(func: str, *args, what: str, **kwargs) -> None:
+    """Queue a task that only nudges work whose database row is the truth. Nudges run after
+    commit (a submit, an approval, a job's end), so a broker outage must not raise here: that
+    would turn a committed, paid change into a 500 (inviting a paid retry) or a finished job
+    into a "crashed" one. The failure is logged; the sweepers re-send stale nudges."""
     from django_q.tasks import async_task
 
+    try:
+        async_task(func, *args, **kwargs)
+    except Exception:  # noqa: BLE001 - any broker error: the row stays due, a sweeper retries
+        logger.warning("Queue nudge for %s failed; a sweeper will retry", what, exc_info=True)
+
+
+def enqueue_job(job_id) -> None:
+    """Nudge the GPU cluster that a job is waiting. The row, not the message, is the truth."""
     from generation.models import GenerationJob
 
     GenerationJob.objects.filter(pk=job_id).update(last_enqueued_at=timezone.now())
-    try:
-        async_task(
-            "generation.tasks.run_generation",
-            str(job_id),
-            cluster=GPU_CLUSTER,
-            task_name=f"job-{job_id}",
-        )
-    except Exception:  # noqa: BLE001 - broker down: the job is committed, the sweeper re-nudges
-        # Raising here (after commit) would answer 500 for a job that exists and is paid for,
-        # inviting a client without an Idempotency-Key to submit (and pay) twice.
-        logger.warning(
-            "Queue nudge for job %s failed; the sweeper will retry", job_id, exc_info=True
-        )
+    nudge(
+        "generation.tasks.run_generation",
+        str(job_id),
+        what=f"job {job_id}",
+        cluster=GPU_CLUSTER,
+        task_name=f"job-{job_id}",
+    )
 
 
 def run_generation(job_id: str) -> str | None:

@@ -164,18 +164,12 @@ def emit_event(*, tenant, event_type: str, data: dict[str, Any]) -> list[Webhook
 
 
 def _enqueue(delivery_id) -> None:
-    from django_q.tasks import async_task
+    from generation.tasks import nudge
 
-    try:
-        async_task("generation.tasks.deliver_webhook", str(delivery_id))
-    except Exception:  # noqa: BLE001 - broker down: the delivery row is due, retry_due re-sends
-        # Runs after commit (a job's end, a cancel, a redelivery): raising here would turn a
-        # committed change into a 500, or a finished job into a "crashed" one in the worker.
-        logger.warning(
-            "Queue nudge for webhook delivery %s failed; the retry schedule will send it",
-            delivery_id,
-            exc_info=True,
-        )
+    # A failed nudge leaves the delivery due; the retry schedule (retry_due) sends it.
+    nudge(
+        "generation.tasks.deliver_webhook", str(delivery_id), what=f"webhook delivery {delivery_id}"
+    )
 
 
 def job_payload(job: GenerationJob) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Staff are not members of the tenant, so the pictures come through staff-only fil
 
 from __future__ import annotations
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -54,22 +55,7 @@ def loss_panel(ft: FineTune) -> str:
     chart = loss_chart.build(ft.loss_curve)
     if chart is None:
         return mark_safe("<p>No training steps recorded yet.</p>")
-    return format_html(
-        '<svg class="loss-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
-        '<polyline class="raw" points="{}"/><polyline class="smooth" points="{}"/></svg>'
-        "<p>Smoothed loss {} → {} over steps {}–{} (min {}, max {}).</p>",
-        chart.width,
-        chart.height,
-        "Training loss by step",
-        chart.raw_points,
-        chart.smooth_points,
-        f"{chart.smoothed_first:.4f}",
-        f"{chart.smoothed_last:.4f}",
-        chart.first_step,
-        chart.last_step,
-        f"{chart.loss_min:.4f}",
-        f"{chart.loss_max:.4f}",
-    )
+    return render_to_string("styles/partials/loss_chart.html", {"chart": chart})
 
 
 def validation_panel(ft: FineTune, *, scores_meaningful: bool) -> str:

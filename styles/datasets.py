@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -336,22 +337,15 @@ class _IngestState:
         self.report.errors.append((name, code, message))
 
 
-class _dataset_must_exist:  # noqa: N801 - used as a context manager
+@contextmanager
+def _dataset_must_exist(stored: str = ""):
     """Turn the foreign-key failure of a dataset deleted mid-upload into a clear 404, and
     delete the file stored for the row that could not be written."""
-
-    def __init__(self, stored: str = ""):
-        self.stored = stored
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and issubclass(exc_type, IntegrityError):
-            if self.stored:
-                storage.delete_after_commit([self.stored])
-            raise NotFound("The dataset was deleted during the upload.") from exc
-        return False
+    try:
+        yield
+    except IntegrityError as exc:
+        storage.delete_after_commit([stored])
+        raise NotFound("The dataset was deleted during the upload.") from exc
 
 
 # A fine-tune in these states reads the dataset (review shows it; training loads it), so the

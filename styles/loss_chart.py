@@ -30,6 +30,13 @@ class LossChart:
     top: int = PAD_TOP
     bottom: int = HEIGHT - PAD_BOTTOM
 
+    @property
+    def change_pct(self) -> float | None:
+        """Smoothed change over the run, in percent (None when it starts at 0)."""
+        if not self.smoothed_first:
+            return None
+        return 100 * (self.smoothed_last - self.smoothed_first) / self.smoothed_first
+
 
 def smoothing_weight(n: int) -> float:
     """EMA weight of the history for a curve of n points: a span of about a tenth of the run,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ class LeaseLost(Exception):
 def claim_finetune(finetune_id, owner: str) -> FineTune | None:
     with transaction.atomic():
         ft = (
-            FineTune.objects.select_for_update(**_of_self())
+            FineTune.objects.select_for_update(of=("self",))
             .select_related("tenant")
             .filter(pk=finetune_id)
             .first()
@@ -292,10 +292,6 @@ def _enqueue(finetune_id) -> None:
     from styles import tasks
 
     tasks.enqueue_finetune(finetune_id)
-
-
-def _of_self() -> dict:
-    return {"of": ("self",)} if connection.features.has_select_for_update_of else {}
 
 
 def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[str, int]:

@@ -434,12 +434,26 @@ def dataset_image_delete(request, image_id):
     return redirect("dataset_detail", dataset_id=image.dataset_id)
 
 
-@styles_view(Perm.VIEW)
-def dataset_image_file(request, image_id):
-    image = DatasetImage.objects.for_tenant(request.tenant).filter(pk=image_id).first()
+def serve_dataset_image(image: DatasetImage | None):
+    """A dataset image's stored copy; a rejected upload stored nothing. (Also the staff view.)"""
     if image is None or not image.file:
         raise Http404("No such image.")
     return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
+
+
+def serve_validation_cell(ft: FineTune, index: int):
+    """One picture of a fine-tune's validation grid. (Also the staff view.)"""
+    if not 0 <= index < len(ft.validation):
+        raise Http404("No such validation image.")
+    cell = ft.validation[index]
+    return serve_stored(cell.get("image") or cell.get("grid"))
+
+
+@styles_view(Perm.VIEW)
+def dataset_image_file(request, image_id):
+    return serve_dataset_image(
+        DatasetImage.objects.for_tenant(request.tenant).filter(pk=image_id).first()
+    )
 
 
 # -- fine-tunes ---------------------------------------------------------------------------
@@ -489,10 +503,6 @@ def finetune_detail(request, finetune_id):
     cells = [c for c in ft.validation if "prompt" in c]
     own_presets = selectors.presets_for(request.tenant).filter(tenant=request.tenant)
     losses = [loss for _, loss in ft.loss_curve]
-    chart = loss_chart.build(ft.loss_curve)
-    change = None
-    if chart and chart.smoothed_first:
-        change = 100 * (chart.smoothed_last - chart.smoothed_first) / chart.smoothed_first
     return render(
         request,
         "styles/finetune_detail.html",
@@ -505,8 +515,7 @@ def finetune_detail(request, finetune_id):
             "loss_first": losses[0] if losses else None,
             "loss_last": losses[-1] if losses else None,
             "loss_points": ft.loss_curve[-20:],
-            "chart": chart,
-            "loss_change_pct": change,
+            "chart": loss_chart.build(ft.loss_curve),
             "terminal": ft.state in finetunes.TERMINAL,
             "weights": weights_status(),
         },
@@ -546,7 +555,4 @@ def finetune_cancel(request, finetune_id):
 @styles_view(Perm.VIEW)
 def finetune_validation_image(request, finetune_id, index):
     ft = finetunes.get_finetune(tenant=request.tenant, finetune_id=finetune_id)
-    if not 0 <= index < len(ft.validation):
-        raise Http404("No such validation image.")
-    cell = ft.validation[index]
-    return serve_stored(cell.get("image") or cell.get("grid"))
+    return serve_validation_cell(ft, index)

@@ -1,3 +1,5 @@
+from django.utils.functional import SimpleLazyObject
+
 from tenants.roles import PERMISSION_MATRIX
 
 
@@ -8,36 +10,13 @@ def active_tenant(request):
         "tenant": getattr(request, "tenant", None),
         "membership": membership,
         "perms": {p: True for p in perms},
-        "workspaces": _Workspaces(request),
+        # The switcher's choices (active workspaces only), queried only if a page renders it.
+        "workspaces": SimpleLazyObject(lambda: _active_memberships(request)),
     }
 
 
-class _Workspaces:
-    """The switcher's choices: the user's *active* workspaces (a suspended or deleted one is
-    not offered), queried only when a page renders the switcher."""
+def _active_memberships(request) -> list:
+    from tenants.selectors import memberships_of
 
-    def __init__(self, request):
-        self.request = request
-        self._items = None
-
-    def _load(self):
-        if self._items is None:
-            from tenants.models import Membership
-
-            user = getattr(self.request, "user", None)
-            self._items = (
-                list(
-                    Membership.objects.filter(user=user, tenant__is_active=True)
-                    .select_related("tenant")
-                    .order_by("tenant__name")
-                )
-                if user is not None and user.is_authenticated
-                else []
-            )
-        return self._items
-
-    def __iter__(self):
-        return iter(self._load())
-
-    def __len__(self):
-        return len(self._load())
+    user = getattr(request, "user", None)
+    return list(memberships_of(user)) if user is not None and user.is_authenticated else []

@@ -59,14 +59,10 @@ def _histogram(name, doc, rows, buckets, *, field_name, is_duration) -> Histogra
     return family
 
 
-def _finished_jobs(GenerationJob, now):
-    window = timedelta(seconds=window_seconds())
-    # queued_at bounds the scan through the (status, queued_at) index: a job that finished in
-    # the window was queued at most one job timeout before it.
-    oldest = now - window - timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 1800)))
-    return GenerationJob.objects.filter(
-        status__in=TERMINAL, queued_at__gte=oldest, finished_at__gte=now - window
-    )
+def _finished_jobs(now):
+    from generation.selectors import jobs_finished_since
+
+    return jobs_finished_since(now - timedelta(seconds=window_seconds()))
 
 
 class DatabaseCollector:
@@ -92,7 +88,7 @@ class DatabaseCollector:
         counts = dict.fromkeys(ACTIVE + TERMINAL, 0)
         for row in jobs.filter(status__in=ACTIVE).values("status").annotate(n=Count("pk")):
             counts[row["status"]] = row["n"]
-        finished = _finished_jobs(GenerationJob, now)
+        finished = _finished_jobs(now)
         for row in finished.values("status").annotate(n=Count("pk")):
             counts[row["status"]] = row["n"]
         family = GaugeMetricFamily(
