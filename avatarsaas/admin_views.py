@@ -6,11 +6,11 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from generation import engine_status
+from generation.admin import engine_status
 from generation.api.views import serve_file
 from generation.models import ImageFile
 from styles.models import DatasetImage, FineTune
-from styles.views import serve_dataset_image, serve_validation_cell
+from styles.web.views import serve_dataset_image, serve_validation_cell
 
 
 @staff_member_required

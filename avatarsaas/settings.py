@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from avatarsaas.logging_json import logging_config
+from core.logging_json import logging_config
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -65,7 +65,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "avatarsaas.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     "avatarsaas.throttling.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasTenant"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "avatarsaas.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -216,7 +216,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "avatarsaas.api_schema.add_common_responses",
+        "core.api_schema.add_common_responses",
     ],
 }
 
@@ -325,8 +325,8 @@ METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
 # Inserted by name so the list above stays the one place others edit.
 MIDDLEWARE.insert(0, "avatarsaas.metrics.RequestMetricsMiddleware")
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("avatarsaas.request_id.RequestIdMiddleware") + 1,
-    "avatarsaas.logging_json.LogContextMiddleware",
+    MIDDLEWARE.index("core.request_id.RequestIdMiddleware") + 1,
+    "core.logging_json.LogContextMiddleware",
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,

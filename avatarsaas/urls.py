@@ -6,15 +6,16 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-import avatarsaas.api_schema  # noqa: F401  (registers the API-key security scheme)
-from avatarsaas import admin_views, api_errors, health, metrics, views
+import core.api_schema  # noqa: F401  (registers the API-key security scheme)
+from avatarsaas import admin_views, health, metrics, views
+from core import api_errors
 from tenants import developer_views
 from tenants.api import CurrentTenantView
 
 api_v1 = [
     path("me/", CurrentTenantView.as_view(), name="api_me"),
-    path("", include("generation.api_urls")),
-    path("", include("styles.api_urls")),
+    path("", include("generation.api.urls")),
+    path("", include("styles.api.urls")),
 ]
 
 urlpatterns = [
@@ -44,10 +45,10 @@ urlpatterns = [
     re_path(r"^api/(?P<unmatched>[\s\S]*)$", api_errors.api_not_found),  # JSON 404, not HTML
     path("developers/", developer_views.developers, name="developers"),
     path("", include("tenants.urls")),
-    path("", include("generation.urls")),
-    path("", include("styles.urls")),
-    path("billing/", include("tenants.billing_urls")),
+    path("", include("generation.web.urls")),
+    path("", include("styles.web.urls")),
+    path("billing/", include("tenants.billing.urls")),
 ]
 
-handler404 = "avatarsaas.api_errors.page_not_found"
-handler500 = "avatarsaas.api_errors.server_error"
+handler404 = "core.api_errors.page_not_found"
+handler500 = "core.api_errors.server_error"

@@ -39,7 +39,7 @@ def _median(fn: Callable[[], object], repeats: int) -> float:
 def bench_tiny(repeats: int, steps: int, size: int) -> dict:
     from generation.engines.base import AdapterRef, RenderRequest
     from generation.engines.diffusers_engine import DiffusersEngine
-    from generation.tiny_models import build_tiny_lora, build_tiny_sd
+    from generation.engines.tiny_models import build_tiny_lora, build_tiny_sd
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_sd(Path(tmp) / "sd")
@@ -109,7 +109,7 @@ def _sd15_pipeline(device: str, dtype) -> object:
     from diffusers import UNet2DConditionModel as UNet
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from generation.tiny_models import build_tiny_sd
+    from generation.engines.tiny_models import build_tiny_sd
 
     torch.manual_seed(0)
     unet = UNet(

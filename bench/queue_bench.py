@@ -100,7 +100,7 @@ def make_tenant(name: str):
 
 
 def submit(tenant, actor, **kw):
-    from generation import jobs
+    from generation.jobs import services as jobs
 
     kw = {"engine": ENGINE, "size": SIZE, "steps": STEPS, **kw}
     request = jobs.JobRequest(description=kw.pop("description", "a friendly robot"), **kw)
@@ -141,7 +141,7 @@ def latency_run(broker: str, n_jobs: int, log: Path) -> dict:
 
 
 def cache_hit_latency(samples: int) -> dict:
-    from generation import runner
+    from generation.worker import runner
 
     tenant, actor = make_tenant("cache")
     submit(tenant, actor, n=2, seed=7)
@@ -165,8 +165,8 @@ def cache_hit_latency(samples: int) -> dict:
 
 def fairness(backlog: int) -> dict:
     """Tenant A queues `backlog` jobs, then tenant B one; one worker drains the queue."""
-    from generation import runner
     from generation.models import GenerationJob
+    from generation.worker import runner
 
     GenerationJob.objects.filter(status="queued").update(status="canceled")
     a, a_actor = make_tenant("fair-a")
@@ -205,7 +205,7 @@ def main() -> None:
     if args.diffusers:
         ENGINE, SIZE, STEPS = "diffusers", 64, 4
         sys.path.insert(0, str(ROOT))
-        from generation.tiny_models import build_tiny_models
+        from generation.engines.tiny_models import build_tiny_models
 
         env.update(build_tiny_models(models).env())
         env["AVATARSAAS_DEVICE"] = "cpu"

@@ -71,7 +71,7 @@ def _timed_run(model_dir: Path, config, device: str, warmup: int) -> dict:
 
 
 def bench_tiny(steps: int) -> dict:
-    from generation.tiny_models import build_tiny_sd
+    from generation.engines.tiny_models import build_tiny_sd
     from generation.training import TrainConfig
 
     config = TrainConfig(

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from generation.engine_registry import clip_configured, diffusion_configured
+from generation.engines.registry import clip_configured, diffusion_configured
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
 from tenants.models import Tenant
 
@@ -156,7 +156,7 @@ def thumbnail_of(image: GeneratedImage, want: int = 256) -> ImageFile | None:
 
 
 def pack_sizes_for(job: GenerationJob) -> list[int]:
-    from generation.packs import PACK_SIZES
+    from generation.worker.packs import PACK_SIZES
 
     return [s for s in PACK_SIZES if s <= job.size] or [job.size]
 

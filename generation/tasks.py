@@ -39,25 +39,25 @@ def enqueue_job(job_id) -> None:
 
 def run_generation(job_id: str) -> str | None:
     """Claim the next job this worker may fairly take (not necessarily `job_id`) and run it."""
-    from generation import runner
+    from generation.worker import runner
 
     job = runner.process_one()
     return str(job.pk) if job else None
 
 
 def sweep_jobs() -> dict:
-    from generation import runner
+    from generation.worker import runner
 
     return runner.sweep()
 
 
 def deliver_webhook(delivery_id: str) -> str:
-    from generation import webhooks
+    from generation.webhooks import delivery as webhooks
 
     return webhooks.deliver(delivery_id)
 
 
 def retry_due_webhooks() -> int:
-    from generation import webhooks
+    from generation.webhooks import delivery as webhooks
 
     return webhooks.retry_due()

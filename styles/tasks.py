@@ -26,13 +26,13 @@ def enqueue_finetune(finetune_id) -> None:
 
 
 def run_finetune(finetune_id: str) -> str | None:
-    from styles import training
+    from generation.training import finetune_runner as training
 
     ft = training.process_finetune(finetune_id)
     return ft.state if ft else None
 
 
 def sweep_finetunes() -> dict:
-    from styles import training
+    from generation.training import finetune_runner as training
 
     return training.sweep()

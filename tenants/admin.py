@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from avatarsaas.errors import DomainError
+from core.errors import DomainError
 from tenants import credits
 from tenants.actors import Actor
 from tenants.models import (

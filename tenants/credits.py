@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from avatarsaas.errors import InsufficientCredits, InvalidInput, NotAllowed
+from core.errors import InsufficientCredits, InvalidInput, NotAllowed
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import CreditEntry, CreditReservation, Plan, Tenant

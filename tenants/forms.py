@@ -66,8 +66,8 @@ class KeyLimitsForm(forms.Form):
     )
 
     def __init__(self, *args, tenant, **kwargs):
-        from generation.engine_registry import ENGINE_NAMES
-        from generation.jobs import ALLOWED_SIZES
+        from generation.engines.registry import ENGINE_NAMES
+        from generation.jobs.services import ALLOWED_SIZES
 
         super().__init__(*args, **kwargs)
         presets = apps.get_model("styles", "StylePreset").objects.available_to(tenant)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from django.apps import apps
 from django.db import transaction
 
-from avatarsaas.errors import InvalidInput
+from core.errors import InvalidInput
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import ApiKey, Tenant
@@ -33,8 +33,8 @@ class KeyLimits:
 
 
 def clean_limits(*, tenant: Tenant, limits: KeyLimits) -> KeyLimits:
-    from generation.engine_registry import ENGINE_NAMES
-    from generation.jobs import ALLOWED_SIZES, MAX_N
+    from generation.engines.registry import ENGINE_NAMES
+    from generation.jobs.services import ALLOWED_SIZES, MAX_N
 
     presets = _clean_presets(tenant, limits.allowed_presets)
     unknown = [e for e in limits.allowed_engines if e not in ENGINE_NAMES]

@@ -1,7 +1,8 @@
 """What one API key may ask for: brand lock (presets), parameter ranges, engines, monthly quota.
 
-Called once from ``generation.jobs.quote_job``, so the parse preview, submissions and re-renders
-all answer the same way. Violations raise ``NotAllowed`` (403, the reason names the field);
+Called once from ``generation.jobs.services.quote_job``, so the parse preview, submissions and
+re-renders all answer the same way. Violations raise ``NotAllowed`` (403, the reason names the
+field);
 a spent monthly quota raises ``QuotaExceeded`` (429 ``quota_exceeded``, with ``retry_after``
 seconds until the quota resets at the start of the next UTC month).
 
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from avatarsaas.errors import DomainError, NotAllowed
+from core.errors import DomainError, NotAllowed
 from tenants.models import ApiKey
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from avatarsaas.errors import InvalidInput, NotAllowed, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import ALL_SCOPES, ApiKey, Invitation, Membership, Tenant, hash_token

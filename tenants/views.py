@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from avatarsaas.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from tenants import exports, selectors, services, workspace
 from tenants.actors import Actor, client_ip
 from tenants.forms import ApiKeyForm, InviteForm, KeyLimitsForm, RoleForm, SignUpForm

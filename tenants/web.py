@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from avatarsaas.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 from tenants.roles import role_allows
 
 

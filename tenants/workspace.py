@@ -20,8 +20,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from avatarsaas.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from generation import storage
+from core import storage
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Membership, StripeSubscription, Tenant
@@ -137,10 +137,10 @@ def schedule_deletion(*, tenant: Tenant, actor: Actor, confirm_slug: str) -> dat
 def _cancel_running_work(tenant: Tenant, actor: Actor) -> dict:
     """Cancel queued/running jobs and fine-tunes under review or training, releasing their
     credits through the same services a user's cancel goes through (so each releases once)."""
-    from generation import jobs
+    from generation.jobs import services as jobs
     from generation.models import GenerationJob, JobStatus
-    from styles import finetunes
     from styles.models import FineTune, FineTuneState
+    from styles.services import finetunes
 
     job_ids = list(
         GenerationJob.objects.for_tenant(tenant)

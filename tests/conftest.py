@@ -39,7 +39,7 @@ def owner_client(client, tenant):
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """Tiny random SD + CLIP weights on disk, built once per session, loaded by production code."""
-    from generation.tiny_models import build_tiny_models
+    from generation.engines.tiny_models import build_tiny_models
 
     return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
 
@@ -47,7 +47,7 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture
 def use_tiny_models(settings, tiny_models):
     """Point the app at the tiny models (diffusion engine + CLIP scorer)."""
-    from generation import engine_registry
+    from generation.engines import registry as engine_registry
 
     settings.AVATARSAAS_SD_MODEL = str(tiny_models.sd_model_dir)
     settings.AVATARSAAS_CLIP_ARCH = tiny_models.clip_arch
@@ -60,7 +60,7 @@ def use_tiny_models(settings, tiny_models):
 @pytest.fixture
 def no_models(settings):
     """The embedded default: no diffusion model, no CLIP (vector engine, unscored)."""
-    from generation import engine_registry
+    from generation.engines import registry as engine_registry
 
     settings.AVATARSAAS_SD_MODEL = ""
     settings.AVATARSAAS_CLIP_CHECKPOINT = ""

@@ -38,9 +38,9 @@ def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | Non
     setup_django(env)
     from django_q.brokers import get_broker
 
-    from generation import jobs as job_services
-    from generation import runner
+    from generation.jobs import services as job_services
     from generation.models import GenerationJob
+    from generation.worker import runner
 
     get_broker("gpu").purge_queue()
     tenant, actor = make_tenant("Kill drill")

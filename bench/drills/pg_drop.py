@@ -40,9 +40,9 @@ def drill(n_jobs: int, drops: int, redis_url: str) -> DrillResult:
     from django.db import connection
     from django_q.brokers import get_broker
 
-    from generation import jobs as job_services
-    from generation import runner
+    from generation.jobs import services as job_services
     from generation.models import GenerationJob
+    from generation.worker import runner
 
     get_broker("gpu").purge_queue()
     tenant, actor = make_tenant("PG drill")

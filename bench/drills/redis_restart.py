@@ -89,8 +89,8 @@ def drill(n_jobs: int, down_seconds: float) -> DrillResult:
         "AVATARSAAS_JOB_LEASE_SECONDS": "10",
     }
     setup_django(env)
-    from generation import runner
     from generation.models import GenerationJob
+    from generation.worker import runner
 
     tenant, _ = make_tenant("Redis drill")
     start_balance = tenant.credit_balance

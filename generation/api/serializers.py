@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from generation.jobs import ALLOWED_SIZES, MAX_N
+from generation.jobs.services import ALLOWED_SIZES, MAX_N
 from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
 
@@ -63,7 +63,7 @@ class ParseResultSerializer(serializers.Serializer):
 
 
 def file_url(request, f: ImageFile) -> str:
-    from generation.storage import signed_url_or_none
+    from core.storage import signed_url_or_none
 
     signed = signed_url_or_none(f.file.name)
     if signed:
@@ -153,7 +153,7 @@ class JobSerializer(serializers.ModelSerializer):
         return {"code": obj.failure_code, "message": obj.failure_message}
 
     def get_queue_position(self, obj) -> int | None:
-        from generation.runner import queue_position
+        from generation.worker.runner import queue_position
 
         return queue_position(obj)
 

@@ -14,9 +14,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avatarsaas.api_schema import domain_errors
-from avatarsaas.errors import InvalidInput, NotFound
-from generation import jobs, webhooks
+from core.api_schema import domain_errors
+from core.errors import InvalidInput, NotFound
+from core.storage import signed_url_or_none
 from generation.api import schema_examples as ex
 from generation.api.serializers import (
     ImageSerializer,
@@ -27,9 +27,10 @@ from generation.api.serializers import (
     WebhookDeliverySerializer,
     WebhookEndpointSerializer,
 )
+from generation.jobs import services as jobs
 from generation.models import GeneratedImage, GenerationJob, JobStatus, WebhookDelivery
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
-from generation.storage import signed_url_or_none
+from generation.webhooks import delivery as webhooks
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from generation.engines.base import Engine
-    from generation.scoring import ClipScorer
+    from generation.engines.scoring import ClipScorer
 
 VALIDATION_PROMPTS = (
     "{trigger}, avatar of a friendly robot",

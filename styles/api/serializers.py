@@ -69,7 +69,7 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
         fields = ["id", "preset", "original_name", "url", "created_at"]
 
     def get_url(self, obj) -> str:
-        from generation.storage import signed_url_or_none
+        from core.storage import signed_url_or_none
 
         signed = signed_url_or_none(obj.file.name)
         if signed:

@@ -11,10 +11,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avatarsaas.api_schema import domain_errors
-from avatarsaas.errors import InvalidInput
+from core.api_schema import domain_errors
+from core.errors import InvalidInput
 from generation.api.views import LIST_NOTE, NewestFirst
-from styles import adapters, datasets, finetunes, presets, selectors
+from styles import selectors
 from styles.api import examples as ex
 from styles.api.serializers import (
     ActivateAdapterSerializer,
@@ -32,6 +32,7 @@ from styles.api.serializers import (
     ReferenceUploadSerializer,
     UploadSerializer,
 )
+from styles.services import adapters, datasets, finetunes, presets
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 
@@ -227,7 +228,7 @@ class ReferenceFileView(APIView):
         responses={(200, "image/png"): OpenApiTypes.BINARY, 302: None},
     )
     def get(self, request, reference_id):
-        from generation.storage import signed_url_or_none
+        from core.storage import signed_url_or_none
 
         ref = presets.get_reference(tenant=request.tenant, reference_id=reference_id)
         signed = signed_url_or_none(ref.file.name)

@@ -1,4 +1,4 @@
-from avatarsaas.errors import DomainError
+from core.errors import DomainError
 
 
 class BillingUnavailable(DomainError):

@@ -87,7 +87,7 @@ def _email_admins(tenant: Tenant, data: dict) -> None:
 
 def _emit_webhook(tenant: Tenant, data: dict) -> None:
     try:
-        from generation.webhooks import emit_event  # lazy: generation imports tenants
+        from generation.webhooks.delivery import emit_event  # lazy: generation imports tenants
 
         emit_event(tenant=tenant, event_type="credits.low", data=data)
     except Exception:

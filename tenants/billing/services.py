@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from avatarsaas.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.billing.errors import BillingUnavailable

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from avatarsaas.api_errors import error_body
-from avatarsaas.errors import DomainError
+from core.api_errors import error_body
+from core.errors import DomainError
 from tenants import exports
 from tenants.actors import Actor
 from tenants.billing import selectors, services, webhooks

@@ -3,7 +3,7 @@
 import pytest
 
 from avatarsaas_client import ApiError, AvatarSaaS
-from generation import runner
+from generation.worker import runner
 from tests.factories import make_api_key, make_tenant
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

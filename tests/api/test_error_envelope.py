@@ -5,7 +5,7 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
-from avatarsaas.request_id import RequestIdLogFilter
+from core.request_id import RequestIdLogFilter
 from tests.api.conftest import key_client
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ def test_500_is_the_envelope_and_logged_with_the_request_id(api_tenant, settings
     handler = logging.Handler()
     handler.addFilter(RequestIdLogFilter())
     handler.emit = records.append
-    logger = logging.getLogger("avatarsaas.api_errors")
+    logger = logging.getLogger("core.api_errors")
     logger.addHandler(handler)
     try:
         response = key_client(api_tenant).get(

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from avatarsaas.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from styles.models import StylePreset
 from tenants import services
 from tenants.actors import Actor

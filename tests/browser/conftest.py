@@ -110,7 +110,7 @@ def login(live_server):
 @pytest.fixture
 def run_jobs():
     """Run every queued job in this process, the way a GPU worker would; returns how many."""
-    from generation import runner
+    from generation.worker import runner
 
     def drain() -> int:
         done = 0

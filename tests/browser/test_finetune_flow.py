@@ -5,7 +5,7 @@ ready. The pages are the styles app's; this only drives them."""
 import pytest
 from playwright.sync_api import expect
 
-from styles import training
+from generation.training import finetune_runner as training
 from styles.models import FineTune
 from tests.factories import make_tenant, make_user, owner_of
 from tests.styles.conftest import png_bytes, zip_bytes

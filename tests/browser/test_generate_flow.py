@@ -7,8 +7,8 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from generation import runner
 from generation.models import GenerationJob
+from generation.worker import runner
 from tests.factories import owner_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from generation import engine_status, model_hashes
+from generation.admin import engine_status
 from generation.models import GenerationJob
+from generation.worker import model_hashes
 from tests.cross_tenant.routes_generation import _job
 from tests.cross_tenant.routes_styles import _adapter
 from tests.factories import make_user, owner_of

@@ -264,7 +264,7 @@ def test_job_list_filters_by_status_and_keeps_it_in_page_links(owner_client, ten
 
 
 def test_generate_page_states_prices_before_any_script_runs(owner_client, tenant):
-    from generation.pricing import quote_cost
+    from generation.jobs.pricing import quote_cost
 
     page = owner_client.get("/generate/").content.decode()
     note = page.split('id="pricing-note">', 1)[1].split("</p>", 1)[0]

@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_loras(tiny_models, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two different random LoRA adapters for the tiny UNet."""
-    from generation.tiny_models import build_tiny_lora
+    from generation.engines.tiny_models import build_tiny_lora
 
     root = tmp_path_factory.mktemp("tiny-loras")
     return (

@@ -9,7 +9,7 @@ from PIL import Image
 
 from generation.engines.base import ModelNotConfigured
 from generation.engines.loading import model_hash
-from generation.scoring import ClipScorer, best_of, combined_scores
+from generation.engines.scoring import ClipScorer, best_of, combined_scores
 
 pytestmark = pytest.mark.ml
 

@@ -3,8 +3,8 @@
 import pytest
 from PIL import Image
 
-from generation import runner
 from generation.models import GeneratedImage, GenerationJob, ImageFile
+from generation.worker import runner
 from tenants.models import CreditEntry, CreditReservation, Tenant
 from tests.factories import api_client_for, make_tenant
 
@@ -121,7 +121,7 @@ def test_failure_releases_credits_and_says_why(use_tiny_models, settings, tenant
     empty = tmp_path / "gone"
     empty.mkdir()
     settings.AVATARSAAS_SD_MODEL = str(empty)  # the model disappeared before the worker ran
-    from generation import engine_registry
+    from generation.engines import registry as engine_registry
 
     engine_registry.reset()
     runner.process_one("w")
@@ -224,7 +224,7 @@ def test_rerender_reproduces_pixels(use_tiny_models, tenant):
     assert new_job["cache_hit"] is False
     runner.process_one("w")
     replay = GeneratedImage.objects.get(job_id=new_job["id"], selected=True)
-    from generation.storage import read_bytes
+    from core.storage import read_bytes
 
     a = Image.open(__import__("io").BytesIO(read_bytes(image.original.name)))
     b = Image.open(__import__("io").BytesIO(read_bytes(replay.original.name)))
@@ -238,7 +238,7 @@ def test_web_process_does_not_import_torch():
     code = (
         "import django, os, sys; "
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'avatarsaas.settings');"
-        "django.setup(); import avatarsaas.urls, generation.views, generation.api.views, "
+        "django.setup(); import avatarsaas.urls, generation.web.views, generation.api.views, "
         "tenants.views, styles.models; from django.test import Client;"
         "assert 'torch' not in sys.modules, 'torch imported'; "
         "assert 'diffusers' not in sys.modules and 'open_clip' not in sys.modules; print('ok')"

@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from generation import model_hashes, runner
 from generation.engines.loading import model_hash
-from generation.jobs import cache_key_for
+from generation.jobs.services import cache_key_for
 from generation.models import GenerationJob
+from generation.worker import model_hashes, runner
 from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from generation.parsing import AttributeMatch, ParsedDescription, parse_description
+from generation.prompts.parsing import AttributeMatch, ParsedDescription, parse_description
 
 # (description, expected subset of ParsedDescription.attributes())
 CASES: list[tuple[str, dict]] = [

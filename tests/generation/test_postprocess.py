@@ -4,7 +4,7 @@ import json
 import pytest
 from PIL import Image
 
-from generation.postprocess import build_sidecar, make_avatar_pack, square_crop
+from generation.worker.postprocess import build_sidecar, make_avatar_pack, square_crop
 
 
 def decode(data: bytes) -> Image.Image:

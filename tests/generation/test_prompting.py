@@ -1,5 +1,5 @@
-from generation.parsing import parse_description
-from generation.prompting import (
+from generation.prompts.parsing import parse_description
+from generation.prompts.prompting import (
     ComposedPrompt,
     PresetSpec,
     compose_prompt,

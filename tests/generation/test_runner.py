@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generation import runner
 from generation.models import GenerationJob
+from generation.worker import runner
 from tenants.models import Plan, Tenant
 from tests.factories import api_client_for, make_tenant
 
@@ -101,8 +101,8 @@ def test_cancel_while_running_discards_results(no_models, tenant):
 
 
 def test_state_machine_rejects_illegal_moves(no_models, tenant):
-    from avatarsaas.errors import Conflict
-    from generation import job_state
+    from core.errors import Conflict
+    from generation.jobs import state as job_state
 
     job = GenerationJob.objects.get(pk=_submit(tenant))
     with pytest.raises(Conflict):

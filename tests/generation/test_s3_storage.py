@@ -7,8 +7,8 @@ import boto3
 import pytest
 import requests
 
-from generation import runner
 from generation.models import ImageFile
+from generation.worker import runner
 from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +91,7 @@ def test_workspace_purge_empties_the_tenant_prefix_in_the_bucket(
 
     from django.utils import timezone
 
-    from generation import storage
+    from core import storage
     from tenants import workspace
     from tenants.models import Tenant
 

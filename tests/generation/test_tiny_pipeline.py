@@ -142,7 +142,7 @@ def test_describe_names_model_and_device(sd_engine):
 
 @pytest.mark.parametrize("flag_everything", [False, True])
 def test_safety_checker_runs_when_configured(tiny_models, tmp_path, make_request, flag_everything):
-    from generation.tiny_models import build_tiny_safety_checker
+    from generation.engines.tiny_models import build_tiny_safety_checker
 
     checker_dir = build_tiny_safety_checker(tmp_path / "checker", flag_everything=flag_everything)
     engine = DiffusersEngine(tiny_models.sd_model_dir, device="cpu", safety_checker_dir=checker_dir)

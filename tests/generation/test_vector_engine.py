@@ -5,7 +5,7 @@ from PIL import Image, ImageChops
 
 from generation.engines.base import EngineError, RenderRequest
 from generation.engines.vector import VectorEngine, make_plan, render_avatar
-from generation.lexicon import LEXICON
+from generation.prompts.lexicon import LEXICON
 
 ROBOT = {
     "subject": "robot",

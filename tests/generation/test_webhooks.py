@@ -7,8 +7,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from generation import runner, webhooks
 from generation.models import WebhookDelivery
+from generation.webhooks import delivery as webhooks
+from generation.worker import runner
 from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db

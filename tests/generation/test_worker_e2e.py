@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from generation import runner
 from generation.models import GenerationJob
+from generation.worker import runner
 from tenants.models import CreditEntry, CreditReservation
 from tests.factories import api_client_for, make_tenant
 

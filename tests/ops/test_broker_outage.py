@@ -4,8 +4,8 @@ the row is the truth, the queue message only a nudge that the sweeper repeats.""
 import pytest
 import redis
 
-from generation import runner
 from generation.models import GenerationJob
+from generation.worker import runner
 from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,8 +38,8 @@ def test_cancel_with_webhooks_answers_200_and_the_delivery_waits_for_the_retry(
 ):
     import django_q.tasks
 
-    from generation import webhooks
     from generation.models import WebhookDelivery, WebhookEndpoint
+    from generation.webhooks import delivery as webhooks
 
     WebhookEndpoint.objects.create(
         tenant=tenant, url="https://hooks.example.com/x", events=["job.canceled"], secret="s"

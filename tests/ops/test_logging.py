@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from avatarsaas.logging_json import ContextFilter, JsonFormatter
-from generation import runner
+from core.logging_json import ContextFilter, JsonFormatter
+from generation.worker import runner
 from tests.factories import api_client_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ guarded by a bearer token and/or an IP allowlist."""
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from generation import runner
+from generation.worker import runner
 from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db

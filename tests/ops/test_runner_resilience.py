@@ -5,8 +5,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from generation import runner
 from generation.models import GenerationJob
+from generation.worker import runner
 from tenants.models import CreditEntry
 from tests.factories import api_client_for
 

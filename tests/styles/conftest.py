@@ -57,7 +57,7 @@ def staff_user(db):
 
 
 def make_dataset(tenant, n: int = 6, trigger: str = "acmebot"):
-    from styles import datasets
+    from styles.services import datasets
     from tenants.actors import Actor
 
     dataset = datasets.create_dataset(

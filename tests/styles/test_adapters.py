@@ -6,10 +6,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from avatarsaas.errors import Conflict
-from styles import adapters, presets
+from core.errors import Conflict
+from generation.jobs.render_config import render_config_for
 from styles.models import LoraAdapter
-from styles.render_config import render_config_for
+from styles.services import adapters, presets
 from tenants.actors import Actor
 from tenants.models import AuditEvent
 from tests.factories import api_client_for, owner_of

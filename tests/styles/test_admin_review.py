@@ -79,7 +79,7 @@ def test_finetune_review_files_are_staff_only(client, tenant):
 
 
 def _submitted(tenant):
-    from styles import finetunes
+    from styles.services import finetunes
     from tenants.actors import Actor
     from tests.styles.conftest import TINY_HYPERPARAMETERS
 

@@ -3,10 +3,10 @@ service), and the workspace setting forces keys and members onto locked presets.
 
 import pytest
 
-from avatarsaas.errors import NotAllowed
-from generation import jobs
-from styles import presets
+from core.errors import NotAllowed
+from generation.jobs import services as jobs
 from styles.models import StylePreset
+from styles.services import presets
 from tenants.actors import Actor
 from tests.factories import api_client_for, make_member, owner_of
 

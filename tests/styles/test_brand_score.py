@@ -3,9 +3,9 @@ each image, returned by the API and blended into best-of-N with the configured w
 
 import pytest
 
-from generation import runner
-from styles import presets
+from generation.worker import runner
 from styles.models import StylePreset
+from styles.services import presets
 from tenants.actors import Actor
 from tests.factories import api_client_for, owner_of
 from tests.styles.conftest import png_bytes, upload

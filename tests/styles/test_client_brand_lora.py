@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from avatarsaas_client import ApiError, AvatarSaaS
-from styles import finetunes
+from styles.services import finetunes
 from tests.cross_tenant.routes_styles import _adapter, _dataset, _preset
 from tests.factories import make_api_key
 from tests.styles.conftest import TINY_HYPERPARAMETERS, png_bytes

@@ -5,9 +5,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from generation import packs
-from styles import datasets, presets
+from generation.worker import packs
 from styles.models import DatasetImage, FineTune, LoraAdapter, LoraDataset, ReferenceImage
+from styles.services import datasets, presets
 from tenants.actors import Actor
 from tenants.models import AuditEvent
 from tests.cross_tenant.routes_styles import _adapter, _finetune, _preset, _reference
@@ -159,7 +159,7 @@ def test_a_reference_removed_mid_job_is_skipped_not_fatal(tenant):
 
 @pytest.mark.django_db(transaction=True)
 def test_upload_into_a_dataset_deleted_meanwhile_is_a_404_without_orphans(tenant):
-    from avatarsaas.errors import NotFound
+    from core.errors import NotFound
 
     dataset = datasets.create_dataset(tenant=tenant, actor=Actor.system(), name="Gone")
     state = datasets._IngestState(dataset, datasets.IngestLimits.from_settings())

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from styles import datasets
 from styles.models import DatasetImage
+from styles.services import datasets
 from tenants.actors import Actor
 from tests.factories import api_client_for
 from tests.styles.conftest import png_bytes, upload, zip_bytes
@@ -102,7 +102,7 @@ def test_bad_input_corpus_each_gets_a_clear_error_and_nothing_else_is_lost(tenan
 
 
 def test_whole_archive_zip_bomb_is_refused_before_extraction(tenant, dataset, settings):
-    from styles.datasets import IngestLimits
+    from styles.services.datasets import IngestLimits
 
     limits = IngestLimits(min_side=32, max_zip_bytes=10 * 1024 * 1024)
     payload = zip_bytes({f"z{i}.png": b"\x00" * (6 * 1024 * 1024) for i in range(3)})

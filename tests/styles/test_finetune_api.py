@@ -3,7 +3,7 @@ plan limits, scopes. (Training itself is in test_finetune_flow / test_training_r
 
 import pytest
 
-from styles.finetunes import quote_credits
+from styles.services.finetunes import quote_credits
 from tenants.models import CreditReservation
 from tests.factories import api_client_for, make_tenant
 from tests.styles.conftest import make_dataset

@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from generation import jobs, runner
+from generation.jobs import services as jobs
 from generation.models import GenerationJob, WebhookDelivery, WebhookEndpoint
-from styles import adapters, finetunes, presets, training
+from generation.training import finetune_runner as training
+from generation.worker import runner
 from styles.models import FineTune, LoraAdapter, StylePreset
+from styles.services import adapters, finetunes, presets
 from tenants.actors import Actor
 from tenants.models import CreditReservation
 from tests.factories import owner_of
@@ -151,7 +153,7 @@ def test_admin_review_is_staff_only(client, pro_tenant, small_images):
 
 
 def test_state_machine_refuses_skipping_review(pro_tenant, small_images):
-    from avatarsaas.errors import Conflict
+    from core.errors import Conflict
 
     ft = _submitted(pro_tenant)
     with pytest.raises(Conflict):

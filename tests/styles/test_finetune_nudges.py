@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from styles import tasks, training
+from generation.training import finetune_runner as training
+from styles import tasks
 from styles.models import FineTune
 from tenants.models import Tenant
 from tests.cross_tenant.routes_styles import _finetune

@@ -2,7 +2,7 @@
 
 import pytest
 
-from styles import loss_chart
+from styles.web import loss_chart
 from tests.cross_tenant.routes_styles import _finetune
 
 

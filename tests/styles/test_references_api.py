@@ -75,7 +75,7 @@ def test_bad_uploads_name_the_field_and_store_nothing(tenant, body, words):
 
 
 def test_limit_builtins_and_scopes(tenant):
-    from styles.presets import MAX_REFERENCES
+    from styles.services.presets import MAX_REFERENCES
 
     preset = _preset(tenant)
     client = api_client_for(tenant, RW)

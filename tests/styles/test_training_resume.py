@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from styles import finetunes, training
+from generation.training import finetune_runner as training
 from styles.models import FineTune
+from styles.services import finetunes
 from tenants.actors import Actor
 from tenants.models import CreditReservation
 from tests.factories import owner_of

@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from avatarsaas.errors import InsufficientCredits
+from core.errors import InsufficientCredits
 from tenants import credits
 from tenants.actors import Actor
 from tenants.models import CreditEntry, Tenant

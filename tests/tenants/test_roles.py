@@ -1,6 +1,6 @@
 import pytest
 
-from avatarsaas.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from tenants import services
 from tenants.actors import Actor
 from tenants.models import Membership

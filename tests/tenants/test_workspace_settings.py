@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from generation.models import GenerationJob
-from styles import finetunes
 from styles.models import FineTune, StylePreset
+from styles.services import finetunes
 from tenants import workspace
 from tenants.actors import Actor
 from tenants.models import AuditEvent, CreditReservation, Membership, StripeSubscription, Tenant
@@ -195,7 +195,7 @@ def test_switcher_offers_active_workspaces_only(client, tenant, other_tenant):
 
 
 def test_a_submit_racing_the_deletion_cannot_start_new_work(tenant):
-    from avatarsaas.errors import NotAllowed
+    from core.errors import NotAllowed
     from tenants import credits
 
     Tenant.objects.filter(pk=tenant.pk).update(is_active=False)  # what the deletion commits

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generation.lexicon import COLOR_HEX
+from generation.prompts.lexicon import COLOR_HEX
 
 RGB = tuple[int, int, int]
 RGBA = tuple[int, int, int, int]

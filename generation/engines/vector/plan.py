@@ -20,7 +20,7 @@ from generation.engines.vector.colors import (
     mix,
     to_rgb,
 )
-from generation.lexicon import COLOR_HEX
+from generation.prompts.lexicon import COLOR_HEX
 
 # Per style: outline colour rule, outline width (512 units) and how much soft shading to add.
 STYLE_LOOK: dict[str, tuple[str, float, float]] = {

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, **options) -> None:
         # Imported here so `manage.py help` works without the ML extras installed.
-        from generation.tiny_models import build_tiny_models
+        from generation.engines.tiny_models import build_tiny_models
 
         paths = build_tiny_models(directory.expanduser().resolve())
         self.stdout.write(f"Stable Diffusion pipeline: {paths.sd_model_dir}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from avatarsaas.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -35,12 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="avatars", help="Output directory (created).")
 
     def handle(self, *args, **opts):
-        from generation import engine_registry, packs
-        from generation.describe import describe
+        from generation.engines import registry as engine_registry
         from generation.engines.base import EngineError, RenderRequest
-        from generation.postprocess import build_sidecar, make_avatar_pack
+        from generation.jobs.render_config import render_config_for
+        from generation.prompts.describe import describe
+        from generation.worker import packs
+        from generation.worker.postprocess import build_sidecar, make_avatar_pack
         from styles.models import StylePreset
-        from styles.render_config import render_config_for
 
         if not 1 <= opts["n"] <= 8:
             raise CommandError("--n must be between 1 and 8.")

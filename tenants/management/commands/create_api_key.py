@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from avatarsaas.errors import DomainError
+from core.errors import DomainError
 from tenants import services
 from tenants.actors import Actor
 from tenants.key_limits import KeyLimits

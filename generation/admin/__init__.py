@@ -1,0 +1,1 @@
+from generation.admin import site  # noqa: F401  (Django autodiscovers this package)

@@ -1,0 +1,111 @@
+"""Warm engines and scorers, one per worker process per model.
+
+GPU workers keep a pipeline loaded between jobs; this module is the per-process cache. Nothing
+here imports torch at import time: engines import their libraries when first built.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from generation.engines.base import Engine
+    from generation.engines.scoring import ClipScorer
+
+_lock = threading.Lock()
+_engines: dict[tuple, Engine] = {}
+_scorers: dict[tuple, ClipScorer] = {}
+
+ENGINE_NAMES = ("vector", "diffusers")
+
+
+def diffusion_configured() -> bool:
+    return bool(settings.AVATARSAAS_SD_MODEL)
+
+
+def clip_configured() -> bool:
+    return bool(settings.AVATARSAAS_CLIP_CHECKPOINT)
+
+
+def resolve_engine_name(requested: str | None) -> str:
+    """'auto' -> diffusers when a model is configured, else the weight-free vector engine."""
+    name = (requested or "auto").strip().lower()
+    if name == "auto":
+        return "diffusers" if diffusion_configured() else "vector"
+    if name not in ENGINE_NAMES:
+        raise InvalidInput(
+            f"Unknown engine '{name}'; accepted: auto, {', '.join(ENGINE_NAMES)}.", field="engine"
+        )
+    if name == "diffusers" and not diffusion_configured():
+        raise InvalidInput(
+            "The diffusion engine is not configured on this server (AVATARSAAS_SD_MODEL); "
+            "use engine 'vector' or 'auto'.",
+            field="engine",
+        )
+    return name
+
+
+def get_engine(name: str) -> Engine:
+    if name == "vector":
+        key: tuple = ("vector",)
+    elif name == "diffusers":
+        key = (
+            "diffusers",
+            settings.AVATARSAAS_SD_MODEL,
+            settings.AVATARSAAS_DEVICE,
+            settings.AVATARSAAS_SAFETY_CHECKER,
+        )
+    else:
+        raise InvalidInput(f"Unknown engine '{name}'.", field="engine")
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _build_engine(name)
+            _engines[key] = engine
+        return engine
+
+
+def _build_engine(name: str) -> Engine:
+    if name == "vector":
+        from generation.engines.vector import VectorEngine
+
+        return VectorEngine()
+    from generation.engines.diffusers_engine import DiffusersEngine
+
+    return DiffusersEngine(
+        settings.AVATARSAAS_SD_MODEL,
+        device=settings.AVATARSAAS_DEVICE,
+        lora_cache_size=settings.AVATARSAAS_LORA_CACHE_SIZE,
+        safety_checker_dir=settings.AVATARSAAS_SAFETY_CHECKER or None,
+    )
+
+
+def get_scorer() -> ClipScorer | None:
+    """The CLIP scorer, or None when no CLIP checkpoint is configured."""
+    if not clip_configured():
+        return None
+    key = (
+        settings.AVATARSAAS_CLIP_ARCH,
+        settings.AVATARSAAS_CLIP_CHECKPOINT,
+        settings.AVATARSAAS_DEVICE,
+    )
+    with _lock:
+        scorer = _scorers.get(key)
+        if scorer is None:
+            from generation.engines.scoring import ClipScorer
+
+            scorer = ClipScorer(key[0], key[1], device=key[2])
+            _scorers[key] = scorer
+        return scorer
+
+
+def reset() -> None:
+    """Forget warm engines (tests and settings changes)."""
+    with _lock:
+        _engines.clear()
+        _scorers.clear()

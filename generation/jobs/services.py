@@ -1,0 +1,447 @@
+"""Job use cases: submit, cancel, re-render, select. Running jobs lives in `runner.py`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from generation.engines import registry as engine_registry
+from generation.jobs import pricing
+from generation.jobs import state as job_state
+from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
+from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
+from generation.prompts import describe as describing
+from styles.models import StylePreset
+from tenants import credits, key_policy
+from tenants.actors import Actor
+from tenants.audit import record_event
+from tenants.models import Tenant
+from tenants.roles import Perm
+from tenants.selectors import role_of
+
+ALLOWED_SIZES = (64, 128, 256, 512, 768, 1024)
+MAX_N = 8
+MAX_DESCRIPTION = 1000
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a caller asks for; None means "use the preset's default"."""
+
+    description: str
+    preset_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    engine: str | None = None
+    n: int = 4
+    seed: int | None = None
+    size: int | None = None
+    steps: int | None = None
+    guidance_scale: float | None = None
+    scheduler: str | None = None
+    circle: bool = False
+    adapter_strength: float | None = None
+    # Internal (re-render): replay exactly these seeds, skip the cache, remember the source.
+    seeds: tuple[int, ...] | None = None
+    rerender_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    engine: str
+    cost: int
+    described: describing.Described
+    config: PresetRenderConfig
+    size: int
+    steps: int
+    guidance_scale: float
+    scheduler: str
+
+
+def _require(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
+    if actor.api_key is not None:
+        if not actor.api_key.has_scope(scope):
+            raise NotAllowed(f"This API key lacks the '{scope}' scope.")
+        return
+    from tenants.roles import role_allows
+
+    if not role_allows(role_of(tenant=tenant, actor=actor), perm):
+        raise NotAllowed("Your role does not allow generating avatars.")
+
+
+def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
+    if not preset_id:
+        return None
+    try:
+        return StylePreset.objects.available_to(tenant).get(pk=preset_id)
+    except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No such style preset in this workspace.", field="preset") from exc
+
+
+def _validate(request: JobRequest) -> None:
+    text = (request.description or "").strip()
+    if not text:
+        raise InvalidInput("Describe the bot, e.g. 'a friendly blue robot'.", field="description")
+    if len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"Keep the description under {MAX_DESCRIPTION} characters.", field="description"
+        )
+    if not 1 <= request.n <= MAX_N:
+        raise InvalidInput(f"n must be between 1 and {MAX_N}.", field="n")
+    if request.size is not None and request.size not in ALLOWED_SIZES:
+        raise InvalidInput(
+            f"size must be one of {', '.join(map(str, ALLOWED_SIZES))}.", field="size"
+        )
+    if request.steps is not None and not 1 <= request.steps <= 100:
+        raise InvalidInput("steps must be between 1 and 100.", field="steps")
+    if request.guidance_scale is not None and not 0 <= request.guidance_scale <= 30:
+        raise InvalidInput("guidance_scale must be between 0 and 30.", field="guidance_scale")
+    if request.seed is not None and not 0 <= request.seed < 2**31:
+        raise InvalidInput("seed must be between 0 and 2147483647.", field="seed")
+    if request.adapter_strength is not None and not 0 <= request.adapter_strength <= 2:
+        raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
+    if not isinstance(request.attributes, dict):
+        raise InvalidInput("attributes must be an object.", field="attributes")
+
+
+def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
+    """Validate, parse, compose and price a request without creating anything."""
+    _validate(request)
+    preset = _find_preset(tenant, request.preset_id)
+    config = render_config_for(preset)
+    engine = engine_registry.resolve_engine_name(request.engine or config.engine)
+    size = request.size or config.size
+    steps = request.steps or config.steps
+    guidance = (
+        request.guidance_scale if request.guidance_scale is not None else config.guidance_scale
+    )
+    scheduler = request.scheduler or config.scheduler
+    described = describing.describe(request.description, edits=request.attributes, config=config)
+    enforce_lock(
+        preset=preset,
+        params={
+            "n": request.n,
+            "size": size,
+            "steps": steps,
+            "guidance_scale": guidance,
+            "engine": engine,
+            "scheduler": scheduler,
+            "attributes": described.attributes,
+        },
+        role=role_of(tenant=tenant, actor=actor),
+        api_key=actor.api_key,
+        tenant=tenant,
+    )
+    n = len(request.seeds) if request.seeds else request.n
+    key_policy.enforce_key_policy(
+        api_key=actor.api_key,
+        use=key_policy.KeyUse(preset_id=config.preset_id, engine=engine, n=n, size=size),
+    )
+    cost = pricing.quote_cost(engine=engine, n=n, size=size, steps=steps)
+    return Quote(engine, cost, described, config, size, steps, guidance, scheduler)
+
+
+def _fingerprint(request: JobRequest) -> str:
+    return hashlib.sha256(
+        json.dumps(asdict(request), sort_keys=True, default=str).encode()
+    ).hexdigest()
+
+
+def _model_hash(engine: str) -> str:
+    if engine != "diffusers":
+        return ""
+    from generation.worker import model_hashes
+
+    return model_hashes.for_submit(settings.AVATARSAAS_SD_MODEL)
+
+
+def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
+    """Everything that determines the pixels, scoped to the tenant."""
+    parts = {
+        "tenant": str(job.tenant_id),
+        "engine": job.engine,
+        "model": job.model_hash,
+        "adapter": job.adapter_version_id,
+        "strength": job.adapter_strength,
+        "prompt": job.prompt,
+        "negative": job.negative_prompt,
+        "attributes": job.attributes if job.engine == "vector" else None,
+        "palette": list(palette) if job.engine == "vector" else None,
+        "seeds": job.seeds,
+        "size": job.size,
+        "steps": job.steps,
+        "cfg": job.guidance_scale,
+        "scheduler": job.scheduler,
+        "circle": job.circle,
+        "preset": str(job.preset_id or ""),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def submit_job(
+    *, tenant: Tenant, actor: Actor, request: JobRequest, idempotency_key: str | None = None
+) -> tuple[GenerationJob, bool]:
+    """Create a job (or return the one this idempotency key already made).
+
+    Returns (job, created). Credits are reserved in the same transaction as the job row, and
+    the queue is nudged only after commit, so a job is never queued unpaid or paid unqueued.
+    """
+    _require(actor, tenant, Perm.GENERATE, "jobs:write")
+    return _submit(tenant, actor, request, idempotency_key)
+
+
+def submit_job_for_operator(
+    *, tenant: Tenant, actor: Actor, request: JobRequest, idempotency_key: str, audit: dict
+) -> tuple[GenerationJob, bool]:
+    """Submit on a tenant's behalf from the staff admin (staff are not members, so no role
+    check: the admin site is the boundary). ``audit`` = {"action", "metadata"} is recorded in
+    the job's transaction; the idempotency key makes a double-clicked action create one job."""
+    return _submit(tenant, actor, request, idempotency_key, audit=audit)
+
+
+def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
+    fingerprint = _fingerprint(request)
+    if idempotency_key:
+        if len(idempotency_key) > 200:
+            raise InvalidInput(
+                "Idempotency-Key must be at most 200 characters.", field="Idempotency-Key"
+            )
+        existing = _existing_for_key(tenant, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    quote = quote_job(tenant=tenant, actor=actor, request=request)
+    try:
+        with transaction.atomic():
+            key_policy.recheck_quota_locked(actor.api_key)
+            job = _create_job(tenant, actor, request, quote, idempotency_key, fingerprint)
+            if audit:
+                record_event(
+                    tenant=tenant,
+                    actor=actor,
+                    action=audit["action"],
+                    target=job,
+                    metadata=audit.get("metadata", {}),
+                )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its job.
+        existing = _existing_for_key(tenant, idempotency_key or "", fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    _after_submit(tenant, job)
+    return job, True
+
+
+def _existing_for_key(tenant, key: str, fingerprint: str) -> GenerationJob | None:
+    job = GenerationJob.objects.for_tenant(tenant).filter(idempotency_key=key).first()
+    if job is not None and job.request_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body; use a new key.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    return job
+
+
+def _create_job(
+    tenant, actor, request, quote: Quote, idempotency_key, fingerprint
+) -> GenerationJob:
+    base_seed = request.seed if request.seed is not None else secrets.randbelow(2**31 - MAX_N)
+    seeds = list(request.seeds) if request.seeds else [base_seed + i for i in range(request.n)]
+    adapter = quote.config.adapter if quote.engine == "diffusers" else None
+    strength = (
+        request.adapter_strength
+        if request.adapter_strength is not None
+        else (adapter.strength if adapter else None)
+    )
+    job = GenerationJob(
+        tenant=tenant,
+        requested_by_user=actor.user,
+        requested_by_key=actor.api_key,
+        preset_id=quote.config.preset_id,
+        description=request.description.strip(),
+        parsed_attributes=quote.described.parsed_attributes,
+        attributes=quote.described.attributes,
+        unknown_words=quote.described.unknown_words,
+        prompt=quote.described.prompt,
+        negative_prompt=quote.described.negative_prompt,
+        engine=quote.engine,
+        n=len(seeds),
+        seeds=seeds,
+        rerender_of_id=request.rerender_of,
+        size=quote.size,
+        steps=quote.steps,
+        guidance_scale=quote.guidance_scale,
+        scheduler=quote.scheduler,
+        adapter_version_id=adapter.version_id if adapter else "",
+        adapter_strength=strength,
+        circle=request.circle,
+        model_hash=_model_hash(quote.engine),
+        cost_credits=quote.cost,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+    )
+    # An unknown model hash (weights not readable here, none published yet) cannot identify
+    # the pixels: no cache key, no lookup. The worker fills both in when it renders.
+    hash_known = job.engine != "diffusers" or bool(job.model_hash)
+    job.cache_key = cache_key_for(job, quote.config.palette) if hash_known else ""
+    source = None
+    if not request.rerender_of and job.cache_key:
+        source = (
+            GenerationJob.objects.for_tenant(tenant)
+            .filter(cache_key=job.cache_key, status=JobStatus.SUCCEEDED, cache_hit=False)
+            .order_by("-finished_at")
+            .first()
+        )
+    if source is not None:
+        _fill_from_cache(job, source)
+        return job
+    job.save()
+    credits.reserve_credits(
+        tenant=tenant, amount=job.cost_credits, reference=f"job:{job.pk}", actor=actor
+    )
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action="job.submitted",
+        target=job,
+        metadata={"engine": job.engine, "n": job.n, "cost": job.cost_credits},
+    )
+    return job
+
+
+def _fill_from_cache(job: GenerationJob, source: GenerationJob) -> None:
+    """A cache hit: same pixels already exist, so copy rows pointing at the same files."""
+    now = timezone.now()
+    job.status = JobStatus.SUCCEEDED
+    job.cache_hit = True
+    job.cache_source = source
+    job.cost_credits = 0
+    job.progress = 100
+    job.started_at = job.finished_at = now
+    job.engine_seconds = 0.0
+    job.save()
+    for image in source.images.prefetch_related("files"):
+        files = list(image.files.all())
+        image.pk = None
+        image.id = None
+        image._state.adding = True
+        image.job = job
+        image.save()
+        for f in files:
+            f.pk = None
+            f.id = None
+            f._state.adding = True
+            f.image = image
+            f.save()
+
+
+def _after_submit(tenant: Tenant, job: GenerationJob) -> None:
+    if job.status == JobStatus.QUEUED:
+        from generation import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue_job(job.pk))
+        try:
+            from tenants.billing.notifications import maybe_notify_low_balance
+        except ImportError:  # billing not installed in this build
+            return
+        transaction.on_commit(lambda: maybe_notify_low_balance(tenant))
+    elif job.status == JobStatus.SUCCEEDED:
+        from generation.webhooks import delivery as webhooks
+
+        webhooks.emit_job_event(job)
+
+
+def get_job(*, tenant: Tenant, job_id) -> GenerationJob:
+    try:
+        return GenerationJob.objects.for_tenant(tenant).get(pk=job_id)
+    except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("Job not found.") from exc
+
+
+def get_image(*, tenant: Tenant, image_id) -> GeneratedImage:
+    try:
+        return GeneratedImage.objects.for_tenant(tenant).select_related("job").get(pk=image_id)
+    except (GeneratedImage.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("Image not found.") from exc
+
+
+def get_file(*, tenant: Tenant, file_id) -> ImageFile:
+    try:
+        return ImageFile.objects.for_tenant(tenant).get(pk=file_id)
+    except (ImageFile.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("File not found.") from exc
+
+
+def cancel_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
+    """Cancel a queued or running job and release its credits (once)."""
+    _require(actor, tenant, Perm.GENERATE, "jobs:write")
+    with transaction.atomic():
+        try:
+            job = GenerationJob.objects.for_tenant(tenant).select_for_update().get(pk=job_id)
+        except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
+            raise NotFound("Job not found.") from exc
+        if job.is_terminal:
+            raise Conflict(
+                f"The job already {job.status}; nothing to cancel.", code="invalid_state"
+            )
+        job_state.transition(
+            job, JobStatus.CANCELED, failure_code="canceled", failure_message="Canceled by request."
+        )
+        credits.release_credits(tenant=tenant, reference=f"job:{job.pk}", actor=actor)
+        record_event(tenant=tenant, actor=actor, action="job.canceled", target=job)
+    from generation.webhooks import delivery as webhooks
+
+    webhooks.emit_job_event(job)
+    return job
+
+
+def rerender_image(*, tenant: Tenant, actor: Actor, image_id) -> GenerationJob:
+    """Render an image again from its recorded settings, bypassing the cache.
+
+    Diffusion kernels round differently by batch size, so a bit-identical re-render replays the
+    image's whole batch (`batch_seeds` in its metadata); the replayed image is then selected.
+    """
+    image = get_image(tenant=tenant, image_id=image_id)
+    job = image.job
+    seeds = tuple(image.metadata.get("batch_seeds") or [image.seed])
+    request = JobRequest(
+        description=job.description,
+        preset_id=str(job.preset_id) if job.preset_id else None,
+        attributes=job.attributes,
+        engine=job.engine,
+        n=1,
+        seed=image.seed,
+        size=job.size,
+        steps=job.steps,
+        guidance_scale=job.guidance_scale,
+        scheduler=job.scheduler,
+        circle=job.circle,
+        adapter_strength=job.adapter_strength,
+        seeds=seeds,
+        rerender_of=str(image.pk),
+    )
+    new_job, _ = submit_job(tenant=tenant, actor=actor, request=request)
+    return new_job
+
+
+def select_image(*, tenant: Tenant, actor: Actor, image_id) -> GeneratedImage:
+    """Pick the winner of a job: it becomes `selected` and gets its full avatar pack."""
+    _require(actor, tenant, Perm.GENERATE, "jobs:write")
+    image = get_image(tenant=tenant, image_id=image_id)
+    from generation.worker import packs
+
+    with transaction.atomic():
+        GeneratedImage.objects.filter(job=image.job).exclude(pk=image.pk).update(selected=False)
+        GeneratedImage.objects.filter(pk=image.pk).update(selected=True)
+        image.selected = True
+    packs.ensure_pack(image, circle=image.job.circle)
+    return image

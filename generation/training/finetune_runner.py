@@ -1,0 +1,336 @@
+"""Running an approved fine-tune on a GPU worker: claim with a lease, train with checkpoints,
+validate, publish the adapter. Mirrors `generation.worker.runner` for jobs.
+
+A worker that dies leaves its lease to expire; `sweep` re-queues the run and the next worker
+resumes from the last checkpoint in storage (the training loop is deterministic per step, so
+the resumed run continues exactly where the checkpoint was taken).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import shutil
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core import storage
+from generation.engines.base import AdapterRef, EngineError
+from generation.worker.runner import lease_seconds, worker_id
+from styles.models import FineTune, LoraAdapter
+from styles.services.datasets import accepted_images
+from styles.services.finetunes import S, transition
+
+logger = logging.getLogger(__name__)
+CURVE_POINTS = 500
+VALIDATION_SHARE = 10  # percent of the progress bar kept for the validation grid
+
+
+class LeaseLost(Exception):
+    """This worker no longer owns the run (canceled, or re-queued after its lease ran out)."""
+
+
+def claim_finetune(finetune_id, owner: str) -> FineTune | None:
+    with transaction.atomic():
+        ft = (
+            FineTune.objects.select_for_update(of=("self",))
+            .select_related("tenant")
+            .filter(pk=finetune_id)
+            .first()
+        )
+        if ft is None or ft.state != S.QUEUED:
+            return None
+        if not ft.tenant.is_active:  # suspended: waits; the sweep re-nudges it later
+            return None
+        now = timezone.now()
+        return transition(
+            ft,
+            S.TRAINING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            attempts=ft.attempts + 1,
+            started_at=ft.started_at or now,
+        )
+
+
+def process_finetune(finetune_id, owner: str | None = None) -> FineTune | None:
+    owner = owner or worker_id()
+    ft = claim_finetune(finetune_id, owner)
+    if ft is None:
+        return None
+    try:
+        _run(ft, owner)
+    except LeaseLost:
+        logger.info("Fine-tune %s: lease lost (canceled or re-queued); stopping", ft.pk)
+    except EngineError as exc:
+        _fail(ft.pk, owner, code=exc.code, message=str(exc))
+    except Exception as exc:  # noqa: BLE001 - unexpected: log with id, retry or fail
+        logger.exception("Fine-tune %s crashed on attempt %s", ft.pk, ft.attempts)
+        _retry_or_fail(ft.pk, owner, f"{type(exc).__name__}: {exc}")
+    ft.refresh_from_db()
+    return ft
+
+
+class _Progress:
+    """Loss curve, progress, ETA and lease renewal on the row; checkpoints to storage."""
+
+    def __init__(self, ft: FineTune, owner: str):
+        self.ft, self.owner = ft, owner
+        self.stride = max(1, ft.steps // CURVE_POINTS)
+        self.curve = [p for p in ft.loss_curve if p[0] <= ft.checkpoint_step]
+        self.start_step = ft.checkpoint_step
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def _mine(self):
+        return FineTune.objects.filter(pk=self.ft.pk, lease_owner=self.owner, state=S.TRAINING)
+
+    @staticmethod
+    def _progress(step: int, total: int) -> dict:
+        share = 100 - VALIDATION_SHARE
+        return {"progress": min(share, int(share * step / total)), "progress_step": step}
+
+    def on_step(self, step: int, total: int, loss: float) -> None:
+        if step % self.stride == 0 or step == total:
+            self.curve.append([step, round(loss, 6)])
+        now = time.monotonic()
+        if now - self.last < 0.5 and step < total:
+            return
+        self.last = now
+        done = step - self.start_step
+        rate = done / max(now - self.started, 1e-6)
+        updated = self._mine().update(
+            **self._progress(step, total),
+            loss_curve=self.curve,
+            eta_seconds=int((total - step) / rate) if rate > 0 else None,
+            lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()),
+        )
+        if not updated:
+            raise LeaseLost(str(self.ft.pk))
+
+    def on_checkpoint(self, step: int, blob: bytes) -> None:
+        name = storage.save_bytes(self.ft.tenant_id, "checkpoints", "pt", blob)
+        previous = FineTune.objects.filter(pk=self.ft.pk).values_list("checkpoint_name", flat=True)
+        previous = previous.first()
+        # Progress goes with the checkpoint too: on_step writes are throttled, and the row
+        # must never say fewer steps are done than the checkpoint it resumes from.
+        if not self._mine().update(
+            checkpoint_name=name,
+            checkpoint_step=step,
+            loss_curve=self.curve,
+            **self._progress(step, self.ft.steps),
+        ):
+            default_storage.delete(name)
+            raise LeaseLost(str(self.ft.pk))
+        if previous:
+            default_storage.delete(previous)
+
+
+def _examples(ft: FineTune):
+    from PIL import Image
+
+    from generation.training import TrainExample
+
+    def loader(name: str):
+        return lambda: Image.open(io.BytesIO(storage.read_bytes(name)))
+
+    return [TrainExample(loader(img.file.name), img.caption) for img in accepted_images(ft.dataset)]
+
+
+def train_config(ft: FineTune):
+    from generation.training import TrainConfig
+
+    return TrainConfig(
+        rank=ft.rank,
+        alpha=ft.alpha,
+        steps=ft.steps,
+        learning_rate=ft.learning_rate,
+        resolution=ft.resolution,
+        batch_size=ft.batch_size,
+        train_text_encoder=ft.train_text_encoder,
+        gradient_checkpointing=ft.gradient_checkpointing,
+        checkpoint_every=ft.checkpoint_every,
+        seed=ft.seed,
+    )
+
+
+def _run(ft: FineTune, owner: str) -> None:
+    from generation.engines.loading import model_hash, resolve_model_path
+    from generation.training.lora import LORA_WEIGHTS_NAME, train_lora
+
+    model_dir = resolve_model_path(
+        settings.AVATARSAAS_SD_MODEL, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
+    )
+    base_hash = model_hash(model_dir)
+    progress = _Progress(ft, owner)
+    resume = storage.read_bytes(ft.checkpoint_name) if ft.checkpoint_name else None
+    result = train_lora(
+        model_dir,
+        _examples(ft),
+        train_config(ft),
+        device=settings.AVATARSAAS_DEVICE,
+        resume=resume,
+        on_step=progress.on_step,
+        on_checkpoint=progress.on_checkpoint,
+    )
+    try:
+        weights = Path(result.lora_dir) / LORA_WEIGHTS_NAME
+        with transaction.atomic():
+            locked = _owned(ft.pk, owner, S.TRAINING)
+            transition(locked, S.VALIDATING, loss_curve=progress.curve, base_model_hash=base_hash)
+        adapter_id = uuid.uuid4()
+        validation = _validate(locked, adapter_id, weights, owner)
+        _publish(locked, owner, adapter_id, weights, validation)
+    finally:
+        shutil.rmtree(result.lora_dir, ignore_errors=True)
+
+
+def _owned(finetune_id, owner: str, state: str) -> FineTune:
+    ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
+    if ft.state != state or ft.lease_owner != owner:
+        raise LeaseLost(str(finetune_id))
+    return ft
+
+
+def _validate(ft: FineTune, adapter_id, weights: Path, owner: str) -> list[dict]:
+    from generation.engines import registry as engine_registry
+    from generation.training.validation import VALIDATION_SEEDS, grid_image, render_grid
+
+    # The id the adapter will be published under: the warm engine keeps these weights loaded
+    # under that name, so the first job through a preset does not load them again.
+    ref = AdapterRef(str(adapter_id), str(weights), 1.0)
+    cells = render_grid(
+        engine_registry.get_engine("diffusers"),
+        ref,
+        trigger_word=ft.trigger_word,
+        size=ft.resolution,
+        steps=int(getattr(settings, "AVATARSAAS_VALIDATION_STEPS", 25)),
+        scorer=engine_registry.get_scorer(),
+    )
+    out = []
+    for cell in cells:
+        buf = io.BytesIO()
+        cell.image.save(buf, format="PNG")
+        name = storage.save_bytes(ft.tenant_id, "finetunes", "png", buf.getvalue())
+        out.append(
+            {"prompt": cell.prompt, "seed": cell.seed, "clip_score": cell.clip_score, "image": name}
+        )
+    sheet = io.BytesIO()
+    grid_image(cells, columns=len(VALIDATION_SEEDS)).save(sheet, format="PNG")
+    out.append({"grid": storage.save_bytes(ft.tenant_id, "finetunes", "png", sheet.getvalue())})
+    if not FineTune.objects.filter(pk=ft.pk, lease_owner=owner, state=S.VALIDATING).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+    ):
+        raise LeaseLost(str(ft.pk))
+    return out
+
+
+def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: list[dict]) -> None:
+    data = weights.read_bytes()
+    name = storage.save_bytes(ft.tenant_id, "adapters", "safetensors", data)
+    with transaction.atomic():
+        locked = _owned(ft.pk, owner, S.VALIDATING)
+        version = (
+            LoraAdapter.objects.select_for_update()
+            .filter(tenant_id=ft.tenant_id, name=ft.name)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+            or 0
+        ) + 1
+        LoraAdapter.objects.create(
+            id=adapter_id,
+            tenant_id=ft.tenant_id,
+            name=ft.name,
+            version=version,
+            finetune=locked,
+            weights=name,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            base_model_hash=locked.base_model_hash,
+            dataset_hash=locked.dataset_hash,
+            trigger_word=locked.trigger_word,
+            approved_by=locked.reviewed_by,
+        )
+        if locked.checkpoint_name:
+            storage.delete_after_commit([locked.checkpoint_name])
+        transition(locked, S.READY, validation=validation, progress=100, checkpoint_name="")
+
+
+def _fail(finetune_id, owner: str | None, *, code: str, message: str) -> None:
+    with transaction.atomic():
+        ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
+        if ft.state not in (S.QUEUED, S.TRAINING, S.VALIDATING):
+            return
+        if owner is not None and ft.lease_owner != owner:
+            return
+        transition(ft, S.FAILED, failure_code=code, failure_message=message[:2000])
+
+
+def _retry_or_fail(finetune_id, owner: str, message: str) -> None:
+    with transaction.atomic():
+        ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
+        if ft.lease_owner != owner or ft.state not in (S.TRAINING, S.VALIDATING):
+            return
+        if ft.attempts < ft.max_attempts:
+            transition(ft, S.QUEUED, failure_message=message[:2000])
+            transaction.on_commit(lambda: _enqueue(ft.pk))
+            return
+    _fail(finetune_id, owner, code="internal_error", message="Training failed repeatedly.")
+
+
+def _enqueue(finetune_id) -> None:
+    from styles import tasks
+
+    tasks.enqueue_finetune(finetune_id)
+
+
+def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[str, int]:
+    """Re-queue runs whose worker stopped renewing its lease (or fail them past max attempts),
+    and re-nudge queued runs whose queue message may have been lost (broker outage)."""
+    now = now or timezone.now()
+    requeued = failed = nudged = 0
+    cutoff = now - timedelta(seconds=stale_nudge_after)
+    stale = FineTune.objects.filter(
+        Q(last_enqueued_at__lt=cutoff) | Q(last_enqueued_at__isnull=True, reviewed_at__lt=cutoff),
+        state=S.QUEUED,
+    ).values_list("pk", flat=True)
+    for pk in list(stale[:100]):
+        _enqueue(pk)
+        nudged += 1
+    expired = FineTune.objects.filter(
+        state__in=[S.TRAINING, S.VALIDATING], lease_expires_at__lt=now
+    ).values_list("pk", flat=True)
+    for pk in list(expired[:100]):
+        with transaction.atomic():
+            ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=pk)
+            if ft.state not in (S.TRAINING, S.VALIDATING) or ft.lease_expires_at >= now:
+                continue
+            if ft.attempts < ft.max_attempts:
+                transition(
+                    ft,
+                    S.QUEUED,
+                    failure_message=f"Worker lost on attempt {ft.attempts}; resuming from "
+                    f"step {ft.checkpoint_step}.",
+                )
+                transaction.on_commit(lambda pk=pk: _enqueue(pk))
+                requeued += 1
+                continue
+            transition(
+                ft,
+                S.FAILED,
+                failure_code="worker_lost",
+                failure_message=f"The worker stopped responding {ft.attempts} times; "
+                "credits were released.",
+            )
+            failed += 1
+    return {"requeued": requeued, "failed": failed, "nudged": nudged}

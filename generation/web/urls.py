@@ -1,0 +1,41 @@
+from django.urls import path
+
+from generation.web import gallery as gallery_views
+from generation.web import views
+from generation.web import webhooks as webhook_views
+
+urlpatterns = [
+    path("generate/", views.generate, name="generate"),
+    path(
+        "generate/presets/<uuid:preset_id>/thumbnail.png",
+        views.preset_thumbnail,
+        name="preset_thumbnail",
+    ),
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),
+    path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("jobs/<uuid:job_id>/vary/", views.job_vary, name="job_vary"),
+    path("images/<uuid:image_id>/select/", views.image_select, name="image_select"),
+    path("images/<uuid:image_id>/rerender/", views.image_rerender, name="image_rerender"),
+    path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
+    path("files/<uuid:file_id>/", views.file_download, name="file_download"),
+    path("gallery/", gallery_views.gallery, name="gallery"),
+    path("gallery/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),
+    path("settings/webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path(
+        "settings/webhooks/<uuid:endpoint_id>/",
+        webhook_views.webhook_detail,
+        name="webhook_detail",
+    ),
+    path(
+        "settings/webhooks/<uuid:endpoint_id>/delete/",
+        webhook_views.webhook_delete,
+        name="webhook_delete",
+    ),
+    path(
+        "settings/webhooks/deliveries/<uuid:delivery_id>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
+]

@@ -1,0 +1,235 @@
+"""Dashboard pages for generating avatars: submit, follow progress, pick, download, vary."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from generation import selectors
+from generation.api.views import serve_file
+from generation.jobs import pricing
+from generation.jobs import services as jobs
+from generation.jobs.variations import vary_job
+from generation.models import GenerationJob, JobStatus
+from generation.web.downloads import FORMATS, SHAPES, PackChoice, pack_zip
+from generation.web.forms import GenerateForm
+from generation.web.preset_thumbnails import preset_thumbnail_png
+from generation.worker.runner import queue_position
+from styles.models import StylePreset
+from tenants.actors import Actor
+from tenants.roles import Perm, role_allows
+from tenants.web import flash_domain_error, paginate, tenant_view
+
+
+def _presets(tenant):
+    return list(StylePreset.objects.available_to(tenant).order_by("tenant_id", "name"))
+
+
+@tenant_view(Perm.GENERATE)
+def generate(request):
+    presets = _presets(request.tenant)
+    weights = selectors.weights_status()
+    form = GenerateForm(
+        request.POST or None, presets=presets, diffusion_configured=weights.diffusion
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job, _ = jobs.submit_job(
+                tenant=request.tenant,
+                actor=Actor.from_request(request),
+                request=jobs.JobRequest(
+                    description=data["description"],
+                    preset_id=data["preset"] or None,
+                    engine=data["engine"],
+                    n=data["n"],
+                    seed=data["seed"],
+                    size=data["size"] or None,
+                    steps=data["steps"],
+                    circle=data["circle"],
+                    attributes=_edited_attributes(request.POST),
+                ),
+            )
+        except DomainError as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:
+                flash_domain_error(request, exc)
+        else:
+            return redirect("job_detail", job_id=job.pk)
+    return render(
+        request,
+        "generation/generate.html",
+        {
+            "form": form,
+            "presets": presets,
+            "selected_preset": form["preset"].value() or "",
+            "advanced_fields": [form[n] for n in ("n", "seed", "engine", "size", "steps")],
+            "weights": weights,
+            "pricing": pricing.pricing_summary(),
+        },
+    )
+
+
+def _edited_attributes(post) -> dict:
+    """Attribute chips edited on the page arrive as attr_<name> fields."""
+    return {k[5:]: v.strip() for k, v in post.items() if k.startswith("attr_") and v.strip()}
+
+
+@tenant_view(Perm.VIEW)
+def preset_thumbnail(request, preset_id):
+    """The picture a preset card shows in the picker (reference image or vector drawing)."""
+    preset = StylePreset.objects.available_to(request.tenant).filter(pk=preset_id).first()
+    if preset is None:
+        raise Http404("No such style preset in this workspace.")
+    response = HttpResponse(preset_thumbnail_png(preset), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@tenant_view(Perm.VIEW)
+def job_list(request):
+    qs = GenerationJob.objects.for_tenant(request.tenant).select_related("preset")
+    status = request.GET.get("status", "")
+    if status in JobStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "generation/job_list.html",
+        {
+            "jobs": paginate(request, qs),
+            "status": status,
+            "statuses": JobStatus.choices,
+            "query": urlencode({"status": status}) if status else "",
+        },
+    )
+
+
+def _job_for(request, job_id):
+    try:
+        return jobs.get_job(tenant=request.tenant, job_id=job_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@tenant_view(Perm.VIEW)
+def job_detail(request, job_id):
+    job = _job_for(request, job_id)
+    images = list(
+        job.images.prefetch_related("files").order_by("-selected", "-final_score", "index")
+    )
+    ranked = sorted(images, key=lambda i: (i.final_score is None, -(i.final_score or 0), i.index))
+    ranks = {img.pk: n for n, img in enumerate(ranked, 1)}
+    for img in images:
+        img.rank = ranks[img.pk] if img.final_score is not None else None
+        img.thumb = selectors.thumbnail_of(img)
+    return render(
+        request,
+        "generation/job_detail.html",
+        {
+            "job": job,
+            "images": images,
+            "queue_position": queue_position(job),
+            "weights": selectors.weights_status(),
+            "can_generate": role_allows(request.membership.role, Perm.GENERATE),
+            "pack_sizes": selectors.pack_sizes_for(job),
+            "pack_shapes": SHAPES,
+            "pack_formats": FORMATS,
+        },
+    )
+
+
+@tenant_view(Perm.VIEW)
+def job_status(request, job_id):
+    job = _job_for(request, job_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "step": job.progress_step,
+            "total": job.progress_total,
+            "queue_position": queue_position(job),
+            "failure": job.failure_message if job.failure_code else None,
+            "terminal": job.is_terminal,
+        }
+    )
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def job_cancel(request, job_id):
+    try:
+        jobs.cancel_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
+        messages.success(request, "Job canceled; its credits were released.")
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+    return redirect("job_detail", job_id=job_id)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def job_vary(request, job_id):
+    try:
+        job = vary_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+        return redirect("job_detail", job_id=job_id)
+    messages.success(request, "Same description and settings, new seeds: rendering now.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def image_select(request, image_id):
+    try:
+        image = jobs.select_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
+        )
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "Picked. Its avatar pack is ready to download.")
+    return redirect("job_detail", job_id=image.job_id)
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def image_rerender(request, image_id):
+    try:
+        job = jobs.rerender_image(
+            tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+        return redirect("job_list")
+    return redirect("job_detail", job_id=job.pk)
+
+
+@tenant_view(Perm.VIEW)
+def file_download(request, file_id):
+    try:
+        f = jobs.get_file(tenant=request.tenant, file_id=file_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    return serve_file(f)
+
+
+@tenant_view(Perm.VIEW)
+def image_pack(request, image_id):
+    """The avatar pack as a zip: the chosen sizes, shapes and formats, plus the sidecar."""
+    try:
+        image = jobs.get_image(tenant=request.tenant, image_id=image_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    choice = PackChoice.from_query(request.GET, circle_default=image.job.circle)
+    response = HttpResponse(pack_zip(image, choice), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="avatar-{str(image.pk)[:8]}.zip"'
+    return response

@@ -1,0 +1,242 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+
+from core.errors import DomainError
+from styles.admin import review as admin_review
+from styles.models import (
+    BrandKitSettings,
+    DatasetImage,
+    FineTune,
+    FineTuneState,
+    LoraAdapter,
+    LoraDataset,
+    ReferenceImage,
+    StylePreset,
+)
+from styles.services import finetunes
+
+
+class ReviewActionForm(ActionForm):
+    note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Review note",
+        help_text="Shown to the tenant; required to reject.",
+    )
+
+
+@admin.register(FineTune)
+class FineTuneAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "tenant",
+        "state",
+        "progress",
+        "steps",
+        "rank",
+        "resolution",
+        "cost_credits",
+        "attempts",
+        "reviewed_by",
+        "created_at",
+    ]
+    list_filter = ["state", "train_text_encoder"]
+    search_fields = ["id", "name", "tenant__slug", "trigger_word"]
+    readonly_fields = [f.name for f in FineTune._meta.fields] + [
+        "dataset_review",
+        "loss_review",
+        "validation_review",
+    ]
+    fieldsets = [
+        (
+            "Request",
+            {
+                "fields": [
+                    "name",
+                    "tenant",
+                    "state",
+                    "dataset",
+                    "trigger_word",
+                    ("rank", "alpha", "steps", "learning_rate"),
+                    ("resolution", "batch_size", "train_text_encoder", "gradient_checkpointing"),
+                    "cost_credits",
+                    "created_by",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Review", {"fields": ["review_note", "reviewed_by", "reviewed_at"]}),
+        ("Dataset", {"fields": ["dataset_review"]}),
+        (
+            "Training",
+            {
+                "fields": [
+                    ("progress", "progress_step", "eta_seconds"),
+                    "loss_review",
+                    ("started_at", "finished_at"),
+                    ("failure_code", "failure_message"),
+                ]
+            },
+        ),
+        ("Validation", {"fields": ["validation_review"]}),
+        (
+            "Run internals",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "id",
+                    "preset",
+                    "base_model",
+                    "base_model_hash",
+                    "dataset_hash",
+                    "checkpoint_every",
+                    "seed",
+                    ("attempts", "max_attempts"),
+                    ("lease_owner", "lease_expires_at"),
+                    ("checkpoint_name", "checkpoint_step"),
+                    "loss_curve",
+                    "validation",
+                ],
+            },
+        ),
+    ]
+    action_form = ReviewActionForm
+    actions = ["approve_selected", "reject_selected"]
+    change_form_template = "admin/styles/finetune/change_form.html"
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description="Dataset images and captions")
+    def dataset_review(self, obj):
+        return admin_review.dataset_panel(obj)
+
+    @admin.display(description="Loss")
+    def loss_review(self, obj):
+        return admin_review.loss_panel(obj)
+
+    @admin.display(description="Validation grid")
+    def validation_review(self, obj):
+        from generation.selectors import weights_status
+
+        return admin_review.validation_panel(
+            obj, scores_meaningful=weights_status().scores_meaningful
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _review(self, request, queryset, verb: str):
+        note = request.POST.get("note", "")
+        done = 0
+        for ft in queryset.filter(state=FineTuneState.SUBMITTED):
+            try:
+                if verb == "approve":
+                    finetunes.approve_finetune(
+                        finetune_id=ft.pk, staff_user=request.user, note=note
+                    )
+                else:
+                    finetunes.reject_finetune(finetune_id=ft.pk, staff_user=request.user, note=note)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{ft}: {exc.message}", messages.ERROR)
+        skipped = queryset.exclude(state=FineTuneState.SUBMITTED).count()
+        if done:
+            self.message_user(request, f"{verb.title()}d {done} fine-tune(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only: staff act through the review form and actions only.
+        return False
+
+    def get_urls(self):
+        review = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<uuid:object_id>/review/", review, name="styles_finetune_review"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_review"] = obj is not None and obj.state == FineTuneState.SUBMITTED
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def review_view(self, request, object_id):
+        """Approve or reject from the fine-tune's own page, then on to the next in the queue."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ft = get_object_or_404(FineTune, pk=object_id)
+        verb = request.POST.get("decision")
+        if verb not in ("approve", "reject"):
+            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+            return redirect("admin:styles_finetune_change", ft.pk)
+        self._review(request, FineTune.objects.filter(pk=ft.pk), verb)
+        ft.refresh_from_db()
+        if ft.state == FineTuneState.SUBMITTED:  # refused (e.g. a rejection without a note)
+            return redirect("admin:styles_finetune_change", ft.pk)
+        return redirect(reverse("admin:styles_finetune_changelist") + "?state__exact=submitted")
+
+    @admin.action(description="Approve and queue training (note optional)")
+    def approve_selected(self, request, queryset):
+        self._review(request, queryset, "approve")
+
+    @admin.action(description="Reject with the note below (credits released)")
+    def reject_selected(self, request, queryset):
+        self._review(request, queryset, "reject")
+
+
+@admin.register(LoraAdapter)
+class LoraAdapterAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "version",
+        "tenant",
+        "status",
+        "size_bytes",
+        "approved_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["name", "sha256", "tenant__slug"]
+    readonly_fields = [f.name for f in LoraAdapter._meta.fields if f.name != "status"]
+
+
+class DatasetImageInline(admin.TabularInline):
+    model = DatasetImage
+    extra = 0
+    fields = ["original_name", "status", "error_code", "width", "height", "caption"]
+    readonly_fields = ["original_name", "status", "error_code", "width", "height"]
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(LoraDataset)
+class LoraDatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "trigger_word", "created_at"]
+    search_fields = ["name", "tenant__slug"]
+    inlines = [DatasetImageInline]
+
+
+class ReferenceImageInline(admin.TabularInline):
+    model = ReferenceImage
+    extra = 0
+    readonly_fields = ["file", "original_name"]
+
+
+@admin.register(StylePreset)
+class StylePresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "tenant", "engine", "is_locked", "active_adapter"]
+    list_filter = ["is_locked", "engine"]
+    search_fields = ["name", "slug", "tenant__slug"]
+    raw_id_fields = ["active_adapter", "copied_from"]
+    inlines = [ReferenceImageInline]
+
+
+admin.site.register(BrandKitSettings)

@@ -1,0 +1,315 @@
+"""Fine-tune use cases and the one state machine every state change goes through.
+
+draft -> submitted -> approved | rejected -> queued -> training -> validating -> ready,
+with failed/canceled exits, and training/validating -> queued when a worker's lease runs out.
+`transition` also moves the credits (release on rejected/canceled/failed, settle on ready)
+and notifies the tenant (webhooks `finetune.*`), so no caller can forget either.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from styles.models import FineTune, FineTuneState, LoraDataset
+from styles.services.datasets import accepted_images, dataset_hash, get_dataset
+from styles.services.presets import get_own_preset, require_manage
+from tenants import credits
+from tenants.actors import Actor
+from tenants.audit import record_event
+from tenants.models import Tenant
+
+S = FineTuneState
+ALLOWED: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.CANCELED},
+    S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELED},
+    S.APPROVED: {S.QUEUED, S.CANCELED},
+    S.REJECTED: set(),
+    S.QUEUED: {S.TRAINING, S.CANCELED, S.FAILED},
+    S.TRAINING: {S.VALIDATING, S.QUEUED, S.FAILED, S.CANCELED},
+    S.VALIDATING: {S.READY, S.QUEUED, S.FAILED, S.CANCELED},
+    S.READY: set(),
+    S.FAILED: set(),
+    S.CANCELED: set(),
+}
+TERMINAL = frozenset({S.REJECTED, S.READY, S.FAILED, S.CANCELED})
+EVENTS = {
+    S.SUBMITTED: "finetune.submitted",
+    S.APPROVED: "finetune.approved",
+    S.REJECTED: "finetune.rejected",
+    S.READY: "finetune.ready",
+    S.FAILED: "finetune.failed",
+    S.CANCELED: "finetune.canceled",
+}
+SYSTEM = Actor.system()
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    default: Any
+
+
+# Safe defaults for SD 1.5 style LoRAs; the ranges keep a run from being useless or runaway.
+HYPERPARAMETERS: dict[str, Range] = {
+    "rank": Range(1, 128, 16),
+    "alpha": Range(1, 256, 16),
+    "steps": Range(10, 10000, 1000),
+    "learning_rate": Range(1e-6, 1e-2, 1e-4),
+    "resolution": Range(32, 1024, 512),
+    "batch_size": Range(1, 16, 4),
+    "checkpoint_every": Range(0, 10000, 100),
+}
+FLAGS = ("train_text_encoder", "gradient_checkpointing")
+
+
+def transition(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) -> FineTune:
+    """Move `ft` (a row locked by the caller) to `target`, with its side effects."""
+    if target not in ALLOWED.get(ft.state, set()):
+        raise Conflict(
+            f"A {ft.state} fine-tune cannot become {target}.", field="state", code="invalid_state"
+        )
+    previous = ft.state
+    ft.state = target
+    changed = {"state", *fields}
+    for name, value in fields.items():
+        setattr(ft, name, value)
+    if target in TERMINAL or target == S.QUEUED:
+        ft.lease_owner, ft.lease_expires_at = "", None
+        changed |= {"lease_owner", "lease_expires_at"}
+    if target in TERMINAL:
+        ft.finished_at = timezone.now()
+        ft.eta_seconds = None
+        changed |= {"finished_at", "eta_seconds"}
+    ft.save(update_fields=sorted(changed))
+    if target in (S.REJECTED, S.CANCELED, S.FAILED):
+        credits.release_credits(tenant=ft.tenant, reference=ft.credit_reference, actor=actor)
+    elif target == S.READY:
+        credits.settle_credits(tenant=ft.tenant, reference=ft.credit_reference, actor=actor)
+    record_event(
+        tenant=ft.tenant,
+        actor=actor,
+        action=f"finetune.{target}",
+        target=ft,
+        metadata={"from": previous, **({"note": ft.review_note} if ft.review_note else {})},
+    )
+    if target in EVENTS:
+        from generation.webhooks.delivery import emit_event
+
+        emit_event(tenant=ft.tenant, event_type=EVENTS[target], data=finetune_payload(ft))
+    return ft
+
+
+def finetune_payload(ft: FineTune) -> dict[str, Any]:
+    adapter = getattr(ft, "adapter", None) if ft.state == S.READY else None
+    return {
+        "id": str(ft.pk),
+        "name": ft.name,
+        "state": ft.state,
+        "note": ft.review_note or None,
+        "cost_credits": ft.cost_credits,
+        "failure": {"code": ft.failure_code, "message": ft.failure_message}
+        if ft.state == S.FAILED
+        else None,
+        "adapter": {"id": str(adapter.pk), "version": adapter.version} if adapter else None,
+    }
+
+
+def quote_credits(*, steps: int, batch_size: int, resolution: int, train_text_encoder: bool) -> int:
+    """Credits for a run: a base fee plus GPU work, in 512²-image-steps per 20 credits."""
+    work = steps * batch_size * (resolution / 512) ** 2 * (1.5 if train_text_encoder else 1.0)
+    base = int(getattr(settings, "AVATARSAAS_FINETUNE_BASE_CREDITS", 20))
+    return base + math.ceil(work / 20)
+
+
+def validate_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, rng in HYPERPARAMETERS.items():
+        raw = values.get(name)
+        if raw in (None, ""):
+            out[name] = rng.default
+            continue
+        try:
+            value = float(raw) if name == "learning_rate" else int(raw)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"{name} must be a number.", field=name) from exc
+        if not rng.low <= value <= rng.high:
+            raise InvalidInput(
+                f"{name} must be between {rng.low:g} and {rng.high:g} (default {rng.default:g}).",
+                field=name,
+            )
+        out[name] = value
+    if out["resolution"] % 8:
+        raise InvalidInput("resolution must be a multiple of 8.", field="resolution")
+    for flag in FLAGS:
+        out[flag] = bool(values.get(flag, False))
+    return out
+
+
+def require_train(tenant: Tenant, actor: Actor) -> None:
+    """API keys need `finetunes:write`; people need the manage-styles permission."""
+    if actor.api_key is not None:
+        if not actor.api_key.has_scope("finetunes:write"):
+            raise NotAllowed("This API key lacks the 'finetunes:write' scope.")
+        return
+    require_manage(tenant, actor)
+
+
+def get_finetune(*, tenant: Tenant, finetune_id) -> FineTune:
+    try:
+        return FineTune.objects.for_tenant(tenant).select_related("dataset").get(pk=finetune_id)
+    except (FineTune.DoesNotExist, ValidationError, ValueError) as exc:
+        raise NotFound("No such fine-tune in this workspace.") from exc
+
+
+def _locked(finetune_id) -> FineTune:
+    return FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
+
+
+@transaction.atomic
+def create_finetune(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    dataset_id,
+    name: str,
+    trigger_word: str = "",
+    preset_id=None,
+    **hyperparameters: Any,
+) -> FineTune:
+    """A draft with validated hyperparameters and its cost quote (nothing reserved yet)."""
+    require_train(tenant, actor)
+    dataset = get_dataset(tenant=tenant, dataset_id=dataset_id)
+    # Held to commit: a concurrent deletion of the dataset waits, then sees this draft.
+    dataset = LoraDataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    if dataset is None:
+        raise NotFound("No such dataset in this workspace.")
+    preset = get_own_preset(tenant=tenant, preset_id=preset_id) if preset_id else None
+    from styles.services.datasets import _check_trigger
+
+    trigger = _check_trigger(trigger_word or dataset.trigger_word)
+    if not trigger:
+        raise InvalidInput("A trigger word is required, e.g. 'acmebot'.", field="trigger_word")
+    params = validate_hyperparameters(hyperparameters)
+    ft = FineTune.objects.create(
+        tenant=tenant,
+        name=(name or "").strip()[:100] or dataset.name,
+        dataset=dataset,
+        preset=preset,
+        trigger_word=trigger,
+        created_by=actor.user,
+        cost_credits=quote_credits(
+            steps=params["steps"],
+            batch_size=params["batch_size"],
+            resolution=params["resolution"],
+            train_text_encoder=params["train_text_encoder"],
+        ),
+        **params,
+    )
+    record_event(tenant=tenant, actor=actor, action="finetune.created", target=ft)
+    return ft
+
+
+def _check_plan(tenant: Tenant) -> None:
+    """Submissions this calendar month (UTC) count against the plan, unless staff rejected
+    them or they were canceled before running; the caller holds the fine-tune row lock."""
+    allowed = tenant.plan.finetunes_per_month
+    start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    used = (
+        FineTune.objects.for_tenant(tenant)
+        .filter(created_at__gte=start)
+        .exclude(state__in=[S.DRAFT, S.REJECTED])
+        .exclude(state=S.CANCELED, started_at__isnull=True)
+        .count()
+    )
+    if used >= allowed:
+        raise NotAllowed(
+            f"Your {tenant.plan.name} plan includes {allowed} fine-tune(s) a month "
+            f"and {used} ran this month; upgrade to train more.",
+            code="plan_limit",
+        )
+
+
+def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
+    """Reserve the quoted credits and send the draft to staff review."""
+    require_train(tenant, actor)
+    with transaction.atomic():
+        ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
+        if ft.state != S.DRAFT:
+            raise Conflict(f"Only drafts can be submitted; this one is {ft.state}.")
+        if ft.dataset_id is None:
+            raise Conflict("Its dataset was deleted; create a new fine-tune from another one.")
+        _check_plan(ft.tenant)
+        minimum = int(getattr(settings, "AVATARSAAS_FINETUNE_MIN_IMAGES", 5))
+        count = accepted_images(ft.dataset).count()
+        if count < minimum:
+            raise InvalidInput(
+                f"The dataset has {count} accepted image(s); at least {minimum} are needed.",
+                field="dataset",
+            )
+        credits.reserve_credits(
+            tenant=ft.tenant, amount=ft.cost_credits, reference=ft.credit_reference, actor=actor
+        )
+        transition(ft, S.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset))
+    return ft
+
+
+def approve_finetune(*, finetune_id, staff_user, note: str = "") -> FineTune:
+    """Staff approval: the run is queued on the GPU cluster right away."""
+    actor = Actor(user=staff_user)
+    with transaction.atomic():
+        ft = _locked(finetune_id)
+        transition(
+            ft,
+            S.APPROVED,
+            actor=actor,
+            reviewed_by=staff_user,
+            reviewed_at=timezone.now(),
+            review_note=note[:500],
+        )
+        transition(ft, S.QUEUED, actor=actor)
+        transaction.on_commit(lambda: enqueue_training(ft.pk))
+    return ft
+
+
+def reject_finetune(*, finetune_id, staff_user, note: str) -> FineTune:
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput(
+            "Say why the fine-tune is rejected; the tenant sees the note.", field="note"
+        )
+    with transaction.atomic():
+        ft = _locked(finetune_id)
+        transition(
+            ft,
+            S.REJECTED,
+            actor=Actor(user=staff_user),
+            reviewed_by=staff_user,
+            reviewed_at=timezone.now(),
+            review_note=note[:500],
+        )
+    return ft
+
+
+def cancel_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
+    require_train(tenant, actor)
+    with transaction.atomic():
+        ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
+        if ft.state in TERMINAL:
+            raise Conflict(f"The fine-tune is already {ft.state}.", code="invalid_state")
+        transition(ft, S.CANCELED, actor=actor)
+    return ft
+
+
+def enqueue_training(finetune_id) -> None:
+    from styles import tasks
+
+    tasks.enqueue_finetune(finetune_id)

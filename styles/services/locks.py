@@ -1,0 +1,120 @@
+"""Brand kit locks: the rules a locked preset puts on a request, and who must use one.
+
+`lock_rules` shape (every key optional):
+
+    {"steps": {"min": 20, "max": 30}, "guidance_scale": {"min": 5, "max": 8},
+     "n": {"max": 4}, "size": {"allowed": [512, 768]}, "engine": {"allowed": ["diffusers"]},
+     "scheduler": {"allowed": ["dpmpp_2m_karras"]},
+     "attributes": {"style": ["cartoon"], "colors": ["blue", "white"]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import InvalidInput, NotAllowed
+
+RANGE_KEYS = ("steps", "guidance_scale", "n", "size")
+CHOICE_KEYS = ("size", "engine", "scheduler")
+RULE_KEYS = frozenset({*RANGE_KEYS, *CHOICE_KEYS, "attributes"})
+LOCK_CODE = "brand_lock"
+
+
+def validate_lock_rules(rules: Any) -> dict[str, Any]:
+    """Check the shape of `lock_rules`; InvalidInput(field="lock_rules") names the problem."""
+    if not isinstance(rules, dict):
+        raise InvalidInput("lock_rules must be an object.", field="lock_rules")
+    unknown = sorted(set(rules) - RULE_KEYS)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown lock rule(s) {', '.join(unknown)}; accepted: {', '.join(sorted(RULE_KEYS))}.",
+            field="lock_rules",
+        )
+    for key, rule in rules.items():
+        if key == "attributes":
+            _validate_attribute_rules(rule)
+            continue
+        if not isinstance(rule, dict) or not set(rule) <= {"min", "max", "allowed"}:
+            raise InvalidInput(
+                f"lock_rules.{key} must be an object with min/max or allowed.", field="lock_rules"
+            )
+        for bound in ("min", "max"):
+            if bound in rule and not isinstance(rule[bound], int | float):
+                raise InvalidInput(
+                    f"lock_rules.{key}.{bound} must be a number.", field="lock_rules"
+                )
+        if "allowed" in rule and not isinstance(rule["allowed"], list):
+            raise InvalidInput(f"lock_rules.{key}.allowed must be a list.", field="lock_rules")
+    return rules
+
+
+def _validate_attribute_rules(rule: Any) -> None:
+    if not isinstance(rule, dict) or not all(isinstance(v, list) for v in rule.values()):
+        raise InvalidInput(
+            'lock_rules.attributes must map attribute names to allowed values, e.g. {"style": '
+            '["cartoon"]}.',
+            field="lock_rules",
+        )
+
+
+def check_lock_rules(rules: dict[str, Any], params: dict[str, Any]) -> None:
+    for key in (*RANGE_KEYS, "engine", "scheduler"):
+        rule = rules.get(key)
+        if not rule or params.get(key) is None:
+            continue
+        value = params[key]
+        if "allowed" in rule and value not in rule["allowed"]:
+            raise NotAllowed(
+                f"This brand preset is locked: {key} must be one of "
+                f"{', '.join(map(str, rule['allowed']))} (got {value}).",
+                field=key,
+                code=LOCK_CODE,
+            )
+        low, high = rule.get("min"), rule.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise NotAllowed(
+                f"This brand preset is locked: {key} must be between "
+                f"{low if low is not None else '-'} and {high if high is not None else '-'} "
+                f"(got {value}).",
+                field=key,
+                code=LOCK_CODE,
+            )
+    _check_attributes(rules.get("attributes") or {}, params.get("attributes") or {})
+
+
+def _check_attributes(rules: dict[str, list], attributes: dict[str, Any]) -> None:
+    for name, allowed in rules.items():
+        if name not in attributes:
+            continue
+        value = attributes[name]
+        values = value if isinstance(value, list) else [value]
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise NotAllowed(
+                f"This brand preset is locked: attribute '{name}' may only be "
+                f"{', '.join(map(str, allowed))} (got {', '.join(map(str, bad))}).",
+                field="attributes",
+                code=LOCK_CODE,
+            )
+
+
+def check_locked_presets_only(*, preset, role: str | None, api_key, tenant) -> None:
+    """When the workspace requires it, keys and members must pick a locked preset."""
+    if api_key is None and role != "member":
+        return  # owners/admins design the brand kit; viewers cannot generate anyway
+    tenant_id = getattr(tenant, "pk", None) or getattr(api_key, "tenant_id", None)
+    if tenant_id is None:
+        return
+    from styles.models import BrandKitSettings
+
+    policy = BrandKitSettings.objects.filter(tenant_id=tenant_id).first()
+    if policy is None or not policy.locked_presets_only:
+        return
+    if preset is None or not preset.is_locked:
+        who = "API keys" if api_key is not None else "members"
+        raise NotAllowed(
+            f"This workspace's brand kit requires {who} to generate through a locked style "
+            "preset; pick one of the locked presets.",
+            field="preset",
+            code=LOCK_CODE,
+        )
