@@ -1,5 +1,6 @@
 from django.shortcuts import redirect, render
 
+from core.model_settings import weights_status
 from generation import selectors as generation_selectors
 from tenants import selectors
 from tenants.roles import Perm, role_allows
@@ -34,7 +35,7 @@ def dashboard(request):
             "usage": usage,
             "recent_jobs": generation_selectors.recent_jobs(request.tenant),
             "recent_events": selectors.audit_events_of(request.tenant)[:8],
-            "weights": generation_selectors.weights_status(),
+            "weights": weights_status(),
             "next_steps": _next_steps(request, usage),
             "can_generate": role_allows(request.membership.role, Perm.GENERATE),
         },

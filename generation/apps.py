@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class GenerationConfig(AppConfig):
     name = "generation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Lower layers announce events; generation (above them) subscribes here, so no lower
+        # app ever imports generation.
+        from core.events import webhook_event
+        from generation import receivers
+        from tenants import key_policy
+        from tenants.signals import workspace_suspended
+
+        webhook_event.connect(receivers.send_webhooks_for_event, dispatch_uid="generation.webhooks")
+        workspace_suspended.connect(
+            receivers.cancel_jobs_of_suspended_workspace, dispatch_uid="generation.suspend"
+        )
+        key_policy.register_job_counter(receivers.count_key_jobs_since)

@@ -10,35 +10,8 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from generation.engines.registry import clip_configured, diffusion_configured
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
 from tenants.models import Tenant
-
-
-@dataclass(frozen=True)
-class WeightsStatus:
-    """What the operator configured, so pages can say honestly what scores mean."""
-
-    diffusion: bool
-    clip: bool
-    real: bool
-
-    @property
-    def scores_meaningful(self) -> bool:
-        # Random-weight CLIP (tests, demos) still produces numbers; they rank noise.
-        return self.clip and self.real
-
-    @property
-    def demo_mode(self) -> bool:
-        return not (self.diffusion and self.real)
-
-
-def weights_status() -> WeightsStatus:
-    return WeightsStatus(
-        diffusion=diffusion_configured(),
-        clip=clip_configured(),
-        real=bool(settings.AVATARSAAS_WEIGHTS_ARE_REAL),
-    )
 
 
 def _thumbnails() -> Prefetch:

@@ -1,6 +1,7 @@
 from django import forms
 from django.apps import apps
 
+from core.vocabulary import ALLOWED_SIZES, ENGINE_NAMES
 from tenants.key_limits import KeyLimits
 from tenants.models import ApiKeyScope
 from tenants.roles import Role
@@ -66,9 +67,6 @@ class KeyLimitsForm(forms.Form):
     )
 
     def __init__(self, *args, tenant, **kwargs):
-        from generation.engines.registry import ENGINE_NAMES
-        from generation.jobs.services import ALLOWED_SIZES
-
         super().__init__(*args, **kwargs)
         presets = apps.get_model("styles", "StylePreset").objects.available_to(tenant)
         self.fields["allowed_presets"].choices = [(str(p.pk), p.name) for p in presets]

@@ -13,11 +13,12 @@ from django.apps import apps
 from django.db import transaction
 
 from core.errors import InvalidInput
+from core.vocabulary import ALLOWED_SIZES, ENGINE_NAMES, MAX_N
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import ApiKey, Tenant
 from tenants.roles import Perm
-from tenants.services import require_perm
+from tenants.selectors import require_perm
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,6 @@ class KeyLimits:
 
 
 def clean_limits(*, tenant: Tenant, limits: KeyLimits) -> KeyLimits:
-    from generation.engines.registry import ENGINE_NAMES
-    from generation.jobs.services import ALLOWED_SIZES, MAX_N
-
     presets = _clean_presets(tenant, limits.allowed_presets)
     unknown = [e for e in limits.allowed_engines if e not in ENGINE_NAMES]
     if unknown:

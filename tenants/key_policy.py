@@ -13,6 +13,7 @@ row lock on the key (``recheck_quota_locked``), so simultaneous submissions cann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -104,18 +105,20 @@ def next_month_start(now: datetime | None = None) -> datetime:
     )
 
 
-def jobs_this_month(api_key: ApiKey, now: datetime | None = None) -> int:
-    from generation.models import GenerationJob, JobStatus
+# Jobs live in generation, above this app: it registers how to count a key's jobs since a
+# moment (GenerationConfig.ready), so quotas are checked here without importing it.
+_count_jobs_since: Callable[[ApiKey, datetime], int] | None = None
 
-    return (
-        GenerationJob.objects.filter(
-            tenant_id=api_key.tenant_id,
-            requested_by_key=api_key,
-            created_at__gte=month_start(now),
-        )
-        .exclude(status=JobStatus.FAILED)  # our failures do not spend the caller's quota
-        .count()
-    )
+
+def register_job_counter(counter: Callable[[ApiKey, datetime], int]) -> None:
+    global _count_jobs_since
+    _count_jobs_since = counter
+
+
+def jobs_this_month(api_key: ApiKey, now: datetime | None = None) -> int:
+    if _count_jobs_since is None:
+        raise RuntimeError("No job counter registered; is the generation app installed?")
+    return _count_jobs_since(api_key, month_start(now))
 
 
 def _check_quota(api_key: ApiKey) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.errors import NotAllowed
 from tenants.actors import Actor
 from tenants.models import ApiKey, AuditEvent, Invitation, Membership, Tenant
 from tenants.roles import role_allows
@@ -26,6 +27,11 @@ def role_of(*, tenant: Tenant, actor: Actor) -> str | None:
 
 def actor_can(*, tenant: Tenant, actor: Actor, perm: str) -> bool:
     return role_allows(role_of(tenant=tenant, actor=actor), perm)
+
+
+def require_perm(*, tenant: Tenant, actor: Actor, perm: str) -> None:
+    if not actor_can(tenant=tenant, actor=actor, perm=perm):
+        raise NotAllowed(f"Your role does not allow this action ({perm}).")
 
 
 def tenants_of(user) -> QuerySet[Tenant]:

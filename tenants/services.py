@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,20 +17,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import InvalidInput, NotAllowed, NotFound
+from tenants import credits
 from tenants.actors import Actor
 from tenants.audit import record_event
+from tenants.key_limits import KeyLimits, clean_limits
 from tenants.models import ALL_SCOPES, ApiKey, Invitation, Membership, Tenant, hash_token
 from tenants.plans import default_plan
 from tenants.roles import ASSIGNABLE_ROLES, Perm, Role
-from tenants.selectors import actor_can, role_of
+from tenants.selectors import require_perm, role_of
 
 INVITATION_TTL = timedelta(days=7)
 API_KEY_PREFIX_LEN = 8
-
-
-def require_perm(*, tenant: Tenant, actor: Actor, perm: str) -> None:
-    if not actor_can(tenant=tenant, actor=actor, perm=perm):
-        raise NotAllowed(f"Your role does not allow this action ({perm}).")
 
 
 def _unique_slug(name: str) -> str:
@@ -55,9 +53,8 @@ def create_tenant(
     )
     Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     record_event(tenant=tenant, actor=actor, action="tenant.created", target=tenant)
-    from tenants import tenant_hooks
-
-    tenant_hooks.tenant_created(tenant=tenant, actor=actor, welcome_credits=welcome_credits)
+    if welcome_credits:
+        credits.grant_signup_credits(tenant=tenant, actor=actor)
     return tenant
 
 
@@ -287,10 +284,6 @@ def create_api_key(
 
     ``limits`` (a ``tenants.key_limits.KeyLimits``) restricts what the key may ask for.
     """
-    from dataclasses import asdict
-
-    from tenants.key_limits import KeyLimits, clean_limits
-
     if check_permission:
         require_perm(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS)
     name = (name or "").strip()

@@ -27,6 +27,7 @@ from tenants.audit import record_event
 from tenants.models import Membership, StripeSubscription, Tenant
 from tenants.roles import Perm, Role, role_allows
 from tenants.selectors import role_of
+from tenants.signals import workspace_purging, workspace_suspended
 
 logger = logging.getLogger(__name__)
 
@@ -137,26 +138,10 @@ def schedule_deletion(*, tenant: Tenant, actor: Actor, confirm_slug: str) -> dat
 def _cancel_running_work(tenant: Tenant, actor: Actor) -> dict:
     """Cancel queued/running jobs and fine-tunes under review or training, releasing their
     credits through the same services a user's cancel goes through (so each releases once)."""
-    from generation.jobs import services as jobs
-    from generation.models import GenerationJob, JobStatus
-    from styles.models import FineTune, FineTuneState
-    from styles.services import finetunes
-
-    job_ids = list(
-        GenerationJob.objects.for_tenant(tenant)
-        .filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
-        .values_list("pk", flat=True)
-    )
-    for job_id in job_ids:
-        jobs.cancel_job(tenant=tenant, actor=actor, job_id=job_id)
-    finetune_ids = list(
-        FineTune.objects.for_tenant(tenant)
-        .exclude(state__in=[*finetunes.TERMINAL, FineTuneState.DRAFT])
-        .values_list("pk", flat=True)
-    )
-    for finetune_id in finetune_ids:
-        finetunes.cancel_finetune(tenant=tenant, actor=actor, finetune_id=finetune_id)
-    return {"jobs_canceled": len(job_ids), "finetunes_canceled": len(finetune_ids)}
+    canceled: dict = {}
+    for _receiver, counts in workspace_suspended.send(sender=Tenant, tenant=tenant, actor=actor):
+        canceled.update(counts or {})
+    return canceled
 
 
 def pending_deletion_owned_by(user):
@@ -208,13 +193,10 @@ def _stored_files(tenant_id) -> list[str]:
 
 def purge(tenant: Tenant) -> int:
     """Delete the workspace's rows and files; returns how many files were deleted."""
-    from styles.models import StylePreset
-
     files = _stored_files(tenant.pk)
     with transaction.atomic():
         locked = _locked(tenant)
-        # A preset's active adapter is protected from deletion on its own; both go here.
-        StylePreset.objects.filter(tenant=locked).update(active_adapter=None)
+        workspace_purging.send(sender=Tenant, tenant=locked)
         record_event(
             tenant=None,
             actor=Actor.system(),

@@ -23,6 +23,9 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
+from generation.models import GenerationJob, WebhookDelivery
+from generation.selectors import jobs_finished_since
+
 logger = logging.getLogger(__name__)
 
 DURATION_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
@@ -60,8 +63,6 @@ def _histogram(name, doc, rows, buckets, *, field_name, is_duration) -> Histogra
 
 
 def _finished_jobs(now):
-    from generation.selectors import jobs_finished_since
-
     return jobs_finished_since(now - timedelta(seconds=window_seconds()))
 
 
@@ -80,8 +81,6 @@ class DatabaseCollector:
                 logger.exception("metrics: %s failed", part.__name__)
 
     def _jobs(self):
-        from generation.models import GenerationJob
-
         now = timezone.now()
         window = window_seconds()
         jobs = GenerationJob.objects
@@ -175,8 +174,6 @@ class DatabaseCollector:
         yield family
 
     def _webhooks(self):
-        from generation.models import WebhookDelivery
-
         now = timezone.now()
         failing = WebhookDelivery.objects.filter(
             next_attempt_at__isnull=False, status=WebhookDelivery.Status.FAILED

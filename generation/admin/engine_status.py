@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from generation.engines import registry as engine_registry
+from core.model_settings import diffusion_configured
 from generation.models import GenerationJob, JobStatus
 from generation.selectors import jobs_finished_since
 from generation.worker import model_hashes
+from styles.models import FineTune, FineTuneState, LoraAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +148,6 @@ def _broker_depth() -> dict[str, int | None]:
 
 
 def _adapters(model_hash: str) -> tuple[int, int]:
-    from styles.models import LoraAdapter
-
     ready = LoraAdapter.objects.filter(status=LoraAdapter.Status.READY)
     other = (
         ready.exclude(base_model_hash="").exclude(base_model_hash=model_hash).count()
@@ -159,8 +158,6 @@ def _adapters(model_hash: str) -> tuple[int, int]:
 
 
 def _finetunes_by_state() -> dict[str, int]:
-    from styles.models import FineTune, FineTuneState
-
     counts = dict.fromkeys(FineTuneState.values, 0)
     for row in FineTune.objects.values("state").annotate(n=Count("pk")).order_by():
         counts[row["state"]] = row["n"]
@@ -239,7 +236,7 @@ def _notes(snap: Snapshot) -> list[str]:
             f"{snap.adapters_on_other_base} ready brand adapter(s) were trained on a different "
             "base model than the one workers run now; retrain them."
         )
-    if engine_registry.diffusion_configured() and not snap.diffusion.on_this_host:
+    if diffusion_configured() and not snap.diffusion.on_this_host:
         notes.append(
             "The diffusion model is not on this host: normal for web pods, where only GPU "
             "workers mount the model volume."

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.errors import DomainError
-from generation import selectors
+from core.model_settings import weights_status
 from generation.jobs import staff
 from generation.models import (
     GeneratedImage,
@@ -193,7 +193,7 @@ class GeneratedImageAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("files")
 
     def changelist_view(self, request, extra_context=None):
-        if not selectors.weights_status().scores_meaningful:
+        if not weights_status().scores_meaningful:
             self.message_user(
                 request,
                 "CLIP/brand scores here come from untrained (test) weights or are missing: "

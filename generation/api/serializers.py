@@ -4,11 +4,9 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from generation.jobs.services import ALLOWED_SIZES, MAX_N
+from core.vocabulary import ALLOWED_SIZES, ENGINE_CHOICES, MAX_N
 from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
-
-ENGINE_CHOICES = ["auto", "vector", "diffusers"]
 
 
 class JobCreateSerializer(serializers.Serializer):

@@ -1,21 +1,24 @@
 """Jobs, images, files, parse preview and webhooks. Each view calls one service or selector."""
 
 import logging
-import uuid
-from datetime import UTC
 
 from django.http import FileResponse, HttpResponseRedirect
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound as NotFoundError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import (
+    CREATED_RANGE,
+    LIST_NOTE,
+    NewestFirst,
+    choice,
+    filter_created,
+    parse_uuid,
+)
 from core.api_schema import domain_errors
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from core.storage import signed_url_or_none
 from generation.api import schema_examples as ex
 from generation.api.serializers import (
@@ -37,21 +40,6 @@ from tenants.permissions import HasScope
 logger = logging.getLogger(__name__)
 
 
-class NewestFirst(CursorPagination):
-    ordering = "-created_at"
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFoundError as exc:  # DRF answers 404; a bad parameter is a 400
-            raise InvalidInput(
-                "Invalid cursor: pass the next/previous links back unchanged.", field="cursor"
-            ) from exc
-
-
 def _job_request(data) -> jobs.JobRequest:
     return jobs.JobRequest(
         description=data["description"],
@@ -67,56 +55,6 @@ def _job_request(data) -> jobs.JobRequest:
         circle=data.get("circle", False),
         adapter_strength=data.get("adapter_strength"),
     )
-
-
-def _parse_dt(value: str | None, field: str):
-    if not value:
-        return None
-    try:
-        parsed = parse_datetime(value)
-        if parsed is not None:
-            # In UTC: PostgreSQL rejects odd offsets (e.g. -16:26) that ISO 8601 allows.
-            parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):  # impossible dates (month 13) or out of range
-        parsed = None
-    if parsed is None:
-        raise InvalidInput("Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.", field=field)
-    return parsed
-
-
-def _parse_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{field} must be a UUID.", field=field) from exc
-
-
-def _filter_created(qs, params):
-    if after := _parse_dt(params.get("created_after"), "created_after"):
-        qs = qs.filter(created_at__gte=after)
-    if before := _parse_dt(params.get("created_before"), "created_before"):
-        qs = qs.filter(created_at__lt=before)
-    return qs
-
-
-def _choice(params, name: str, choices) -> str | None:
-    value = params.get(name)
-    if value and value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}.", field=name)
-    return value or None
-
-
-CREATED_RANGE = [
-    OpenApiParameter(
-        "created_after", OpenApiTypes.DATETIME, description="Only items created at/after this."
-    ),
-    OpenApiParameter(
-        "created_before", OpenApiTypes.DATETIME, description="Only items created before this."
-    ),
-]
-LIST_NOTE = (
-    " Newest first, cursor-paginated: follow `next`/`previous`; `page_size` up to 100 (default 20)."
-)
 
 
 class JobListCreateView(generics.ListAPIView):
@@ -144,11 +82,11 @@ class JobListCreateView(generics.ListAPIView):
     def get_queryset(self):
         qs = GenerationJob.objects.for_tenant(self.request.tenant).prefetch_related("images__files")
         params = self.request.query_params
-        if job_status := _choice(params, "status", JobStatus.values):
+        if job_status := choice(params, "status", JobStatus.values):
             qs = qs.filter(status=job_status)
         if params.get("preset"):
-            qs = qs.filter(preset_id=_parse_uuid(params["preset"], "preset"))
-        return _filter_created(qs, params)
+            qs = qs.filter(preset_id=parse_uuid(params["preset"], "preset"))
+        return filter_created(qs, params)
 
     @extend_schema(
         summary="Submit a job",
@@ -385,9 +323,9 @@ class WebhookListCreateView(generics.ListAPIView):
     def get_queryset(self):
         qs = WebhookEndpoint.objects.for_tenant(self.request.tenant)
         params = self.request.query_params
-        if active := _choice(params, "is_active", ["true", "false"]):
+        if active := choice(params, "is_active", ["true", "false"]):
             qs = qs.filter(is_active=active == "true")
-        return _filter_created(qs, params)
+        return filter_created(qs, params)
 
     @extend_schema(
         summary="Create a webhook endpoint",
@@ -473,11 +411,11 @@ class WebhookDeliveriesView(generics.ListAPIView):
         )
         qs = WebhookDelivery.objects.for_tenant(self.request.tenant).filter(endpoint=endpoint)
         params = self.request.query_params
-        if delivery_status := _choice(params, "status", WebhookDelivery.Status.values):
+        if delivery_status := choice(params, "status", WebhookDelivery.Status.values):
             qs = qs.filter(status=delivery_status)
-        if event_type := _choice(params, "event_type", WEBHOOK_EVENTS):
+        if event_type := choice(params, "event_type", WEBHOOK_EVENTS):
             qs = qs.filter(event_type=event_type)
-        return _filter_created(qs, params)
+        return filter_created(qs, params)
 
 
 class WebhookRedeliverView(APIView):

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from core.errors import InvalidInput
+from core.model_settings import clip_configured, diffusion_configured
+from core.vocabulary import ENGINE_NAMES
 
 if TYPE_CHECKING:
     from generation.engines.base import Engine
@@ -20,16 +22,6 @@ if TYPE_CHECKING:
 _lock = threading.Lock()
 _engines: dict[tuple, Engine] = {}
 _scorers: dict[tuple, ClipScorer] = {}
-
-ENGINE_NAMES = ("vector", "diffusers")
-
-
-def diffusion_configured() -> bool:
-    return bool(settings.AVATARSAAS_SD_MODEL)
-
-
-def clip_configured() -> bool:
-    return bool(settings.AVATARSAAS_CLIP_CHECKPOINT)
 
 
 def resolve_engine_name(requested: str | None) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 
 from generation.engines.base import AdapterRef
+from styles.services.adapters import local_weights_path
+from styles.services.locks import check_lock_rules, check_locked_presets_only
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,6 @@ def _adapter_ref(preset) -> AdapterRef | None:
     adapter = preset.active_adapter if preset.active_adapter_id else None
     if adapter is None or not adapter.is_usable:
         return None
-    from styles.services.adapters import local_weights_path
 
     return AdapterRef(
         version_id=str(adapter.pk),
@@ -87,7 +88,6 @@ def enforce_lock(*, preset, params: dict[str, Any], role: str | None, api_key, t
     Two rules: a locked preset limits parameters to its `lock_rules`; and when the workspace's
     brand kit says so, API keys and members may only generate through locked presets.
     """
-    from styles.services.locks import check_lock_rules, check_locked_presets_only
 
     check_locked_presets_only(preset=preset, role=role, api_key=api_key, tenant=tenant)
     if preset is not None and preset.is_locked:

@@ -14,22 +14,25 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
 from generation.jobs import state as job_state
+from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
 from generation.prompts import describe as describing
+from generation.webhooks import delivery as webhooks
+from generation.worker import model_hashes, packs
 from styles.models import StylePreset
 from tenants import credits, key_policy
 from tenants.actors import Actor
 from tenants.audit import record_event
+from tenants.billing.notifications import maybe_notify_low_balance
 from tenants.models import Tenant
-from tenants.roles import Perm
+from tenants.roles import Perm, role_allows
 from tenants.selectors import role_of
 
-ALLOWED_SIZES = (64, 128, 256, 512, 768, 1024)
-MAX_N = 8
 MAX_DESCRIPTION = 1000
 
 
@@ -71,7 +74,6 @@ def _require(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
         if not actor.api_key.has_scope(scope):
             raise NotAllowed(f"This API key lacks the '{scope}' scope.")
         return
-    from tenants.roles import role_allows
 
     if not role_allows(role_of(tenant=tenant, actor=actor), perm):
         raise NotAllowed("Your role does not allow generating avatars.")
@@ -158,7 +160,6 @@ def _fingerprint(request: JobRequest) -> str:
 def _model_hash(engine: str) -> str:
     if engine != "diffusers":
         return ""
-    from generation.worker import model_hashes
 
     return model_hashes.for_submit(settings.AVATARSAAS_SD_MODEL)
 
@@ -346,17 +347,9 @@ def _fill_from_cache(job: GenerationJob, source: GenerationJob) -> None:
 
 def _after_submit(tenant: Tenant, job: GenerationJob) -> None:
     if job.status == JobStatus.QUEUED:
-        from generation import tasks
-
-        transaction.on_commit(lambda: tasks.enqueue_job(job.pk))
-        try:
-            from tenants.billing.notifications import maybe_notify_low_balance
-        except ImportError:  # billing not installed in this build
-            return
+        transaction.on_commit(lambda: enqueue_job(job.pk))
         transaction.on_commit(lambda: maybe_notify_low_balance(tenant))
     elif job.status == JobStatus.SUCCEEDED:
-        from generation.webhooks import delivery as webhooks
-
         webhooks.emit_job_event(job)
 
 
@@ -398,8 +391,6 @@ def cancel_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
         )
         credits.release_credits(tenant=tenant, reference=f"job:{job.pk}", actor=actor)
         record_event(tenant=tenant, actor=actor, action="job.canceled", target=job)
-    from generation.webhooks import delivery as webhooks
-
     webhooks.emit_job_event(job)
     return job
 
@@ -437,7 +428,6 @@ def select_image(*, tenant: Tenant, actor: Actor, image_id) -> GeneratedImage:
     """Pick the winner of a job: it becomes `selected` and gets its full avatar pack."""
     _require(actor, tenant, Perm.GENERATE, "jobs:write")
     image = get_image(tenant=tenant, image_id=image_id)
-    from generation.worker import packs
 
     with transaction.atomic():
         GeneratedImage.objects.filter(job=image.job).exclude(pk=image.pk).update(selected=False)

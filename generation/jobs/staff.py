@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from generation.jobs import services as jobs
 from generation.models import GeneratedImage, GenerationJob, JobStatus, WebhookDelivery
+from generation.webhooks import delivery as webhooks
 from tenants.actors import Actor
 from tenants.audit import record_event
 
@@ -83,8 +84,6 @@ def retry_failed_job(*, job: GenerationJob, actor: Actor) -> GenerationJob:
 
 def redeliver(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
     """Send a webhook delivery again now (same webhook-id), on the operator's behalf."""
-    from generation.webhooks import delivery as webhooks
-
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()

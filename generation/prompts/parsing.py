@@ -22,25 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.attributes import LIST_ATTRIBUTES, SINGLE_ATTRIBUTES
 from generation.prompts import lexicon
-
-SINGLE_ATTRIBUTES = (
-    "style",
-    "subject",
-    "animal",
-    "gender",
-    "age",
-    "expression",
-    "hair_style",
-    "hair_color",
-    "eye_color",
-    "eye_style",
-    "head_shape",
-    "clothing",
-    "background",
-    "background_color",
-)
-LIST_ATTRIBUTES = ("accessories", "colors")
 
 # An optional second pass, e.g. a language model that maps leftover words to attributes. It gets
 # the raw text and the lexicon result and returns a (possibly) improved result.

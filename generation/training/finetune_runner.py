@@ -26,9 +26,9 @@ from django.utils import timezone
 from core import storage
 from generation.engines.base import AdapterRef, EngineError
 from generation.worker.runner import lease_seconds, worker_id
-from styles.models import FineTune, LoraAdapter
+from styles.models import FineTune, FineTuneState, LoraAdapter
 from styles.services.datasets import accepted_images
-from styles.services.finetunes import S, transition
+from styles.services.finetunes import enqueue_training, transition
 
 logger = logging.getLogger(__name__)
 CURVE_POINTS = 500
@@ -47,14 +47,14 @@ def claim_finetune(finetune_id, owner: str) -> FineTune | None:
             .filter(pk=finetune_id)
             .first()
         )
-        if ft is None or ft.state != S.QUEUED:
+        if ft is None or ft.state != FineTuneState.QUEUED:
             return None
         if not ft.tenant.is_active:  # suspended: waits; the sweep re-nudges it later
             return None
         now = timezone.now()
         return transition(
             ft,
-            S.TRAINING,
+            FineTuneState.TRAINING,
             lease_owner=owner,
             lease_expires_at=now + timedelta(seconds=lease_seconds()),
             attempts=ft.attempts + 1,
@@ -92,7 +92,9 @@ class _Progress:
         self.last = 0.0
 
     def _mine(self):
-        return FineTune.objects.filter(pk=self.ft.pk, lease_owner=self.owner, state=S.TRAINING)
+        return FineTune.objects.filter(
+            pk=self.ft.pk, lease_owner=self.owner, state=FineTuneState.TRAINING
+        )
 
     @staticmethod
     def _progress(step: int, total: int) -> dict:
@@ -185,8 +187,13 @@ def _run(ft: FineTune, owner: str) -> None:
     try:
         weights = Path(result.lora_dir) / LORA_WEIGHTS_NAME
         with transaction.atomic():
-            locked = _owned(ft.pk, owner, S.TRAINING)
-            transition(locked, S.VALIDATING, loss_curve=progress.curve, base_model_hash=base_hash)
+            locked = _owned(ft.pk, owner, FineTuneState.TRAINING)
+            transition(
+                locked,
+                FineTuneState.VALIDATING,
+                loss_curve=progress.curve,
+                base_model_hash=base_hash,
+            )
         adapter_id = uuid.uuid4()
         validation = _validate(locked, adapter_id, weights, owner)
         _publish(locked, owner, adapter_id, weights, validation)
@@ -227,9 +234,9 @@ def _validate(ft: FineTune, adapter_id, weights: Path, owner: str) -> list[dict]
     sheet = io.BytesIO()
     grid_image(cells, columns=len(VALIDATION_SEEDS)).save(sheet, format="PNG")
     out.append({"grid": storage.save_bytes(ft.tenant_id, "finetunes", "png", sheet.getvalue())})
-    if not FineTune.objects.filter(pk=ft.pk, lease_owner=owner, state=S.VALIDATING).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
-    ):
+    if not FineTune.objects.filter(
+        pk=ft.pk, lease_owner=owner, state=FineTuneState.VALIDATING
+    ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())):
         raise LeaseLost(str(ft.pk))
     return out
 
@@ -238,7 +245,7 @@ def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: li
     data = weights.read_bytes()
     name = storage.save_bytes(ft.tenant_id, "adapters", "safetensors", data)
     with transaction.atomic():
-        locked = _owned(ft.pk, owner, S.VALIDATING)
+        locked = _owned(ft.pk, owner, FineTuneState.VALIDATING)
         version = (
             LoraAdapter.objects.select_for_update()
             .filter(tenant_id=ft.tenant_id, name=ft.name)
@@ -263,35 +270,34 @@ def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: li
         )
         if locked.checkpoint_name:
             storage.delete_after_commit([locked.checkpoint_name])
-        transition(locked, S.READY, validation=validation, progress=100, checkpoint_name="")
+        transition(
+            locked, FineTuneState.READY, validation=validation, progress=100, checkpoint_name=""
+        )
 
 
 def _fail(finetune_id, owner: str | None, *, code: str, message: str) -> None:
     with transaction.atomic():
         ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
-        if ft.state not in (S.QUEUED, S.TRAINING, S.VALIDATING):
+        if ft.state not in (FineTuneState.QUEUED, FineTuneState.TRAINING, FineTuneState.VALIDATING):
             return
         if owner is not None and ft.lease_owner != owner:
             return
-        transition(ft, S.FAILED, failure_code=code, failure_message=message[:2000])
+        transition(ft, FineTuneState.FAILED, failure_code=code, failure_message=message[:2000])
 
 
 def _retry_or_fail(finetune_id, owner: str, message: str) -> None:
     with transaction.atomic():
         ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=finetune_id)
-        if ft.lease_owner != owner or ft.state not in (S.TRAINING, S.VALIDATING):
+        if ft.lease_owner != owner or ft.state not in (
+            FineTuneState.TRAINING,
+            FineTuneState.VALIDATING,
+        ):
             return
         if ft.attempts < ft.max_attempts:
-            transition(ft, S.QUEUED, failure_message=message[:2000])
-            transaction.on_commit(lambda: _enqueue(ft.pk))
+            transition(ft, FineTuneState.QUEUED, failure_message=message[:2000])
+            transaction.on_commit(lambda: enqueue_training(ft.pk))
             return
     _fail(finetune_id, owner, code="internal_error", message="Training failed repeatedly.")
-
-
-def _enqueue(finetune_id) -> None:
-    from styles import tasks
-
-    tasks.enqueue_finetune(finetune_id)
 
 
 def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[str, int]:
@@ -302,32 +308,35 @@ def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[
     cutoff = now - timedelta(seconds=stale_nudge_after)
     stale = FineTune.objects.filter(
         Q(last_enqueued_at__lt=cutoff) | Q(last_enqueued_at__isnull=True, reviewed_at__lt=cutoff),
-        state=S.QUEUED,
+        state=FineTuneState.QUEUED,
     ).values_list("pk", flat=True)
     for pk in list(stale[:100]):
-        _enqueue(pk)
+        enqueue_training(pk)
         nudged += 1
     expired = FineTune.objects.filter(
-        state__in=[S.TRAINING, S.VALIDATING], lease_expires_at__lt=now
+        state__in=[FineTuneState.TRAINING, FineTuneState.VALIDATING], lease_expires_at__lt=now
     ).values_list("pk", flat=True)
     for pk in list(expired[:100]):
         with transaction.atomic():
             ft = FineTune.objects.select_for_update().select_related("tenant").get(pk=pk)
-            if ft.state not in (S.TRAINING, S.VALIDATING) or ft.lease_expires_at >= now:
+            if (
+                ft.state not in (FineTuneState.TRAINING, FineTuneState.VALIDATING)
+                or ft.lease_expires_at >= now
+            ):
                 continue
             if ft.attempts < ft.max_attempts:
                 transition(
                     ft,
-                    S.QUEUED,
+                    FineTuneState.QUEUED,
                     failure_message=f"Worker lost on attempt {ft.attempts}; resuming from "
                     f"step {ft.checkpoint_step}.",
                 )
-                transaction.on_commit(lambda pk=pk: _enqueue(pk))
+                transaction.on_commit(lambda pk=pk: enqueue_training(pk))
                 requeued += 1
                 continue
             transition(
                 ft,
-                S.FAILED,
+                FineTuneState.FAILED,
                 failure_code="worker_lost",
                 failure_message=f"The worker stopped responding {ft.attempts} times; "
                 "credits were released.",

@@ -1,6 +1,6 @@
 from django import forms
 
-from generation.jobs.services import ALLOWED_SIZES, MAX_N
+from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.models.webhooks import WEBHOOK_EVENTS
 
 EXAMPLE = "a friendly blue robot with round glasses / 一个戴圆眼镜的蓝色机器人"

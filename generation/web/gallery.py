@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 
+from core.model_settings import weights_status
 from generation import selectors
 from generation.models import GeneratedImage
 from generation.web.downloads import FORMATS, SHAPES
@@ -62,7 +63,7 @@ def gallery(request):
             "query": query.urlencode(),
             "presets": StylePreset.objects.available_to(request.tenant).order_by("name"),
             "adapters": selectors.adapter_versions_in_use(request.tenant),
-            "weights": selectors.weights_status(),
+            "weights": weights_status(),
         },
     )
 
@@ -81,7 +82,7 @@ def image_detail(request, image_id):
             "job": image.job,
             "preview": selectors.thumbnail_of(image, want=512),
             "made_by": selectors.made_by(image.job),
-            "weights": selectors.weights_status(),
+            "weights": weights_status(),
             "pack_sizes": selectors.pack_sizes_for(image.job),
             "pack_shapes": SHAPES,
             "pack_formats": FORMATS,

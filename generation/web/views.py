@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.model_settings import weights_status
 from generation import selectors
 from generation.api.views import serve_file
 from generation.jobs import pricing
@@ -31,7 +32,7 @@ def _presets(tenant):
 @tenant_view(Perm.GENERATE)
 def generate(request):
     presets = _presets(request.tenant)
-    weights = selectors.weights_status()
+    weights = weights_status()
     form = GenerateForm(
         request.POST or None, presets=presets, diffusion_configured=weights.diffusion
     )
@@ -133,7 +134,7 @@ def job_detail(request, job_id):
             "job": job,
             "images": images,
             "queue_position": queue_position(job),
-            "weights": selectors.weights_status(),
+            "weights": weights_status(),
             "can_generate": role_allows(request.membership.role, Perm.GENERATE),
             "pack_sizes": selectors.pack_sizes_for(job),
             "pack_shapes": SHAPES,

@@ -21,13 +21,16 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from core import observe
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.queue import nudge
 from generation.models import GenerationJob, JobStatus, WebhookDelivery, WebhookEndpoint
 from generation.models.webhooks import WEBHOOK_EVENTS
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
 from tenants.roles import Perm
+from tenants.selectors import actor_can
 
 logger = logging.getLogger(__name__)
 # Delay before attempt k+1 (k = attempts so far); after the last one we give up.
@@ -40,7 +43,6 @@ def _require_manage(tenant: Tenant, actor: Actor) -> None:
         if not actor.api_key.has_scope("webhooks:write"):
             raise NotAllowed("This API key lacks the 'webhooks:write' scope.")
         return
-    from tenants.selectors import actor_can
 
     if not actor_can(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS):
         raise NotAllowed("Your role does not allow managing webhooks.")
@@ -164,8 +166,6 @@ def emit_event(*, tenant, event_type: str, data: dict[str, Any]) -> list[Webhook
 
 
 def _enqueue(delivery_id) -> None:
-    from generation.tasks import nudge
-
     # A failed nudge leaves the delivery due; the retry schedule (retry_due) sends it.
     nudge(
         "generation.tasks.deliver_webhook", str(delivery_id), what=f"webhook delivery {delivery_id}"
@@ -275,12 +275,7 @@ def _record_attempt(delivery, *, ok, code, excerpt, error) -> None:
             "next_attempt_at",
         ]
     )
-    try:
-        from avatarsaas import metrics
-
-        metrics.observe_webhook_delivery(ok=ok)
-    except ImportError:
-        pass
+    observe.observe_webhook_delivery(ok=ok)
 
 
 def retry_due() -> int:

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,12 +20,17 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
+from core import observe
+from core.logging_json import job_log_context
 from generation.engines import registry as engine_registry
 from generation.engines.base import EngineError, RenderRequest
 from generation.jobs import state as job_state
+from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import render_config_for
+from generation.jobs.services import cache_key_for
 from generation.models import GenerationJob, JobStatus
-from generation.worker import packs
+from generation.webhooks import delivery as webhooks
+from generation.worker import model_hashes, packs
 from tenants import credits
 from tenants.actors import Actor
 from tenants.models import Tenant
@@ -164,9 +170,7 @@ def _nudge_if_work_remains() -> None:
         .first()
     )
     if waiting is not None:
-        from generation import tasks
-
-        tasks.enqueue_job(waiting)
+        enqueue_job(waiting)
 
 
 class _Progress:
@@ -194,12 +198,6 @@ class _Progress:
 
 
 def _log_context(**ids):
-    try:
-        from core.logging_json import job_log_context
-    except ImportError:  # structured logging not installed in this build
-        import contextlib
-
-        return contextlib.nullcontext()
     return job_log_context(**ids)
 
 
@@ -237,8 +235,6 @@ def _run(job: GenerationJob, owner: str) -> None:
                 code="adapter_unavailable",
             )
         if job.adapter_strength is not None:
-            from dataclasses import replace
-
             adapter = replace(adapter, strength=job.adapter_strength)
     request = RenderRequest(
         prompt=job.prompt,
@@ -274,8 +270,6 @@ def _rendered_with(job: GenerationJob) -> str | None:
     """The hash of the weights that actually rendered `job` (published for web processes)."""
     if job.engine != "diffusers":
         return None
-    from generation.worker import model_hashes
-
     return model_hashes.compute_and_publish(settings.AVATARSAAS_SD_MODEL)
 
 
@@ -294,8 +288,6 @@ def _finalize(
         if model_hash is not None and model_hash != job.model_hash:
             # Submitted without a known hash, or the model changed since: key the result cache
             # by the weights that really made these pixels.
-            from generation.jobs.services import cache_key_for
-
             job.model_hash = model_hash
             job.cache_key = cache_key_for(job, ())
             job.save(update_fields=["model_hash", "cache_key"])
@@ -335,9 +327,7 @@ def _retry_or_fail(job_id, owner: str, message: str) -> None:
                 lease_expires_at=None,
                 failure_message=message[:2000],
             )
-            from generation import tasks
-
-            transaction.on_commit(lambda: tasks.enqueue_job(job.pk))
+            transaction.on_commit(lambda: enqueue_job(job.pk))
             return
     fail_job(
         job_id,
@@ -348,16 +338,10 @@ def _retry_or_fail(job_id, owner: str, message: str) -> None:
 
 
 def _after_terminal(job: GenerationJob) -> None:
-    from generation.webhooks import delivery as webhooks
-
     webhooks.emit_job_event(job)
-    try:
-        from avatarsaas import metrics
-    except ImportError:
-        return
     queue_wait = (job.started_at - job.queued_at).total_seconds() if job.started_at else 0.0
     run_s = (job.finished_at - job.started_at).total_seconds() if job.started_at else 0.0
-    metrics.observe_job_finished(
+    observe.observe_job_finished(
         status=job.status, queue_wait_s=queue_wait, run_s=run_s, engine_s=job.engine_seconds or 0.0
     )
 
@@ -386,10 +370,8 @@ def sweep(now: datetime | None = None, *, stale_nudge_after: int = 120) -> dict[
         last_enqueued_at__isnull=True,
         queued_at__lt=now - timedelta(seconds=stale_nudge_after),
     )
-    from generation import tasks
-
     for job_id in stale.values_list("pk", flat=True)[:500]:
-        tasks.enqueue_job(job_id)
+        enqueue_job(job_id)
         nudged += 1
     return {"requeued": requeued, "failed": failed, "nudged": nudged}
 
@@ -411,9 +393,7 @@ def _expire_lease(job_id, now: datetime) -> str:
                 lease_expires_at=None,
                 failure_message=f"Worker lost on attempt {job.attempts}; retrying.",
             )
-            from generation import tasks
-
-            transaction.on_commit(lambda: tasks.enqueue_job(job.pk))
+            transaction.on_commit(lambda: enqueue_job(job.pk))
             return "requeued"
     fail_job(
         job_id,

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
 from core.errors import DomainError
+from core.model_settings import weights_status
 from styles.admin import review as admin_review
 from styles.models import (
     BrandKitSettings,
@@ -121,8 +122,6 @@ class FineTuneAdmin(admin.ModelAdmin):
 
     @admin.display(description="Validation grid")
     def validation_review(self, obj):
-        from generation.selectors import weights_status
-
         return admin_review.validation_panel(
             obj, scores_meaningful=weights_status().scores_meaningful
         )

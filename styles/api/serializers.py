@@ -3,8 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from generation.api.serializers import ENGINE_CHOICES
-from generation.engines.diffusers_engine import SCHEDULERS
+from core.vocabulary import ENGINE_CHOICES, SCHEDULER_NAMES
 from styles.models import (
     BrandKitSettings,
     DatasetImage,
@@ -111,7 +110,7 @@ class PresetWriteSerializer(serializers.Serializer):
     )
     default_attributes = serializers.DictField(required=False)
     engine = serializers.ChoiceField(ENGINE_CHOICES, required=False)
-    scheduler = serializers.ChoiceField(list(SCHEDULERS), required=False)
+    scheduler = serializers.ChoiceField(list(SCHEDULER_NAMES), required=False)
     steps = serializers.IntegerField(min_value=1, max_value=100, required=False)
     guidance_scale = serializers.FloatField(min_value=0, max_value=30, required=False)
     size = serializers.ChoiceField(SIZES, required=False)

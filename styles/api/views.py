@@ -11,9 +11,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import LIST_NOTE, NewestFirst
 from core.api_schema import domain_errors
 from core.errors import InvalidInput
-from generation.api.views import LIST_NOTE, NewestFirst
 from styles import selectors
 from styles.api import examples as ex
 from styles.api.serializers import (

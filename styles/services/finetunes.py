@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.events import webhook_event
+from core.queue import GPU_CLUSTER, nudge
 from styles.models import FineTune, FineTuneState, LoraDataset
 from styles.services.datasets import accepted_images, dataset_hash, get_dataset
 from styles.services.presets import get_own_preset, require_manage
@@ -26,27 +28,42 @@ from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
 
-S = FineTuneState
 ALLOWED: dict[str, set[str]] = {
-    S.DRAFT: {S.SUBMITTED, S.CANCELED},
-    S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELED},
-    S.APPROVED: {S.QUEUED, S.CANCELED},
-    S.REJECTED: set(),
-    S.QUEUED: {S.TRAINING, S.CANCELED, S.FAILED},
-    S.TRAINING: {S.VALIDATING, S.QUEUED, S.FAILED, S.CANCELED},
-    S.VALIDATING: {S.READY, S.QUEUED, S.FAILED, S.CANCELED},
-    S.READY: set(),
-    S.FAILED: set(),
-    S.CANCELED: set(),
+    FineTuneState.DRAFT: {FineTuneState.SUBMITTED, FineTuneState.CANCELED},
+    FineTuneState.SUBMITTED: {
+        FineTuneState.APPROVED,
+        FineTuneState.REJECTED,
+        FineTuneState.CANCELED,
+    },
+    FineTuneState.APPROVED: {FineTuneState.QUEUED, FineTuneState.CANCELED},
+    FineTuneState.REJECTED: set(),
+    FineTuneState.QUEUED: {FineTuneState.TRAINING, FineTuneState.CANCELED, FineTuneState.FAILED},
+    FineTuneState.TRAINING: {
+        FineTuneState.VALIDATING,
+        FineTuneState.QUEUED,
+        FineTuneState.FAILED,
+        FineTuneState.CANCELED,
+    },
+    FineTuneState.VALIDATING: {
+        FineTuneState.READY,
+        FineTuneState.QUEUED,
+        FineTuneState.FAILED,
+        FineTuneState.CANCELED,
+    },
+    FineTuneState.READY: set(),
+    FineTuneState.FAILED: set(),
+    FineTuneState.CANCELED: set(),
 }
-TERMINAL = frozenset({S.REJECTED, S.READY, S.FAILED, S.CANCELED})
+TERMINAL = frozenset(
+    {FineTuneState.REJECTED, FineTuneState.READY, FineTuneState.FAILED, FineTuneState.CANCELED}
+)
 EVENTS = {
-    S.SUBMITTED: "finetune.submitted",
-    S.APPROVED: "finetune.approved",
-    S.REJECTED: "finetune.rejected",
-    S.READY: "finetune.ready",
-    S.FAILED: "finetune.failed",
-    S.CANCELED: "finetune.canceled",
+    FineTuneState.SUBMITTED: "finetune.submitted",
+    FineTuneState.APPROVED: "finetune.approved",
+    FineTuneState.REJECTED: "finetune.rejected",
+    FineTuneState.READY: "finetune.ready",
+    FineTuneState.FAILED: "finetune.failed",
+    FineTuneState.CANCELED: "finetune.canceled",
 }
 SYSTEM = Actor.system()
 
@@ -82,7 +99,7 @@ def transition(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) ->
     changed = {"state", *fields}
     for name, value in fields.items():
         setattr(ft, name, value)
-    if target in TERMINAL or target == S.QUEUED:
+    if target in TERMINAL or target == FineTuneState.QUEUED:
         ft.lease_owner, ft.lease_expires_at = "", None
         changed |= {"lease_owner", "lease_expires_at"}
     if target in TERMINAL:
@@ -90,9 +107,9 @@ def transition(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) ->
         ft.eta_seconds = None
         changed |= {"finished_at", "eta_seconds"}
     ft.save(update_fields=sorted(changed))
-    if target in (S.REJECTED, S.CANCELED, S.FAILED):
+    if target in (FineTuneState.REJECTED, FineTuneState.CANCELED, FineTuneState.FAILED):
         credits.release_credits(tenant=ft.tenant, reference=ft.credit_reference, actor=actor)
-    elif target == S.READY:
+    elif target == FineTuneState.READY:
         credits.settle_credits(tenant=ft.tenant, reference=ft.credit_reference, actor=actor)
     record_event(
         tenant=ft.tenant,
@@ -102,14 +119,14 @@ def transition(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) ->
         metadata={"from": previous, **({"note": ft.review_note} if ft.review_note else {})},
     )
     if target in EVENTS:
-        from generation.webhooks.delivery import emit_event
-
-        emit_event(tenant=ft.tenant, event_type=EVENTS[target], data=finetune_payload(ft))
+        webhook_event.send(
+            sender=FineTune, tenant=ft.tenant, event_type=EVENTS[target], data=finetune_payload(ft)
+        )
     return ft
 
 
 def finetune_payload(ft: FineTune) -> dict[str, Any]:
-    adapter = getattr(ft, "adapter", None) if ft.state == S.READY else None
+    adapter = getattr(ft, "adapter", None) if ft.state == FineTuneState.READY else None
     return {
         "id": str(ft.pk),
         "name": ft.name,
@@ -117,7 +134,7 @@ def finetune_payload(ft: FineTune) -> dict[str, Any]:
         "note": ft.review_note or None,
         "cost_credits": ft.cost_credits,
         "failure": {"code": ft.failure_code, "message": ft.failure_message}
-        if ft.state == S.FAILED
+        if ft.state == FineTuneState.FAILED
         else None,
         "adapter": {"id": str(adapter.pk), "version": adapter.version} if adapter else None,
     }
@@ -226,8 +243,8 @@ def _check_plan(tenant: Tenant) -> None:
     used = (
         FineTune.objects.for_tenant(tenant)
         .filter(created_at__gte=start)
-        .exclude(state__in=[S.DRAFT, S.REJECTED])
-        .exclude(state=S.CANCELED, started_at__isnull=True)
+        .exclude(state__in=[FineTuneState.DRAFT, FineTuneState.REJECTED])
+        .exclude(state=FineTuneState.CANCELED, started_at__isnull=True)
         .count()
     )
     if used >= allowed:
@@ -243,7 +260,7 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
     require_train(tenant, actor)
     with transaction.atomic():
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
-        if ft.state != S.DRAFT:
+        if ft.state != FineTuneState.DRAFT:
             raise Conflict(f"Only drafts can be submitted; this one is {ft.state}.")
         if ft.dataset_id is None:
             raise Conflict("Its dataset was deleted; create a new fine-tune from another one.")
@@ -258,7 +275,7 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
         credits.reserve_credits(
             tenant=ft.tenant, amount=ft.cost_credits, reference=ft.credit_reference, actor=actor
         )
-        transition(ft, S.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset))
+        transition(ft, FineTuneState.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset))
     return ft
 
 
@@ -269,13 +286,13 @@ def approve_finetune(*, finetune_id, staff_user, note: str = "") -> FineTune:
         ft = _locked(finetune_id)
         transition(
             ft,
-            S.APPROVED,
+            FineTuneState.APPROVED,
             actor=actor,
             reviewed_by=staff_user,
             reviewed_at=timezone.now(),
             review_note=note[:500],
         )
-        transition(ft, S.QUEUED, actor=actor)
+        transition(ft, FineTuneState.QUEUED, actor=actor)
         transaction.on_commit(lambda: enqueue_training(ft.pk))
     return ft
 
@@ -290,7 +307,7 @@ def reject_finetune(*, finetune_id, staff_user, note: str) -> FineTune:
         ft = _locked(finetune_id)
         transition(
             ft,
-            S.REJECTED,
+            FineTuneState.REJECTED,
             actor=Actor(user=staff_user),
             reviewed_by=staff_user,
             reviewed_at=timezone.now(),
@@ -305,11 +322,19 @@ def cancel_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
         if ft.state in TERMINAL:
             raise Conflict(f"The fine-tune is already {ft.state}.", code="invalid_state")
-        transition(ft, S.CANCELED, actor=actor)
+        transition(ft, FineTuneState.CANCELED, actor=actor)
     return ft
 
 
 def enqueue_training(finetune_id) -> None:
-    from styles import tasks
-
-    tasks.enqueue_finetune(finetune_id)
+    """Nudge the GPU cluster; the FineTune row (state queued), not the message, is the truth."""
+    FineTune.objects.filter(pk=finetune_id).update(last_enqueued_at=timezone.now())
+    nudge(
+        "generation.tasks.run_finetune",
+        str(finetune_id),
+        what=f"fine-tune {finetune_id}",
+        cluster=GPU_CLUSTER,
+        task_name=f"finetune-{finetune_id}",
+        # Training outlives the cluster's default timeout; the lease, not this, detects death.
+        timeout=int(getattr(settings, "AVATARSAAS_FINETUNE_TIMEOUT", 6 * 3600)),
+    )

@@ -11,14 +11,17 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from core import storage
+from core.attributes import clean_edits
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from generation.engines.diffusers_engine import SCHEDULERS
+from core.vocabulary import SCHEDULER_NAMES
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
+from styles.services.imaging import ImageRejected, open_image
 from styles.services.locks import validate_lock_rules
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
 from tenants.roles import Perm
+from tenants.selectors import actor_can
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 SIZES = (64, 128, 256, 512, 768, 1024)
@@ -50,7 +53,6 @@ def require_manage(tenant: Tenant, actor: Actor) -> None:
         return
     if actor.user is None:
         return  # system actor (admin actions, tasks)
-    from tenants.selectors import actor_can
 
     if not actor_can(tenant=tenant, actor=actor, perm=Perm.MANAGE_STYLES):
         raise NotAllowed("Your role does not allow managing styles.")
@@ -103,8 +105,6 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         if len(palette) > 8:
             raise InvalidInput("palette holds at most 8 colours.", field="palette")
     if "default_attributes" in out:
-        from generation.prompts.describe import clean_edits
-
         out["default_attributes"] = clean_edits(
             out["default_attributes"], prefix="default_attributes"
         )
@@ -112,8 +112,10 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(
             f"engine must be one of {', '.join(StylePreset.Engine.values)}.", field="engine"
         )
-    if "scheduler" in out and out["scheduler"] not in SCHEDULERS:
-        raise InvalidInput(f"scheduler must be one of {', '.join(SCHEDULERS)}.", field="scheduler")
+    if "scheduler" in out and out["scheduler"] not in SCHEDULER_NAMES:
+        raise InvalidInput(
+            f"scheduler must be one of {', '.join(SCHEDULER_NAMES)}.", field="scheduler"
+        )
     if "steps" in out and not (isinstance(out["steps"], int) and 1 <= out["steps"] <= 100):
         raise InvalidInput("steps must be between 1 and 100.", field="steps")
     if "guidance_scale" in out:
@@ -210,7 +212,6 @@ def add_reference_image(
         raise InvalidInput(
             f"A preset holds at most {MAX_REFERENCES} reference images.", field="file"
         )
-    from styles.services.imaging import ImageRejected, open_image
 
     try:
         image = open_image(upload, min_side=64)

@@ -4,7 +4,7 @@ import json
 
 from django import forms
 
-from generation.engines.diffusers_engine import SCHEDULERS
+from core.vocabulary import SCHEDULER_NAMES
 from styles.models import StylePreset
 from styles.services.finetunes import HYPERPARAMETERS
 
@@ -48,7 +48,7 @@ class PresetForm(forms.Form):
     )
     default_attributes = JSONText(help_text='e.g. {"style": "cartoon", "colors": ["blue"]}')
     engine = forms.ChoiceField(choices=StylePreset.Engine.choices)
-    scheduler = forms.ChoiceField(choices=[(s, s) for s in SCHEDULERS], label="Sampler")
+    scheduler = forms.ChoiceField(choices=[(s, s) for s in SCHEDULER_NAMES], label="Sampler")
     steps = forms.IntegerField(min_value=1, max_value=100)
     guidance_scale = forms.FloatField(min_value=0, max_value=30, label="Guidance (CFG)")
     size = forms.TypedChoiceField(coerce=int, choices=SIZES)

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from generation.selectors import weights_status
+from core.model_settings import weights_status
 from styles import selectors
 from styles.models import DatasetImage, FineTune, FineTuneState, ReferenceImage
 from styles.services import adapters, datasets, finetunes, presets

@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
+from core.events import webhook_event
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
 
@@ -87,8 +88,6 @@ def _email_admins(tenant: Tenant, data: dict) -> None:
 
 def _emit_webhook(tenant: Tenant, data: dict) -> None:
     try:
-        from generation.webhooks.delivery import emit_event  # lazy: generation imports tenants
-
-        emit_event(tenant=tenant, event_type="credits.low", data=data)
+        webhook_event.send(sender=Tenant, tenant=tenant, event_type="credits.low", data=data)
     except Exception:
         logger.exception("Could not queue the credits.low webhook for tenant %s", tenant.pk)

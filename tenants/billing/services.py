@@ -16,7 +16,7 @@ from tenants.billing.errors import BillingUnavailable
 from tenants.billing.stripe_client import call_stripe
 from tenants.models import CreditPack, CreditPurchase, Plan, StripeSubscription, Tenant
 from tenants.roles import Perm
-from tenants.services import require_perm
+from tenants.selectors import require_perm
 
 logger = logging.getLogger(__name__)
 

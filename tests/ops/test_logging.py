@@ -114,7 +114,7 @@ def test_server_errors_logged_after_the_middleware_keep_the_request_id(json_line
 
 
 def test_the_hooks_the_runner_and_webhooks_call_exist():
-    from avatarsaas import metrics
+    from core import observe
 
-    metrics.observe_job_finished(status="succeeded", queue_wait_s=0.1, run_s=1.0, engine_s=0.5)
-    metrics.observe_webhook_delivery(ok=False)
+    observe.observe_job_finished(status="succeeded", queue_wait_s=0.1, run_s=1.0, engine_s=0.5)
+    observe.observe_webhook_delivery(ok=False)

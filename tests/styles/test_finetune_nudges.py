@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from generation.training import finetune_runner as training
-from styles import tasks
 from styles.models import FineTune
+from styles.services import finetunes
 from tenants.models import Tenant
 from tests.cross_tenant.routes_styles import _finetune
 
@@ -32,14 +32,14 @@ def test_a_broker_outage_does_not_fail_the_nudge(tenant, monkeypatch):
 
     monkeypatch.setattr(django_q.tasks, "async_task", down)
     ft = _queued(tenant, nudged_ago=None)
-    tasks.enqueue_finetune(ft.pk)  # logs, does not raise
+    finetunes.enqueue_training(ft.pk)  # logs, does not raise
     ft.refresh_from_db()
     assert ft.state == "queued" and ft.last_enqueued_at is not None
 
 
 def test_sweep_renudges_stale_queued_runs_only(tenant, monkeypatch):
     sent = []
-    monkeypatch.setattr(tasks, "enqueue_finetune", lambda pk: sent.append(pk))
+    monkeypatch.setattr(training, "enqueue_training", lambda pk: sent.append(pk))
     stale = _queued(tenant, nudged_ago=3600)
     never = _queued(tenant, nudged_ago=None)  # queued before nudges were recorded
     fresh = _queued(tenant, nudged_ago=5)

@@ -9,6 +9,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
+from generation.engines import registry as engine_registry
+from generation.engines.base import EngineError, RenderRequest
+from generation.jobs.render_config import render_config_for
+from generation.prompts.describe import describe
+from generation.worker import packs
+from generation.worker.postprocess import build_sidecar, make_avatar_pack
+from styles.models import StylePreset
 
 
 class Command(BaseCommand):
@@ -35,14 +42,6 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="avatars", help="Output directory (created).")
 
     def handle(self, *args, **opts):
-        from generation.engines import registry as engine_registry
-        from generation.engines.base import EngineError, RenderRequest
-        from generation.jobs.render_config import render_config_for
-        from generation.prompts.describe import describe
-        from generation.worker import packs
-        from generation.worker.postprocess import build_sidecar, make_avatar_pack
-        from styles.models import StylePreset
-
         if not 1 <= opts["n"] <= 8:
             raise CommandError("--n must be between 1 and 8.")
         preset = None

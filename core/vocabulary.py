@@ -1,0 +1,12 @@
+"""The product's fixed vocabulary of job parameters, named once for every layer.
+
+API keys (tenants) limit these, presets (styles) default them and jobs (generation) accept
+them, so they live below all three. The diffusers engine maps each sampler name to its
+scheduler class; a test keeps that map and `SCHEDULER_NAMES` equal.
+"""
+
+ENGINE_NAMES = ("vector", "diffusers")
+ENGINE_CHOICES = ("auto", *ENGINE_NAMES)
+ALLOWED_SIZES = (64, 128, 256, 512, 768, 1024)
+MAX_N = 8
+SCHEDULER_NAMES = ("dpmpp_2m_karras", "euler_a", "ddim", "lcm")
