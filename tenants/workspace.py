@@ -24,7 +24,8 @@ from core import storage
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
-from tenants.models import Membership, StripeSubscription, Tenant
+from tenants.billing.models import StripeSubscription
+from tenants.models import Membership, Tenant
 from tenants.roles import Perm, Role, role_allows
 from tenants.selectors import role_of
 from tenants.signals import workspace_purging, workspace_suspended

@@ -90,7 +90,8 @@ def drill(payments: int, redis_url: str) -> DrillResult:
     from django.db.models import Count
 
     from tenants.billing.catalog import ensure_builtin_packs
-    from tenants.models import CreditEntry, CreditPack, CreditPurchase, StripeEvent, Tenant
+    from tenants.billing.models import CreditPack, CreditPurchase, StripeEvent
+    from tenants.models import CreditEntry, Tenant
 
     ensure_builtin_packs(CreditPack)
     pack = CreditPack.objects.get(slug=PACK)

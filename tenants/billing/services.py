@@ -13,8 +13,9 @@ from core.errors import InvalidInput, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.billing.errors import BillingUnavailable
+from tenants.billing.models import CreditPack, CreditPurchase, StripeSubscription
 from tenants.billing.stripe_client import call_stripe
-from tenants.models import CreditPack, CreditPurchase, Plan, StripeSubscription, Tenant
+from tenants.models import Plan, Tenant
 from tenants.roles import Perm
 from tenants.selectors import require_perm
 

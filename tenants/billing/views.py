@@ -17,10 +17,10 @@ from core.errors import DomainError
 from tenants import exports
 from tenants.actors import Actor
 from tenants.billing import selectors, services, webhooks
+from tenants.billing.models import StripeEvent
 from tenants.billing.money import format_money
 from tenants.billing.notifications import low_balance_threshold
 from tenants.billing.stripe_client import is_configured
-from tenants.models import StripeEvent
 from tenants.roles import Perm
 from tenants.web import flash_domain_error, paginate, tenant_view
 

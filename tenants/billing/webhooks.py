@@ -28,7 +28,8 @@ from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.billing import fulfilment
 from tenants.billing.errors import WebhookIgnored
-from tenants.models import CreditPurchase, Plan, StripeEvent, StripeSubscription, Tenant
+from tenants.billing.models import CreditPurchase, StripeEvent, StripeSubscription
+from tenants.models import Plan, Tenant
 
 logger = logging.getLogger(__name__)
 

@@ -92,7 +92,7 @@ def stripe_api(localstripe_url) -> stripe.StripeClient:
 @pytest.fixture
 def packs(db):
     from tenants.billing.catalog import ensure_builtin_packs
-    from tenants.models import CreditPack
+    from tenants.billing.models import CreditPack
 
     ensure_builtin_packs(CreditPack)
     return {pack.slug: pack for pack in CreditPack.objects.all()}

@@ -14,7 +14,8 @@ from core.errors import InsufficientCredits
 from tenants import credits
 from tenants.actors import Actor
 from tenants.billing import fulfilment
-from tenants.models import CreditEntry, CreditPurchase, Tenant
+from tenants.billing.models import CreditPurchase
+from tenants.models import CreditEntry, Tenant
 from tests.factories import make_tenant
 
 SYSTEM = Actor.system()

@@ -7,7 +7,7 @@ import pytest
 
 from tenants import credits
 from tenants.actors import Actor
-from tenants.models import CreditPack, CreditPurchase
+from tenants.billing.models import CreditPack, CreditPurchase
 from tests.factories import make_member, make_tenant, owner_of
 
 SYSTEM = Actor.system()

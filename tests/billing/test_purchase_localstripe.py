@@ -11,7 +11,8 @@ import requests
 from tenants import credits
 from tenants.actors import Actor
 from tenants.billing import services
-from tenants.models import AuditEvent, CreditEntry, CreditPurchase, StripeEvent
+from tenants.billing.models import CreditPurchase, StripeEvent
+from tenants.models import AuditEvent, CreditEntry
 from tests.billing.conftest import WEBHOOK_SECRET, deliver, localstripe_event, make_event
 from tests.factories import make_tenant, owner_of
 
@@ -166,7 +167,7 @@ def _configure_localstripe_webhook(stripe_settings, live_server, events):
 def test_localstripe_itself_delivers_a_verifiable_webhook(live_server, stripe_settings, stripe_api):
     """No test-side signing: localstripe POSTs the signed event to our running server."""
     from tenants.billing.catalog import ensure_builtin_packs
-    from tenants.models import CreditPack
+    from tenants.billing.models import CreditPack
 
     ensure_builtin_packs(CreditPack)
     tenant = make_tenant()

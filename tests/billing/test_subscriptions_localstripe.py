@@ -9,7 +9,8 @@ from tenants import credits
 from tenants.actors import Actor
 from tenants.billing import services
 from tenants.billing.errors import BillingUnavailable
-from tenants.models import CreditEntry, Plan, StripeSubscription
+from tenants.billing.models import StripeSubscription
+from tenants.models import CreditEntry, Plan
 from tenants.plans import ensure_builtin_plans
 from tests.billing.conftest import deliver, localstripe_event
 from tests.factories import make_tenant, owner_of

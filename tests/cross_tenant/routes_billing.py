@@ -1,7 +1,7 @@
 """Billing: a credit purchase addressed by id (the pages themselves take no ids)."""
 
 from tenants.billing.catalog import ensure_builtin_packs
-from tenants.models import CreditPack, CreditPurchase
+from tenants.billing.models import CreditPack, CreditPurchase
 from tests.cross_tenant.registry import Route, register
 
 

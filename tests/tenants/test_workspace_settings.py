@@ -14,7 +14,8 @@ from styles.models import FineTune, StylePreset
 from styles.services import finetunes
 from tenants import workspace
 from tenants.actors import Actor
-from tenants.models import AuditEvent, CreditReservation, Membership, StripeSubscription, Tenant
+from tenants.billing.models import StripeSubscription
+from tenants.models import AuditEvent, CreditReservation, Membership, Tenant
 from tests.cross_tenant.routes_styles import _adapter, _png, _preset
 from tests.factories import api_client_for, make_member, make_tenant, make_user, owner_of
 from tests.styles.conftest import TINY_HYPERPARAMETERS, make_dataset
