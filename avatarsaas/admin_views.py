@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
 from generation.admin import engine_status
-from generation.api.views import serve_file
+from generation.file_responses import serve_file
 from generation.models import ImageFile
+from styles.file_responses import serve_dataset_image, serve_validation_cell
 from styles.models import DatasetImage, FineTune
-from styles.web.views import serve_dataset_image, serve_validation_cell
 
 
 @staff_member_required

@@ -100,11 +100,11 @@ def make_tenant(name: str):
 
 
 def submit(tenant, actor, **kw):
-    from generation.jobs import services as jobs
+    from generation.jobs.submit import JobRequest, submit_job
 
     kw = {"engine": ENGINE, "size": SIZE, "steps": STEPS, **kw}
-    request = jobs.JobRequest(description=kw.pop("description", "a friendly robot"), **kw)
-    job, _ = jobs.submit_job(tenant=tenant, actor=actor, request=request)
+    request = JobRequest(description=kw.pop("description", "a friendly robot"), **kw)
+    job, _ = submit_job(tenant=tenant, actor=actor, request=request)
     return job
 
 

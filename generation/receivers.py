@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from generation.jobs import services as jobs
+from generation.jobs.changes import cancel_job
 from generation.models import GenerationJob, JobStatus
 from generation.webhooks import delivery
 
@@ -20,7 +20,7 @@ def cancel_jobs_of_suspended_workspace(sender, *, tenant, actor, **kwargs) -> di
         .values_list("pk", flat=True)
     )
     for job_id in job_ids:
-        jobs.cancel_job(tenant=tenant, actor=actor, job_id=job_id)
+        cancel_job(tenant=tenant, actor=actor, job_id=job_id)
     return {"jobs_canceled": len(job_ids)}
 
 

@@ -19,7 +19,7 @@ def run_generation(job_id: str) -> str | None:
 def sweep_jobs() -> dict:
     from generation.worker import runner
 
-    return runner.sweep()
+    return runner.sweep_stale_jobs()
 
 
 def deliver_webhook(delivery_id: str) -> str:
@@ -44,4 +44,4 @@ def run_finetune(finetune_id: str) -> str | None:
 def sweep_finetunes() -> dict:
     from generation.training import finetune_runner
 
-    return finetune_runner.sweep()
+    return finetune_runner.sweep_stale_finetunes()

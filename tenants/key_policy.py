@@ -1,6 +1,6 @@
 """What one API key may ask for: brand lock (presets), parameter ranges, engines, monthly quota.
 
-Called once from ``generation.jobs.services.quote_job``, so the parse preview, submissions and
+Called once from ``generation.jobs.submit.quote_job``, so the parse preview, submissions and
 re-renders all answer the same way. Violations raise ``NotAllowed`` (403, the reason names the
 field);
 a spent monthly quota raises ``QuotaExceeded`` (429 ``quota_exceeded``, with ``retry_after``

@@ -38,7 +38,7 @@ def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | Non
     setup_django(env)
     from django_q.brokers import get_broker
 
-    from generation.jobs import services as job_services
+    from generation.jobs.submit import JobRequest, submit_job
     from generation.models import GenerationJob
     from generation.worker import runner
 
@@ -47,10 +47,10 @@ def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | Non
     start_balance = tenant.credit_balance
     ids = []
     for i in range(jobs):
-        request = job_services.JobRequest(
+        request = JobRequest(
             description="a friendly blue robot", engine="vector", n=2, size=size, seed=1000 + i
         )
-        job, _ = job_services.submit_job(tenant=tenant, actor=actor, request=request)
+        job, _ = submit_job(tenant=tenant, actor=actor, request=request)
         ids.append(str(job.pk))
 
     def running():
@@ -72,7 +72,7 @@ def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | Non
     killed_while_running = running()
 
     time.sleep(LEASE_SECONDS + 1)  # the dead cluster's leases run out
-    swept = runner.sweep(stale_nudge_after=5)
+    swept = runner.sweep_stale_jobs(stale_nudge_after=5)
     # The survivors get a production-like lease: 20 renders sharing two cores renew it slowly,
     # and the sweeper below would otherwise take live jobs away from them.
     second = qcluster(
@@ -81,7 +81,7 @@ def drill(jobs: int, workers: int, redis_url: str, size: int, kill_at: int | Non
     try:
 
         def all_done():
-            runner.sweep(stale_nudge_after=5)  # what the 1-minute schedule does, sooner
+            runner.sweep_stale_jobs(stale_nudge_after=5)  # what the 1-minute schedule does, sooner
             pending = GenerationJob.objects.filter(pk__in=ids, finished_at__isnull=True)
             return not pending.exists()
 

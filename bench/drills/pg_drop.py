@@ -40,7 +40,7 @@ def drill(n_jobs: int, drops: int, redis_url: str) -> DrillResult:
     from django.db import connection
     from django_q.brokers import get_broker
 
-    from generation.jobs import services as job_services
+    from generation.jobs.submit import JobRequest, submit_job
     from generation.models import GenerationJob
     from generation.worker import runner
 
@@ -49,10 +49,10 @@ def drill(n_jobs: int, drops: int, redis_url: str) -> DrillResult:
     start_balance = tenant.credit_balance
     ids = []
     for i in range(n_jobs):
-        request = job_services.JobRequest(
+        request = JobRequest(
             description="a friendly robot", engine="vector", n=3, size=512, seed=500 + i
         )
-        job, _ = job_services.submit_job(tenant=tenant, actor=actor, request=request)
+        job, _ = submit_job(tenant=tenant, actor=actor, request=request)
         ids.append(str(job.pk))
 
     worker_env = {**env, "DATABASE_URL": f"{db_url}?application_name={APP_NAME}"}
@@ -94,10 +94,10 @@ def drill(n_jobs: int, drops: int, redis_url: str) -> DrillResult:
                 terminated[-1]["requeued_after_s"] = round(time.monotonic() - cut_at, 2)
             except TimeoutError:
                 terminated[-1]["requeued_after_s"] = None  # left to the lease + sweeper
-                runner.sweep(stale_nudge_after=5)
+                runner.sweep_stale_jobs(stale_nudge_after=5)
 
         def all_done():
-            runner.sweep(stale_nudge_after=5)  # the 1-minute schedule, sooner
+            runner.sweep_stale_jobs(stale_nudge_after=5)  # the 1-minute schedule, sooner
             return not GenerationJob.objects.filter(pk__in=ids, finished_at__isnull=True).exists()
 
         wait_until(all_done, 240, "every job to finish", poll=1)

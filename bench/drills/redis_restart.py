@@ -150,7 +150,7 @@ def drill(n_jobs: int, down_seconds: float) -> DrillResult:
             if not worker.alive():  # what the orchestrator does for a crashed process
                 worker = qcluster(env, workers=2, log="redis_restart-worker.log")
                 worker_restarts += 1
-            runner.sweep(stale_nudge_after=5)  # the 1-minute schedule, sooner
+            runner.sweep_stale_jobs(stale_nudge_after=5)  # the 1-minute schedule, sooner
             return not GenerationJob.objects.filter(
                 tenant=tenant, finished_at__isnull=True
             ).exists()

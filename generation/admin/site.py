@@ -282,7 +282,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def redeliver(self, request, queryset):
         count = 0
         for delivery in queryset.select_related("tenant"):
-            staff.redeliver(delivery=delivery, actor=_actor(request))
+            staff.redeliver_as_staff(delivery=delivery, actor=_actor(request))
             count += 1
         self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.")
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from core.vocabulary import ALLOWED_SIZES, ENGINE_CHOICES, MAX_N
 from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
+from generation.worker.claim import queue_position
 
 
 class JobCreateSerializer(serializers.Serializer):
@@ -151,8 +152,6 @@ class JobSerializer(serializers.ModelSerializer):
         return {"code": obj.failure_code, "message": obj.failure_message}
 
     def get_queue_position(self, obj) -> int | None:
-        from generation.worker.runner import queue_position
-
         return queue_position(obj)
 
     def get_scores_meaningful(self, obj) -> bool:

@@ -20,58 +20,18 @@ from generation.engines.base import (
     EngineError,
     ModelNotConfigured,
     ProgressCallback,
-    PromptBlocked,
     RenderRequest,
 )
+from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, validate_request
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
 
 if TYPE_CHECKING:
     from PIL import Image
 
-# name -> (diffusers scheduler class, extra config). Built from the model's own scheduler config
-# so betas/timestep spacing match what the model was trained with.
-SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "ddim": ("DDIMScheduler", {}),
-    "lcm": ("LCMScheduler", {}),
-}
-
-# A deliberately small first line of defence; the optional safety checker looks at pixels.
-# Only the positive prompt is checked: negative prompts routinely name these words.
-BLOCKED_WORDS = frozenset(
-    {
-        "nsfw",
-        "nude",
-        "nudity",
-        "naked",
-        "topless",
-        "porn",
-        "pornographic",
-        "sex",
-        "sexual",
-        "explicit",
-        "hentai",
-        "gore",
-        "gory",
-        "decapitated",
-        "dismembered",
-        "mutilated",
-    }
-)
-_WORD_RE = re.compile(r"[a-z]+")
-
 PIPELINE_CLASSES = {
     "StableDiffusionPipeline": "StableDiffusionPipeline",
     "StableDiffusionXLPipeline": "StableDiffusionXLPipeline",
 }
-
-
-def check_prompt(prompt: str) -> None:
-    """Raise PromptBlocked naming the first blocked word found in `prompt`."""
-    for word in _WORD_RE.findall(prompt.lower()):
-        if word in BLOCKED_WORDS:
-            raise PromptBlocked(f"The prompt contains a blocked word: {word!r}.")
 
 
 def library_versions() -> dict[str, str]:
@@ -88,36 +48,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def request_from_metadata(
-    metadata: dict[str, Any], *, adapter_path: str | None = None
-) -> RenderRequest:
-    """Rebuild the request that produced a candidate; its pixels are at `batch_index`.
-
-    The adapter's weights path is not stored in image metadata (it is storage detail), so the
-    caller passes it when the candidate used an adapter.
-    """
-    adapter = metadata.get("adapter")
-    if adapter and not adapter_path:
-        raise EngineError(
-            "adapter_path: required to re-render with an adapter.", code="bad_request"
-        )
-    return RenderRequest(
-        prompt=metadata["prompt"],
-        negative_prompt=metadata.get("negative_prompt", ""),
-        seeds=tuple(metadata.get("batch_seeds") or [metadata["seed"]]),
-        width=metadata["width"],
-        height=metadata["height"],
-        steps=metadata["steps"],
-        guidance_scale=metadata["guidance_scale"],
-        scheduler=metadata["scheduler"],
-        adapter=(
-            AdapterRef(adapter["version_id"], str(adapter_path), adapter["strength"])
-            if adapter
-            else None
-        ),
-    )
-
-
 def _adapter_name(version_id: str) -> str:
     # peft keeps adapters in ModuleDicts, whose keys may not contain "."; keep readable ids as
     # they are and disambiguate rewritten ones with a short hash.
@@ -125,22 +55,6 @@ def _adapter_name(version_id: str) -> str:
     if safe != version_id:
         safe = f"{safe}_{hashlib.sha256(version_id.encode()).hexdigest()[:8]}"
     return safe
-
-
-def _validate(request: RenderRequest) -> None:
-    if not request.seeds:
-        raise EngineError("seeds: at least one seed is required.", code="bad_request")
-    if any(not 0 <= s < 2**63 for s in request.seeds):
-        raise EngineError("seeds: each seed must be in [0, 2**63).", code="bad_request")
-    if request.width % 8 or request.height % 8 or min(request.width, request.height) < 8:
-        raise EngineError("width/height: must be positive multiples of 8.", code="bad_request")
-    if request.steps < 1:
-        raise EngineError("steps: must be at least 1.", code="bad_request")
-    if request.scheduler not in SCHEDULERS:
-        raise EngineError(
-            f"scheduler: unknown {request.scheduler!r}; accepted: {', '.join(SCHEDULERS)}.",
-            code="bad_request",
-        )
 
 
 class DiffusersEngine:
@@ -313,7 +227,7 @@ class DiffusersEngine:
         """Render one candidate per seed in a single batched pipeline call."""
         import torch
 
-        _validate(request)
+        validate_request(request)
         check_prompt(request.prompt)
         pipe = self.load()
         steps = request.steps
@@ -396,7 +310,7 @@ class DiffusersEngine:
             ),
             # Conv/attention kernels round differently per batch size (even on CPU a candidate
             # can differ from a solo render of its seed by 1/255 in a few pixels), so an exact
-            # re-render replays the whole batch: see request_from_metadata.
+            # re-render replays the whole batch: see diffusers_requests.request_from_metadata.
             "batch_seeds": list(request.seeds),
             "device": self.device,
             "dtype": str(self.dtype).removeprefix("torch."),

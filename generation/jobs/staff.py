@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from generation.jobs import services as jobs
+from generation.jobs.submit import JobRequest, submit_job_for_operator
 from generation.models import GeneratedImage, GenerationJob, JobStatus, WebhookDelivery
 from generation.webhooks import delivery as webhooks
 from tenants.actors import Actor
@@ -55,21 +55,8 @@ def retry_failed_job(*, job: GenerationJob, actor: Actor) -> GenerationJob:
     """
     if job.status != JobStatus.FAILED:
         raise Conflict(f"Only failed jobs can be retried; this one is {job.status}.")
-    request = jobs.JobRequest(
-        description=job.description,
-        preset_id=str(job.preset_id) if job.preset_id else None,
-        attributes=job.attributes,
-        engine=job.engine,
-        n=job.n,
-        seeds=tuple(job.seeds),
-        size=job.size,
-        steps=job.steps,
-        guidance_scale=job.guidance_scale,
-        scheduler=job.scheduler,
-        circle=job.circle,
-        adapter_strength=job.adapter_strength,
-    )
-    new, _ = jobs.submit_job_for_operator(
+    request = JobRequest.from_job(job, seeds=tuple(job.seeds))
+    new, _ = submit_job_for_operator(
         tenant=job.tenant,
         actor=actor,
         request=request,
@@ -82,7 +69,7 @@ def retry_failed_job(*, job: GenerationJob, actor: Actor) -> GenerationJob:
     return new
 
 
-def redeliver(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
+def redeliver_as_staff(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
     """Send a webhook delivery again now (same webhook-id), on the operator's behalf."""
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(

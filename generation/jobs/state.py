@@ -29,7 +29,7 @@ def can_transition(current: str, target: str) -> bool:
     return target in ALLOWED.get(current, set())
 
 
-def transition(job: GenerationJob, target: str, **fields) -> GenerationJob:
+def transition_job(job: GenerationJob, target: str, **fields) -> GenerationJob:
     """Move `job` (a row locked by the caller) to `target` and save the changed fields."""
     if not can_transition(job.status, target):
         raise Conflict(

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from generation.jobs import services as jobs
+from generation.jobs.changes import get_job
+from generation.jobs.submit import JobRequest, submit_job
 from generation.models import GenerationJob
 from tenants.actors import Actor
 from tenants.models import Tenant
 
 
 def vary_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
-    source = jobs.get_job(tenant=tenant, job_id=job_id)
-    request = jobs.JobRequest(
-        description=source.description,
-        preset_id=str(source.preset_id) if source.preset_id else None,
-        attributes=source.attributes,
-        engine=source.engine,
-        n=source.n,
-        seed=None,  # submit_job draws new seeds, so the cache cannot answer
-        size=source.size,
-        steps=source.steps,
-        guidance_scale=source.guidance_scale,
-        scheduler=source.scheduler,
-        circle=source.circle,
-        adapter_strength=source.adapter_strength,
-    )
-    job, _ = jobs.submit_job(tenant=tenant, actor=actor, request=request)
+    source = get_job(tenant=tenant, job_id=job_id)
+    # seed=None: submit_job draws new seeds, so the cache cannot answer.
+    request = JobRequest.from_job(source, seed=None)
+    job, _ = submit_job(tenant=tenant, actor=actor, request=request)
     return job

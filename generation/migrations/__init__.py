@@ -1,0 +1,1 @@
+"""Database migrations of the generation app (jobs, images, files, webhooks, task schedules)."""

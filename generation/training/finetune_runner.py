@@ -1,9 +1,9 @@
 """Running an approved fine-tune on a GPU worker: claim with a lease, train with checkpoints,
 validate, publish the adapter. Mirrors `generation.worker.runner` for jobs.
 
-A worker that dies leaves its lease to expire; `sweep` re-queues the run and the next worker
-resumes from the last checkpoint in storage (the training loop is deterministic per step, so
-the resumed run continues exactly where the checkpoint was taken).
+A worker that dies leaves its lease to expire; `sweep_stale_finetunes` re-queues the run and
+the next worker resumes from the last checkpoint in storage (the training loop is deterministic
+per step, so the resumed run continues exactly where the checkpoint was taken).
 """
 
 from __future__ import annotations
@@ -25,18 +25,14 @@ from django.utils import timezone
 
 from core import storage
 from generation.engines.base import AdapterRef, EngineError
-from generation.worker.runner import lease_seconds, worker_id
+from generation.worker.claim import LeaseLost, lease_seconds, worker_id
 from styles.models import FineTune, FineTuneState, LoraAdapter
 from styles.services.datasets import accepted_images
-from styles.services.finetunes import enqueue_training, transition
+from styles.services.finetunes import enqueue_training, transition_finetune
 
 logger = logging.getLogger(__name__)
 CURVE_POINTS = 500
 VALIDATION_SHARE = 10  # percent of the progress bar kept for the validation grid
-
-
-class LeaseLost(Exception):
-    """This worker no longer owns the run (canceled, or re-queued after its lease ran out)."""
 
 
 def claim_finetune(finetune_id, owner: str) -> FineTune | None:
@@ -52,7 +48,7 @@ def claim_finetune(finetune_id, owner: str) -> FineTune | None:
         if not ft.tenant.is_active:  # suspended: waits; the sweep re-nudges it later
             return None
         now = timezone.now()
-        return transition(
+        return transition_finetune(
             ft,
             FineTuneState.TRAINING,
             lease_owner=owner,
@@ -188,7 +184,7 @@ def _run(ft: FineTune, owner: str) -> None:
         weights = Path(result.lora_dir) / LORA_WEIGHTS_NAME
         with transaction.atomic():
             locked = _owned(ft.pk, owner, FineTuneState.TRAINING)
-            transition(
+            transition_finetune(
                 locked,
                 FineTuneState.VALIDATING,
                 loss_curve=progress.curve,
@@ -270,7 +266,7 @@ def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: li
         )
         if locked.checkpoint_name:
             storage.delete_after_commit([locked.checkpoint_name])
-        transition(
+        transition_finetune(
             locked, FineTuneState.READY, validation=validation, progress=100, checkpoint_name=""
         )
 
@@ -282,7 +278,9 @@ def _fail(finetune_id, owner: str | None, *, code: str, message: str) -> None:
             return
         if owner is not None and ft.lease_owner != owner:
             return
-        transition(ft, FineTuneState.FAILED, failure_code=code, failure_message=message[:2000])
+        transition_finetune(
+            ft, FineTuneState.FAILED, failure_code=code, failure_message=message[:2000]
+        )
 
 
 def _retry_or_fail(finetune_id, owner: str, message: str) -> None:
@@ -294,13 +292,15 @@ def _retry_or_fail(finetune_id, owner: str, message: str) -> None:
         ):
             return
         if ft.attempts < ft.max_attempts:
-            transition(ft, FineTuneState.QUEUED, failure_message=message[:2000])
+            transition_finetune(ft, FineTuneState.QUEUED, failure_message=message[:2000])
             transaction.on_commit(lambda: enqueue_training(ft.pk))
             return
     _fail(finetune_id, owner, code="internal_error", message="Training failed repeatedly.")
 
 
-def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[str, int]:
+def sweep_stale_finetunes(
+    now: datetime | None = None, *, stale_nudge_after: int = 600
+) -> dict[str, int]:
     """Re-queue runs whose worker stopped renewing its lease (or fail them past max attempts),
     and re-nudge queued runs whose queue message may have been lost (broker outage)."""
     now = now or timezone.now()
@@ -325,7 +325,7 @@ def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[
             ):
                 continue
             if ft.attempts < ft.max_attempts:
-                transition(
+                transition_finetune(
                     ft,
                     FineTuneState.QUEUED,
                     failure_message=f"Worker lost on attempt {ft.attempts}; resuming from "
@@ -334,7 +334,7 @@ def sweep(now: datetime | None = None, *, stale_nudge_after: int = 600) -> dict[
                 transaction.on_commit(lambda pk=pk: enqueue_training(pk))
                 requeued += 1
                 continue
-            transition(
+            transition_finetune(
                 ft,
                 FineTuneState.FAILED,
                 failure_code="worker_lost",

@@ -10,15 +10,23 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.model_settings import weights_status
 from generation import selectors
-from generation.api.views import serve_file
+from generation.file_responses import serve_file
 from generation.jobs import pricing
-from generation.jobs import services as jobs
+from generation.jobs.changes import (
+    cancel_job,
+    get_file,
+    get_image,
+    get_job,
+    rerender_image,
+    select_image,
+)
+from generation.jobs.submit import JobRequest, submit_job
 from generation.jobs.variations import vary_job
 from generation.models import GenerationJob, JobStatus
 from generation.web.downloads import FORMATS, SHAPES, PackChoice, pack_zip
 from generation.web.forms import GenerateForm
 from generation.web.preset_thumbnails import preset_thumbnail_png
-from generation.worker.runner import queue_position
+from generation.worker.claim import queue_position
 from styles.models import StylePreset
 from tenants.actors import Actor
 from tenants.roles import Perm, role_allows
@@ -39,10 +47,10 @@ def generate(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            job, _ = jobs.submit_job(
+            job, _ = submit_job(
                 tenant=request.tenant,
                 actor=Actor.from_request(request),
-                request=jobs.JobRequest(
+                request=JobRequest(
                     description=data["description"],
                     preset_id=data["preset"] or None,
                     engine=data["engine"],
@@ -111,7 +119,7 @@ def job_list(request):
 
 def _job_for(request, job_id):
     try:
-        return jobs.get_job(tenant=request.tenant, job_id=job_id)
+        return get_job(tenant=request.tenant, job_id=job_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
 
@@ -163,7 +171,7 @@ def job_status(request, job_id):
 @require_POST
 def job_cancel(request, job_id):
     try:
-        jobs.cancel_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
+        cancel_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
         messages.success(request, "Job canceled; its credits were released.")
     except DomainError as exc:
         if exc.status_code == 404:
@@ -190,7 +198,7 @@ def job_vary(request, job_id):
 @require_POST
 def image_select(request, image_id):
     try:
-        image = jobs.select_image(
+        image = select_image(
             tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
         )
     except DomainError as exc:
@@ -203,7 +211,7 @@ def image_select(request, image_id):
 @require_POST
 def image_rerender(request, image_id):
     try:
-        job = jobs.rerender_image(
+        job = rerender_image(
             tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
         )
     except DomainError as exc:
@@ -217,7 +225,7 @@ def image_rerender(request, image_id):
 @tenant_view(Perm.VIEW)
 def file_download(request, file_id):
     try:
-        f = jobs.get_file(tenant=request.tenant, file_id=file_id)
+        f = get_file(tenant=request.tenant, file_id=file_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
     return serve_file(f)
@@ -227,7 +235,7 @@ def file_download(request, file_id):
 def image_pack(request, image_id):
     """The avatar pack as a zip: the chosen sizes, shapes and formats, plus the sidecar."""
     try:
-        image = jobs.get_image(tenant=request.tenant, image_id=image_id)
+        image = get_image(tenant=request.tenant, image_id=image_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
     choice = PackChoice.from_query(request.GET, circle_default=image.job.circle)

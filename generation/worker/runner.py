@@ -1,23 +1,19 @@
-"""Running jobs on a worker: fair claim with a lease, render, score, store, settle exactly once.
+"""Running claimed jobs on a worker: render, score, store, settle exactly once; retry, sweep.
 
-A worker claims a job by moving it queued -> running with `lease_owner` = itself and a lease
-expiry it keeps renewing. Results are committed only if the worker still owns the lease, so a
-job whose worker was presumed dead and whose retry already finished is never succeeded twice.
+A worker claims a job in `claim` (queued -> running with a lease) and keeps renewing the lease
+while it renders. Results are committed only if the worker still owns the lease, so a job
+whose worker was presumed dead and whose retry already finished is never succeeded twice.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from core import observe
@@ -25,127 +21,18 @@ from core.logging_json import job_log_context
 from generation.engines import registry as engine_registry
 from generation.engines.base import EngineError, RenderRequest
 from generation.jobs import state as job_state
+from generation.jobs.cache import cache_key_for
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import render_config_for
-from generation.jobs.services import cache_key_for
 from generation.models import GenerationJob, JobStatus
 from generation.webhooks import delivery as webhooks
 from generation.worker import model_hashes, packs
+from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
 from tenants import credits
 from tenants.actors import Actor
-from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 SYSTEM = Actor.system()
-
-
-def lease_seconds() -> int:
-    return int(getattr(settings, "AVATARSAAS_JOB_LEASE_SECONDS", 60))
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-class LeaseLost(Exception):
-    """This worker no longer owns the job (canceled, or re-queued after its lease ran out)."""
-
-
-def _skip_locked() -> dict:
-    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
-
-
-def _fair_tenant_order() -> list:
-    """Tenants with queued work, least recently served first (round-robin across tenants);
-    ties (tenants never served) go to whoever has waited longest."""
-    oldest_queued = dict(
-        GenerationJob.objects.filter(status=JobStatus.QUEUED)
-        .values("tenant_id")
-        .annotate(m=Min("queued_at"))
-        .order_by("m")
-        .values_list("tenant_id", "m")[:1000]
-    )
-    if not oldest_queued:
-        return []
-    last_start = dict(
-        GenerationJob.objects.filter(tenant_id__in=list(oldest_queued), started_at__isnull=False)
-        .values("tenant_id")
-        .annotate(m=Max("started_at"))
-        .values_list("tenant_id", "m")
-    )
-    floor = timezone.now() - timedelta(days=36500)
-    return sorted(oldest_queued, key=lambda t: (last_start.get(t) or floor, oldest_queued[t]))
-
-
-_LOCKED = object()  # another worker holds this tenant's claim lock right now
-
-
-def _lock(*, wait: bool) -> dict:
-    kwargs = {} if wait else _skip_locked()
-    if connection.features.has_select_for_update_of:
-        # Lock the tenant row only: the joined plan row is shared by every tenant on the plan,
-        # and locking it made concurrent claims for *different* tenants skip each other.
-        kwargs["of"] = ("self",)
-    return kwargs
-
-
-def claim_next_job(owner: str) -> GenerationJob | None:
-    """Claim the next job fairly: per-tenant concurrency caps, round-robin across tenants."""
-    contended = []
-    for tenant_id in _fair_tenant_order():
-        job = _claim_for_tenant(tenant_id, owner, wait=False)
-        if job is _LOCKED:
-            contended.append(tenant_id)
-        elif job is not None:
-            return job
-    # Other workers were claiming for these tenants at this instant. Wait for their short
-    # transactions rather than give up: a nudge that claims nothing leaves a job queued until
-    # the sweeper's next pass, minutes later (found by the kill -9 drill with 20 workers).
-    for tenant_id in contended:
-        job = _claim_for_tenant(tenant_id, owner, wait=True)
-        if job is not None and job is not _LOCKED:
-            return job
-    return None
-
-
-def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
-    with transaction.atomic():
-        # Locking the tenant row serialises claims per tenant so the cap is exact.
-        tenant = (
-            Tenant.objects.select_for_update(**_lock(wait=wait))
-            .select_related("plan")
-            .filter(pk=tenant_id)
-            .first()
-        )
-        if tenant is None:
-            return None if wait else _LOCKED
-        if not tenant.is_active:  # suspended by staff: its queue waits for reactivation
-            return None
-        running = GenerationJob.objects.filter(
-            tenant_id=tenant_id, status=JobStatus.RUNNING
-        ).count()
-        if running >= max(1, tenant.plan.max_concurrent_jobs):
-            return None
-        job = (
-            GenerationJob.objects.select_for_update(**_skip_locked())
-            .filter(tenant_id=tenant_id, status=JobStatus.QUEUED)
-            .order_by("queued_at")
-            .first()
-        )
-        if job is None:
-            return None
-        now = timezone.now()
-        job_state.transition(
-            job,
-            JobStatus.RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            attempts=job.attempts + 1,
-            started_at=job.started_at or now,
-            progress=0,
-            progress_step=0,
-        )
-        return job
 
 
 def process_one(owner: str | None = None) -> GenerationJob | None:
@@ -296,7 +183,9 @@ def _finalize(
         if best is not None:
             # Before "succeeded": a client that sees the job done must find the winner's pack.
             packs.ensure_pack(best, circle=job.circle)
-        job_state.transition(job, JobStatus.SUCCEEDED, progress=100, engine_seconds=engine_seconds)
+        job_state.transition_job(
+            job, JobStatus.SUCCEEDED, progress=100, engine_seconds=engine_seconds
+        )
         credits.settle_credits(tenant=job.tenant, reference=f"job:{job.pk}", actor=SYSTEM)
     _after_terminal(job)
 
@@ -306,7 +195,7 @@ def fail_job(job_id, *, code: str, message: str, owner: str | None = None) -> Ge
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if job.is_terminal or (owner is not None and job.lease_owner != owner):
             return None
-        job_state.transition(
+        job_state.transition_job(
             job, JobStatus.FAILED, failure_code=code, failure_message=message[:2000]
         )
         credits.release_credits(tenant=job.tenant, reference=f"job:{job.pk}", actor=SYSTEM)
@@ -320,7 +209,7 @@ def _retry_or_fail(job_id, owner: str, message: str) -> None:
         if job.status != JobStatus.RUNNING or job.lease_owner != owner:
             return
         if job.attempts < job.max_attempts:
-            job_state.transition(
+            job_state.transition_job(
                 job,
                 JobStatus.QUEUED,
                 lease_owner="",
@@ -346,7 +235,9 @@ def _after_terminal(job: GenerationJob) -> None:
     )
 
 
-def sweep(now: datetime | None = None, *, stale_nudge_after: int = 120) -> dict[str, int]:
+def sweep_stale_jobs(
+    now: datetime | None = None, *, stale_nudge_after: int = 120
+) -> dict[str, int]:
     """Repair what dead workers and lost messages leave behind. Safe to run anywhere, often.
 
     - running jobs whose lease expired: re-queued (attempt < max) or failed, credits released;
@@ -386,7 +277,7 @@ def _expire_lease(job_id, now: datetime) -> str:
         ):
             return "skipped"
         if job.attempts < job.max_attempts:
-            job_state.transition(
+            job_state.transition_job(
                 job,
                 JobStatus.QUEUED,
                 lease_owner="",
@@ -401,19 +292,3 @@ def _expire_lease(job_id, now: datetime) -> str:
         message=f"The worker stopped responding {job.attempts} times; credits were released.",
     )
     return "failed"
-
-
-def queue_position(job: GenerationJob) -> int | None:
-    if job.status != JobStatus.QUEUED:
-        return None
-    ahead = GenerationJob.objects.filter(status=JobStatus.QUEUED, queued_at__lt=job.queued_at)
-    return ahead.count() + 1
-
-
-def running_by_tenant() -> dict:
-    return dict(
-        GenerationJob.objects.filter(status=JobStatus.RUNNING)
-        .values("tenant_id")
-        .annotate(c=Count("id"))
-        .values_list("tenant_id", "c")
-    )

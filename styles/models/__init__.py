@@ -1,3 +1,8 @@
+"""Styles' tables, one module per concern: `presets` (presets, reference images, brand kit),
+`datasets` (LoRA datasets and their images) and `finetunes` (fine-tunes and adapters);
+re-exported here.
+"""
+
 from styles.models.datasets import DatasetImage, LoraDataset
 from styles.models.finetunes import FineTune, FineTuneState, LoraAdapter
 from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset

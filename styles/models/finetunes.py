@@ -20,9 +20,9 @@ class FineTuneState(models.TextChoices):
 class FineTune(TenantOwnedModel):
     """A reviewable LoRA training request and, once approved, its run.
 
-    States move only through `styles.services.finetunes.transition`. The row is the source of truth
-    for the run: a worker holds it with a lease, checkpoints to storage, and a sweep re-queues
-    a run whose worker died so the next one resumes from `checkpoint_name`.
+    States move only through `styles.services.finetunes.transition_finetune`. The row is the
+    source of truth for the run: a worker holds it with a lease, checkpoints to storage, and a
+    sweep re-queues a run whose worker died so the next one resumes from `checkpoint_name`.
     """
 
     name = models.CharField(max_length=100)

@@ -2,7 +2,7 @@
 
 draft -> submitted -> approved | rejected -> queued -> training -> validating -> ready,
 with failed/canceled exits, and training/validating -> queued when a worker's lease runs out.
-`transition` also moves the credits (release on rejected/canceled/failed, settle on ready)
+`transition_finetune` also moves the credits (release on rejected/canceled/failed, settle on ready)
 and notifies the tenant (webhooks `finetune.*`), so no caller can forget either.
 """
 
@@ -21,7 +21,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.events import webhook_event
 from core.queue import GPU_CLUSTER, nudge
 from styles.models import FineTune, FineTuneState, LoraDataset
-from styles.services.datasets import accepted_images, dataset_hash, get_dataset
+from styles.services.datasets import accepted_images, check_trigger_word, dataset_hash, get_dataset
 from styles.services.presets import get_own_preset, require_manage
 from tenants import credits
 from tenants.actors import Actor
@@ -88,7 +88,7 @@ HYPERPARAMETERS: dict[str, Range] = {
 FLAGS = ("train_text_encoder", "gradient_checkpointing")
 
 
-def transition(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) -> FineTune:
+def transition_finetune(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **fields) -> FineTune:
     """Move `ft` (a row locked by the caller) to `target`, with its side effects."""
     if target not in ALLOWED.get(ft.state, set()):
         raise Conflict(
@@ -210,9 +210,7 @@ def create_finetune(
     if dataset is None:
         raise NotFound("No such dataset in this workspace.")
     preset = get_own_preset(tenant=tenant, preset_id=preset_id) if preset_id else None
-    from styles.services.datasets import _check_trigger
-
-    trigger = _check_trigger(trigger_word or dataset.trigger_word)
+    trigger = check_trigger_word(trigger_word or dataset.trigger_word)
     if not trigger:
         raise InvalidInput("A trigger word is required, e.g. 'acmebot'.", field="trigger_word")
     params = validate_hyperparameters(hyperparameters)
@@ -275,7 +273,9 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
         credits.reserve_credits(
             tenant=ft.tenant, amount=ft.cost_credits, reference=ft.credit_reference, actor=actor
         )
-        transition(ft, FineTuneState.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset))
+        transition_finetune(
+            ft, FineTuneState.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset)
+        )
     return ft
 
 
@@ -284,7 +284,7 @@ def approve_finetune(*, finetune_id, staff_user, note: str = "") -> FineTune:
     actor = Actor(user=staff_user)
     with transaction.atomic():
         ft = _locked(finetune_id)
-        transition(
+        transition_finetune(
             ft,
             FineTuneState.APPROVED,
             actor=actor,
@@ -292,7 +292,7 @@ def approve_finetune(*, finetune_id, staff_user, note: str = "") -> FineTune:
             reviewed_at=timezone.now(),
             review_note=note[:500],
         )
-        transition(ft, FineTuneState.QUEUED, actor=actor)
+        transition_finetune(ft, FineTuneState.QUEUED, actor=actor)
         transaction.on_commit(lambda: enqueue_training(ft.pk))
     return ft
 
@@ -305,7 +305,7 @@ def reject_finetune(*, finetune_id, staff_user, note: str) -> FineTune:
         )
     with transaction.atomic():
         ft = _locked(finetune_id)
-        transition(
+        transition_finetune(
             ft,
             FineTuneState.REJECTED,
             actor=Actor(user=staff_user),
@@ -322,7 +322,7 @@ def cancel_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
         if ft.state in TERMINAL:
             raise Conflict(f"The fine-tune is already {ft.state}.", code="invalid_state")
-        transition(ft, FineTuneState.CANCELED, actor=actor)
+        transition_finetune(ft, FineTuneState.CANCELED, actor=actor)
     return ft
 
 

@@ -1,0 +1,1 @@
+"""Database migrations of the tenants app (workspaces, memberships, keys, credits, plans, billing)."""

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from generation.models import GenerationJob
-from generation.worker import runner
+from generation.worker import claim, runner
 from tests.factories import owner_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,7 +111,7 @@ def test_tiny_diffusion_job_labels_scores_honestly_then_vary_and_gallery(
     expect(page.locator("#status-badge")).to_have_text("queued")
 
     # Hold the job mid-render to see live progress, as a GPU worker would report it.
-    job = runner.claim_next_job("browser-test")
+    job = claim.claim_next_job("browser-test")
     GenerationJob.objects.filter(pk=job.pk).update(progress=45, progress_step=1, progress_total=2)
     expect(page.locator("#progress-text")).to_have_text("Rendering: step 1 of 2")
     expect(page.locator("#status-badge")).to_have_text("running")

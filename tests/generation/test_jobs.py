@@ -238,7 +238,7 @@ def test_web_process_does_not_import_torch():
     code = (
         "import django, os, sys; "
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'avatarsaas.settings');"
-        "django.setup(); import avatarsaas.urls, generation.web.views, generation.api.views, "
+        "django.setup(); import avatarsaas.urls, generation.web.views, generation.api.jobs, "
         "tenants.views, styles.models; from django.test import Client;"
         "assert 'torch' not in sys.modules, 'torch imported'; "
         "assert 'diffusers' not in sys.modules and 'open_clip' not in sys.modules; print('ok')"

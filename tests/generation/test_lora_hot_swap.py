@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from generation.engines.base import AdapterRef, EngineError
-from generation.engines.diffusers_engine import DiffusersEngine, request_from_metadata
+from generation.engines.diffusers_engine import DiffusersEngine
+from generation.engines.diffusers_requests import request_from_metadata
 
 pytestmark = pytest.mark.ml
 

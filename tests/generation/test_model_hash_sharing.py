@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from generation.engines.loading import model_hash
-from generation.jobs.services import cache_key_for
+from generation.jobs.cache import cache_key_for
 from generation.models import GenerationJob
 from generation.worker import model_hashes, runner
 from tests.factories import api_client_for

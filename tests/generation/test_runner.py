@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from generation.models import GenerationJob
-from generation.worker import runner
+from generation.worker import claim, runner
 from tenants.models import Plan, Tenant
 from tests.factories import api_client_for, make_tenant
 
@@ -23,18 +23,18 @@ def _submit(tenant, seed=1):
 
 def test_expired_lease_is_requeued_and_only_the_new_owner_can_finish(no_models, tenant):
     job_id = _submit(tenant)
-    stale = runner.claim_next_job("worker-a")
+    stale = claim.claim_next_job("worker-a")
     assert str(stale.pk) == job_id and stale.attempts == 1
     GenerationJob.objects.filter(pk=job_id).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert runner.sweep() == {"requeued": 1, "failed": 0, "nudged": 0}
+    assert runner.sweep_stale_jobs() == {"requeued": 1, "failed": 0, "nudged": 0}
     fresh = runner.process_one("worker-b")
     assert str(fresh.pk) == job_id
     job = GenerationJob.objects.get(pk=job_id)
     assert job.status == "succeeded" and job.attempts == 2 and job.images.count() == 1
     # The presumed-dead worker wakes up and tries to finish: its results are discarded.
-    with pytest.raises(runner.LeaseLost):
+    with pytest.raises(claim.LeaseLost):
         runner._finalize(job.pk, "worker-a", [], 0.1)
     assert job.images.count() == 1
 
@@ -43,11 +43,11 @@ def test_lease_expiring_past_max_attempts_fails_and_releases(no_models, tenant):
     job_id = _submit(tenant)
     balance = Tenant.objects.get(pk=tenant.pk).credit_balance
     GenerationJob.objects.filter(pk=job_id).update(max_attempts=1)
-    runner.claim_next_job("w")
+    claim.claim_next_job("w")
     GenerationJob.objects.filter(pk=job_id).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert runner.sweep()["failed"] == 1
+    assert runner.sweep_stale_jobs()["failed"] == 1
     job = GenerationJob.objects.get(pk=job_id)
     assert job.status == "failed" and job.failure_code == "worker_lost"
     assert Tenant.objects.get(pk=tenant.pk).credit_balance == balance + job.cost_credits
@@ -58,7 +58,7 @@ def test_sweeper_renudges_queued_jobs_without_a_live_message(no_models, tenant):
     GenerationJob.objects.filter(pk=job_id).update(
         last_enqueued_at=timezone.now() - timedelta(minutes=10)
     )
-    assert runner.sweep()["nudged"] == 1
+    assert runner.sweep_stale_jobs()["nudged"] == 1
     job = GenerationJob.objects.get(pk=job_id)
     assert job.last_enqueued_at > timezone.now() - timedelta(minutes=1)
 
@@ -84,16 +84,16 @@ def test_per_tenant_concurrency_cap(no_models, tenant, other_tenant):
     _submit(tenant, seed=1)
     _submit(tenant, seed=2)
     other = _submit(other_tenant)
-    first = runner.claim_next_job("w1")
+    first = claim.claim_next_job("w1")
     assert first.tenant_id == tenant.pk
-    second = runner.claim_next_job("w2")
+    second = claim.claim_next_job("w2")
     assert str(second.pk) == other  # the capped tenant's second job waits
-    assert runner.claim_next_job("w3") is None
+    assert claim.claim_next_job("w3") is None
 
 
 def test_cancel_while_running_discards_results(no_models, tenant):
     job_id = _submit(tenant)
-    job = runner.claim_next_job("w")
+    job = claim.claim_next_job("w")
     api_client_for(tenant).post(f"/api/v1/jobs/{job_id}/cancel/")
     runner.run_claimed_job(job, "w")
     job.refresh_from_db()
@@ -106,7 +106,7 @@ def test_state_machine_rejects_illegal_moves(no_models, tenant):
 
     job = GenerationJob.objects.get(pk=_submit(tenant))
     with pytest.raises(Conflict):
-        job_state.transition(job, "succeeded")
+        job_state.transition_job(job, "succeeded")
     assert job_state.can_transition("running", "queued")
     assert not job_state.can_transition("succeeded", "running")
 
@@ -115,7 +115,7 @@ def test_a_suspended_workspace_queue_waits_for_reactivation(no_models, tenant, o
     held = _submit(tenant)
     other = _submit(other_tenant)
     Tenant.objects.filter(pk=tenant.pk).update(is_active=False)  # staff suspended it
-    assert str(runner.claim_next_job("w1").pk) == other
-    assert runner.claim_next_job("w2") is None
+    assert str(claim.claim_next_job("w1").pk) == other
+    assert claim.claim_next_job("w2") is None
     Tenant.objects.filter(pk=tenant.pk).update(is_active=True)
-    assert str(runner.claim_next_job("w3").pk) == held
+    assert str(claim.claim_next_job("w3").pk) == held

@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 
 from generation.engines.base import EngineError, ModelNotConfigured, PromptBlocked
-from generation.engines.diffusers_engine import (
-    SCHEDULERS,
-    DiffusersEngine,
-    check_prompt,
-    request_from_metadata,
-)
+from generation.engines.diffusers_engine import DiffusersEngine
+from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, request_from_metadata
 from generation.engines.loading import model_hash, pick_device
 
 pytestmark = pytest.mark.ml

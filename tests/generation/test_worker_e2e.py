@@ -144,7 +144,7 @@ def test_sigkilled_worker_job_is_rerun_once_and_charged_once(
         first.wait(10)
     assert _job(job_id).status == "running"  # the dead worker still "holds" it
     time.sleep(3.5)  # let the lease run out
-    assert runner.sweep()["requeued"] == 1
+    assert runner.sweep_stale_jobs()["requeued"] == 1
     with qcluster(server_db, tiny_models, log, **lease):
         wait_for(lambda: _job(job_id).is_terminal, 180, "the retried job to finish", log)
 

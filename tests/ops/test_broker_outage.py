@@ -29,7 +29,7 @@ def test_submit_answers_201_and_the_sweeper_renudges_when_the_broker_is_down(
 
     nudges = []
     monkeypatch.setattr(django_q.tasks, "async_task", lambda *a, **k: nudges.append(a))
-    assert runner.sweep(stale_nudge_after=0)["nudged"] == 1
+    assert runner.sweep_stale_jobs(stale_nudge_after=0)["nudged"] == 1
     assert nudges and nudges[0][1] == str(job.pk)
 
 

@@ -57,7 +57,7 @@ def staff_user(db):
 
 
 def make_dataset(tenant, n: int = 6, trigger: str = "acmebot"):
-    from styles.services import datasets
+    from styles.services import dataset_ingest, datasets
     from tenants.actors import Actor
 
     dataset = datasets.create_dataset(
@@ -65,7 +65,7 @@ def make_dataset(tenant, n: int = 6, trigger: str = "acmebot"):
     )
     files = {f"mascot_{i}.png": png_bytes(i) for i in range(n)}
     files["mascot_0.txt"] = b"acmebot, the blue mascot waving"
-    datasets.ingest_uploads(
+    dataset_ingest.ingest_uploads(
         tenant=tenant,
         actor=Actor.system(),
         dataset_id=dataset.pk,

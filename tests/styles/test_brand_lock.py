@@ -4,7 +4,7 @@ service), and the workspace setting forces keys and members onto locked presets.
 import pytest
 
 from core.errors import NotAllowed
-from generation.jobs import services as jobs
+from generation.jobs import submit as jobs
 from styles.models import StylePreset
 from styles.services import presets
 from tenants.actors import Actor

@@ -7,7 +7,7 @@ from django.db import connection
 
 from generation.worker import packs
 from styles.models import DatasetImage, FineTune, LoraAdapter, LoraDataset, ReferenceImage
-from styles.services import datasets, presets
+from styles.services import dataset_ingest, datasets, presets
 from tenants.actors import Actor
 from tenants.models import AuditEvent
 from tests.cross_tenant.routes_styles import _adapter, _finetune, _preset, _reference
@@ -162,11 +162,11 @@ def test_upload_into_a_dataset_deleted_meanwhile_is_a_404_without_orphans(tenant
     from core.errors import NotFound
 
     dataset = datasets.create_dataset(tenant=tenant, actor=Actor.system(), name="Gone")
-    state = datasets._IngestState(dataset, datasets.IngestLimits.from_settings())
+    state = dataset_ingest._IngestState(dataset, dataset_ingest.IngestLimits.from_settings())
     LoraDataset.objects.filter(pk=dataset.pk).delete()
     before = set(_all_files())
     with pytest.raises(NotFound, match="deleted during the upload"):
-        state.add(datasets._Entry("late.png", png_bytes(1, size=300)))
+        state.add(dataset_ingest._Entry("late.png", png_bytes(1, size=300)))
     assert set(_all_files()) == before
     assert connection.is_usable()
 

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from styles.models import DatasetImage
-from styles.services import datasets
+from styles.services import dataset_ingest, datasets
 from tenants.actors import Actor
 from tests.factories import api_client_for
 from tests.styles.conftest import png_bytes, upload, zip_bytes
@@ -27,7 +27,7 @@ def dataset(tenant, small_images):
 
 
 def _ingest(tenant, dataset, files):
-    return datasets.ingest_uploads(
+    return dataset_ingest.ingest_uploads(
         tenant=tenant, actor=Actor.system(), dataset_id=dataset.pk, files=files
     )
 
@@ -102,11 +102,11 @@ def test_bad_input_corpus_each_gets_a_clear_error_and_nothing_else_is_lost(tenan
 
 
 def test_whole_archive_zip_bomb_is_refused_before_extraction(tenant, dataset, settings):
-    from styles.services.datasets import IngestLimits
+    from styles.services.dataset_ingest import IngestLimits
 
     limits = IngestLimits(min_side=32, max_zip_bytes=10 * 1024 * 1024)
     payload = zip_bytes({f"z{i}.png": b"\x00" * (6 * 1024 * 1024) for i in range(3)})
-    report = datasets.ingest_uploads(
+    report = dataset_ingest.ingest_uploads(
         tenant=tenant,
         actor=Actor.system(),
         dataset_id=dataset.pk,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from generation.jobs import services as jobs
+from generation.jobs import submit as jobs
 from generation.models import GenerationJob, WebhookDelivery, WebhookEndpoint
 from generation.training import finetune_runner as training
 from generation.worker import runner
@@ -157,7 +157,7 @@ def test_state_machine_refuses_skipping_review(pro_tenant, small_images):
 
     ft = _submitted(pro_tenant)
     with pytest.raises(Conflict):
-        finetunes.transition(FineTune.objects.get(pk=ft.pk), "training")
+        finetunes.transition_finetune(FineTune.objects.get(pk=ft.pk), "training")
     canceled = finetunes.cancel_finetune(
         tenant=pro_tenant, actor=Actor(user=owner_of(pro_tenant)), finetune_id=ft.pk
     )

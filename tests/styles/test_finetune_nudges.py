@@ -43,7 +43,7 @@ def test_sweep_renudges_stale_queued_runs_only(tenant, monkeypatch):
     stale = _queued(tenant, nudged_ago=3600)
     never = _queued(tenant, nudged_ago=None)  # queued before nudges were recorded
     fresh = _queued(tenant, nudged_ago=5)
-    result = training.sweep()
+    result = training.sweep_stale_finetunes()
     assert result["nudged"] == 2 and set(sent) == {stale.pk, never.pk}
     assert fresh.pk not in sent
 

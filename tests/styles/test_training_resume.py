@@ -61,7 +61,7 @@ def test_crashed_run_resumes_from_checkpoint_in_process(
     assert (ft.state, ft.checkpoint_step) == ("training", 20)
     assert ft.progress_step >= 20
 
-    assert training.sweep(timezone.now() + timedelta(hours=1)) == {
+    assert training.sweep_stale_finetunes(timezone.now() + timedelta(hours=1)) == {
         "requeued": 1,
         "failed": 0,
         "nudged": 0,
@@ -117,7 +117,7 @@ def test_sigkilled_qcluster_resumes_training(
     assert ft.state == "training" and ft.checkpoint_step < ft.steps
     killed_at = ft.checkpoint_step
     time.sleep(3.5)  # the dead worker's lease runs out
-    assert training.sweep()["requeued"] == 1  # and re-enqueues the run
+    assert training.sweep_stale_finetunes()["requeued"] == 1  # and re-enqueues the run
     with qcluster(server_db, tiny_models, log, **env):
         wait_for(
             lambda: FineTune.objects.get(pk=ft.pk).state in ("ready", "failed"),

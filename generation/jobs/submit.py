@@ -1,4 +1,4 @@
-"""Job use cases: submit, cancel, re-render, select. Running jobs lives in `runner.py`."""
+"""Submitting jobs: the request, its validation and quote, idempotent submission with credits."""
 
 from __future__ import annotations
 
@@ -11,19 +11,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
-from generation.jobs import state as job_state
+from generation.jobs.cache import cache_key_for, cached_source, fill_from_cache
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
-from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
+from generation.models import GenerationJob, JobStatus
 from generation.prompts import describe as describing
 from generation.webhooks import delivery as webhooks
-from generation.worker import model_hashes, packs
+from generation.worker import model_hashes
 from styles.models import StylePreset
 from tenants import credits, key_policy
 from tenants.actors import Actor
@@ -56,6 +55,24 @@ class JobRequest:
     seeds: tuple[int, ...] | None = None
     rerender_of: str | None = None
 
+    @classmethod
+    def from_job(cls, job: GenerationJob, **overrides: Any) -> JobRequest:
+        """The request that made `job`, with `overrides` (e.g. new seeds) applied."""
+        fields: dict[str, Any] = {
+            "description": job.description,
+            "preset_id": str(job.preset_id) if job.preset_id else None,
+            "attributes": job.attributes,
+            "engine": job.engine,
+            "n": job.n,
+            "size": job.size,
+            "steps": job.steps,
+            "guidance_scale": job.guidance_scale,
+            "scheduler": job.scheduler,
+            "circle": job.circle,
+            "adapter_strength": job.adapter_strength,
+        }
+        return cls(**{**fields, **overrides})
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -69,7 +86,8 @@ class Quote:
     scheduler: str
 
 
-def _require(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
+def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
+    """An API key needs `scope`; a member's role needs `perm`."""
     if actor.api_key is not None:
         if not actor.api_key.has_scope(scope):
             raise NotAllowed(f"This API key lacks the '{scope}' scope.")
@@ -164,29 +182,6 @@ def _model_hash(engine: str) -> str:
     return model_hashes.for_submit(settings.AVATARSAAS_SD_MODEL)
 
 
-def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
-    """Everything that determines the pixels, scoped to the tenant."""
-    parts = {
-        "tenant": str(job.tenant_id),
-        "engine": job.engine,
-        "model": job.model_hash,
-        "adapter": job.adapter_version_id,
-        "strength": job.adapter_strength,
-        "prompt": job.prompt,
-        "negative": job.negative_prompt,
-        "attributes": job.attributes if job.engine == "vector" else None,
-        "palette": list(palette) if job.engine == "vector" else None,
-        "seeds": job.seeds,
-        "size": job.size,
-        "steps": job.steps,
-        "cfg": job.guidance_scale,
-        "scheduler": job.scheduler,
-        "circle": job.circle,
-        "preset": str(job.preset_id or ""),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def submit_job(
     *, tenant: Tenant, actor: Actor, request: JobRequest, idempotency_key: str | None = None
 ) -> tuple[GenerationJob, bool]:
@@ -195,7 +190,7 @@ def submit_job(
     Returns (job, created). Credits are reserved in the same transaction as the job row, and
     the queue is nudged only after commit, so a job is never queued unpaid or paid unqueued.
     """
-    _require(actor, tenant, Perm.GENERATE, "jobs:write")
+    require_access(actor, tenant, Perm.GENERATE, "jobs:write")
     return _submit(tenant, actor, request, idempotency_key)
 
 
@@ -296,14 +291,9 @@ def _create_job(
     job.cache_key = cache_key_for(job, quote.config.palette) if hash_known else ""
     source = None
     if not request.rerender_of and job.cache_key:
-        source = (
-            GenerationJob.objects.for_tenant(tenant)
-            .filter(cache_key=job.cache_key, status=JobStatus.SUCCEEDED, cache_hit=False)
-            .order_by("-finished_at")
-            .first()
-        )
+        source = cached_source(tenant, job.cache_key)
     if source is not None:
-        _fill_from_cache(job, source)
+        fill_from_cache(job, source)
         return job
     job.save()
     credits.reserve_credits(
@@ -319,119 +309,9 @@ def _create_job(
     return job
 
 
-def _fill_from_cache(job: GenerationJob, source: GenerationJob) -> None:
-    """A cache hit: same pixels already exist, so copy rows pointing at the same files."""
-    now = timezone.now()
-    job.status = JobStatus.SUCCEEDED
-    job.cache_hit = True
-    job.cache_source = source
-    job.cost_credits = 0
-    job.progress = 100
-    job.started_at = job.finished_at = now
-    job.engine_seconds = 0.0
-    job.save()
-    for image in source.images.prefetch_related("files"):
-        files = list(image.files.all())
-        image.pk = None
-        image.id = None
-        image._state.adding = True
-        image.job = job
-        image.save()
-        for f in files:
-            f.pk = None
-            f.id = None
-            f._state.adding = True
-            f.image = image
-            f.save()
-
-
 def _after_submit(tenant: Tenant, job: GenerationJob) -> None:
     if job.status == JobStatus.QUEUED:
         transaction.on_commit(lambda: enqueue_job(job.pk))
         transaction.on_commit(lambda: maybe_notify_low_balance(tenant))
     elif job.status == JobStatus.SUCCEEDED:
         webhooks.emit_job_event(job)
-
-
-def get_job(*, tenant: Tenant, job_id) -> GenerationJob:
-    try:
-        return GenerationJob.objects.for_tenant(tenant).get(pk=job_id)
-    except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Job not found.") from exc
-
-
-def get_image(*, tenant: Tenant, image_id) -> GeneratedImage:
-    try:
-        return GeneratedImage.objects.for_tenant(tenant).select_related("job").get(pk=image_id)
-    except (GeneratedImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Image not found.") from exc
-
-
-def get_file(*, tenant: Tenant, file_id) -> ImageFile:
-    try:
-        return ImageFile.objects.for_tenant(tenant).get(pk=file_id)
-    except (ImageFile.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("File not found.") from exc
-
-
-def cancel_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
-    """Cancel a queued or running job and release its credits (once)."""
-    _require(actor, tenant, Perm.GENERATE, "jobs:write")
-    with transaction.atomic():
-        try:
-            job = GenerationJob.objects.for_tenant(tenant).select_for_update().get(pk=job_id)
-        except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
-            raise NotFound("Job not found.") from exc
-        if job.is_terminal:
-            raise Conflict(
-                f"The job already {job.status}; nothing to cancel.", code="invalid_state"
-            )
-        job_state.transition(
-            job, JobStatus.CANCELED, failure_code="canceled", failure_message="Canceled by request."
-        )
-        credits.release_credits(tenant=tenant, reference=f"job:{job.pk}", actor=actor)
-        record_event(tenant=tenant, actor=actor, action="job.canceled", target=job)
-    webhooks.emit_job_event(job)
-    return job
-
-
-def rerender_image(*, tenant: Tenant, actor: Actor, image_id) -> GenerationJob:
-    """Render an image again from its recorded settings, bypassing the cache.
-
-    Diffusion kernels round differently by batch size, so a bit-identical re-render replays the
-    image's whole batch (`batch_seeds` in its metadata); the replayed image is then selected.
-    """
-    image = get_image(tenant=tenant, image_id=image_id)
-    job = image.job
-    seeds = tuple(image.metadata.get("batch_seeds") or [image.seed])
-    request = JobRequest(
-        description=job.description,
-        preset_id=str(job.preset_id) if job.preset_id else None,
-        attributes=job.attributes,
-        engine=job.engine,
-        n=1,
-        seed=image.seed,
-        size=job.size,
-        steps=job.steps,
-        guidance_scale=job.guidance_scale,
-        scheduler=job.scheduler,
-        circle=job.circle,
-        adapter_strength=job.adapter_strength,
-        seeds=seeds,
-        rerender_of=str(image.pk),
-    )
-    new_job, _ = submit_job(tenant=tenant, actor=actor, request=request)
-    return new_job
-
-
-def select_image(*, tenant: Tenant, actor: Actor, image_id) -> GeneratedImage:
-    """Pick the winner of a job: it becomes `selected` and gets its full avatar pack."""
-    _require(actor, tenant, Perm.GENERATE, "jobs:write")
-    image = get_image(tenant=tenant, image_id=image_id)
-
-    with transaction.atomic():
-        GeneratedImage.objects.filter(job=image.job).exclude(pk=image.pk).update(selected=False)
-        GeneratedImage.objects.filter(pk=image.pk).update(selected=True)
-        image.selected = True
-    packs.ensure_pack(image, circle=image.job.circle)
-    return image

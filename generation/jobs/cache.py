@@ -1,0 +1,70 @@
+"""The result cache: what identifies a job's pixels, and answering a job from an earlier one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.utils import timezone
+
+from generation.models import GenerationJob, JobStatus
+from tenants.models import Tenant
+
+
+def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
+    """Everything that determines the pixels, scoped to the tenant."""
+    parts = {
+        "tenant": str(job.tenant_id),
+        "engine": job.engine,
+        "model": job.model_hash,
+        "adapter": job.adapter_version_id,
+        "strength": job.adapter_strength,
+        "prompt": job.prompt,
+        "negative": job.negative_prompt,
+        "attributes": job.attributes if job.engine == "vector" else None,
+        "palette": list(palette) if job.engine == "vector" else None,
+        "seeds": job.seeds,
+        "size": job.size,
+        "steps": job.steps,
+        "cfg": job.guidance_scale,
+        "scheduler": job.scheduler,
+        "circle": job.circle,
+        "preset": str(job.preset_id or ""),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cached_source(tenant: Tenant, cache_key: str) -> GenerationJob | None:
+    """The latest rendered (not itself cached) job of this tenant with the same pixels."""
+    return (
+        GenerationJob.objects.for_tenant(tenant)
+        .filter(cache_key=cache_key, status=JobStatus.SUCCEEDED, cache_hit=False)
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def fill_from_cache(job: GenerationJob, source: GenerationJob) -> None:
+    """A cache hit: same pixels already exist, so copy rows pointing at the same files."""
+    now = timezone.now()
+    job.status = JobStatus.SUCCEEDED
+    job.cache_hit = True
+    job.cache_source = source
+    job.cost_credits = 0
+    job.progress = 100
+    job.started_at = job.finished_at = now
+    job.engine_seconds = 0.0
+    job.save()
+    for image in source.images.prefetch_related("files"):
+        files = list(image.files.all())
+        image.pk = None
+        image.id = None
+        image._state.adding = True
+        image.job = job
+        image.save()
+        for f in files:
+            f.pk = None
+            f.id = None
+            f._state.adding = True
+            f.image = image
+            f.save()

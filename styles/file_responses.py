@@ -1,0 +1,35 @@
+"""HTTP responses for stored references, dataset images and validation grids (dashboard, staff)."""
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+
+from styles.models import DatasetImage, FineTune
+
+
+def serve_stored(name: str, content_type: str = "image/png"):
+    try:
+        handle = open_storage(name)
+    except FileNotFoundError as exc:
+        raise Http404("This file is no longer in storage.") from exc
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def open_storage(name: str):
+    return default_storage.open(name, "rb")
+
+
+def serve_dataset_image(image: DatasetImage | None):
+    """A dataset image's stored copy; a rejected upload stored nothing. (Also the staff view.)"""
+    if image is None or not image.file:
+        raise Http404("No such image.")
+    return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
+
+
+def serve_validation_cell(ft: FineTune, index: int):
+    """One picture of a fine-tune's validation grid. (Also the staff view.)"""
+    if not 0 <= index < len(ft.validation):
+        raise Http404("No such validation image.")
+    cell = ft.validation[index]
+    return serve_stored(cell.get("image") or cell.get("grid"))
