@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
+from generation.worker.packs import PACK_SIZES
 from tenants.models import Tenant
 
 
@@ -129,8 +130,6 @@ def thumbnail_of(image: GeneratedImage, want: int = 256) -> ImageFile | None:
 
 
 def pack_sizes_for(job: GenerationJob) -> list[int]:
-    from generation.worker.packs import PACK_SIZES
-
     return [s for s in PACK_SIZES if s <= job.size] or [job.size]
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.storage import signed_url_or_none
 from core.vocabulary import ALLOWED_SIZES, ENGINE_CHOICES, MAX_N
 from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
@@ -62,8 +63,6 @@ class ParseResultSerializer(serializers.Serializer):
 
 
 def file_url(request, f: ImageFile) -> str:
-    from core.storage import signed_url_or_none
-
     signed = signed_url_or_none(f.file.name)
     if signed:
         return signed

@@ -7,17 +7,16 @@ here imports torch at import time: engines import their libraries when first bui
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from core.errors import InvalidInput
 from core.model_settings import clip_configured, diffusion_configured
 from core.vocabulary import ENGINE_NAMES
-
-if TYPE_CHECKING:
-    from generation.engines.base import Engine
-    from generation.engines.scoring import ClipScorer
+from generation.engines.base import Engine
+from generation.engines.diffusers_engine import DiffusersEngine
+from generation.engines.scoring import ClipScorer
+from generation.engines.vector import VectorEngine
 
 _lock = threading.Lock()
 _engines: dict[tuple, Engine] = {}
@@ -64,11 +63,7 @@ def get_engine(name: str) -> Engine:
 
 def _build_engine(name: str) -> Engine:
     if name == "vector":
-        from generation.engines.vector import VectorEngine
-
         return VectorEngine()
-    from generation.engines.diffusers_engine import DiffusersEngine
-
     return DiffusersEngine(
         settings.AVATARSAAS_SD_MODEL,
         device=settings.AVATARSAAS_DEVICE,
@@ -89,8 +84,6 @@ def get_scorer() -> ClipScorer | None:
     with _lock:
         scorer = _scorers.get(key)
         if scorer is None:
-            from generation.engines.scoring import ClipScorer
-
             scorer = ClipScorer(key[0], key[1], device=key[2])
             _scorers[key] = scorer
         return scorer

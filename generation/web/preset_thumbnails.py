@@ -7,6 +7,8 @@ import io
 import zlib
 
 from core.storage import read_bytes
+from generation.engines.vector.plan import make_plan
+from generation.engines.vector.render import render_avatar
 
 SIZE = 96
 
@@ -33,9 +35,6 @@ def _from_reference(preset):
 def preset_thumbnail_png(preset) -> bytes:
     image = _from_reference(preset) if preset.tenant_id else None
     if image is None:
-        from generation.engines.vector.plan import make_plan
-        from generation.engines.vector.render import render_avatar
-
         attributes = {"style": preset.base_style, **(preset.default_attributes or {})}
         # A seed per preset so neighbouring cards do not all show the same face.
         seed = zlib.crc32(preset.slug.encode())

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.core.cache import cache
 
+from generation.engines.loading import file_signature, model_hash
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,8 +29,6 @@ def _key(path: str) -> str:
 
 
 def _signature_digest(root: Path) -> str:
-    from generation.engines.loading import file_signature
-
     return hashlib.sha256(repr(file_signature(root)).encode()).hexdigest()
 
 
@@ -55,7 +55,6 @@ def publish(path: str, value: str, *, signature: str = "") -> None:
 
 def compute_and_publish(path: str) -> str:
     """In a process that holds the weights (a GPU worker): hash them (cached) and publish."""
-    from generation.engines.loading import model_hash
 
     root = Path(path).expanduser()
     value = model_hash(root)

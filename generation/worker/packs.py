@@ -13,7 +13,9 @@ from django.db import transaction
 from core import storage
 from generation.engines import registry as engine_registry
 from generation.engines.base import Candidate
+from generation.engines.scoring import best_of, combined_scores
 from generation.models import GeneratedImage, GenerationJob, ImageFile
+from generation.worker.postprocess import build_sidecar, make_avatar_pack
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,6 @@ def score_candidates(
     refs = _reference_images(reference_names)
     if refs:
         brand_scores = scorer.image_image_scores(images, refs)
-    from generation.engines.scoring import combined_scores
 
     finals = (
         combined_scores(text_scores, brand_scores, brand_weight) if brand_scores else text_scores
@@ -87,8 +88,6 @@ def _png_bytes(image) -> bytes:
 
 
 def store_candidates(job: GenerationJob, scored: list[ScoredCandidate]) -> list[StoredCandidate]:
-    from generation.worker.postprocess import build_sidecar, make_avatar_pack
-
     stored = []
     for item in scored:
         cand = item.candidate
@@ -118,7 +117,6 @@ def _best_index(stored: list[StoredCandidate]) -> int:
     scores = [s.scored.final_score for s in stored]
     if any(s is None for s in scores):
         return 0
-    from generation.engines.scoring import best_of
 
     return best_of(scores)
 
@@ -165,8 +163,6 @@ def create_image_rows(job: GenerationJob, stored: list[StoredCandidate]) -> list
 def ensure_pack(image: GeneratedImage, *, circle: bool) -> list[ImageFile]:
     """All avatar sizes x formats (and the circle variant when asked) for one image; idempotent."""
     from PIL import Image
-
-    from generation.worker.postprocess import make_avatar_pack
 
     existing = {(f.size, f.shape, f.format) for f in image.files.all()}
     source = Image.open(io.BytesIO(storage.read_bytes(image.original.name)))

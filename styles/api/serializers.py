@@ -3,6 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.storage import signed_url_or_none
 from core.vocabulary import ENGINE_CHOICES, SCHEDULER_NAMES
 from styles.models import (
     BrandKitSettings,
@@ -68,8 +69,6 @@ class ReferenceImageSerializer(serializers.ModelSerializer):
         fields = ["id", "preset", "original_name", "url", "created_at"]
 
     def get_url(self, obj) -> str:
-        from core.storage import signed_url_or_none
-
         signed = signed_url_or_none(obj.file.name)
         if signed:
             return signed

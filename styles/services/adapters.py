@@ -13,7 +13,7 @@ from django.db import transaction
 
 from core.errors import Conflict, NotFound
 from styles.models import LoraAdapter, StylePreset
-from styles.services.presets import get_own_preset, require_manage
+from styles.services.presets import get_own_preset, require_manage, validate_strength
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
@@ -69,8 +69,6 @@ def activate_adapter(
     if not adapter.is_usable:
         raise Conflict(f"{adapter} is {adapter.status}; only ready adapters can be activated.")
     if strength is not None:
-        from styles.services.presets import validate_strength
-
         preset.adapter_strength = validate_strength(strength)
     if preset.active_adapter_id and preset.active_adapter_id != adapter.pk:
         preset.adapter_history = [*preset.adapter_history, str(preset.active_adapter_id)][-20:]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import InvalidInput, NotAllowed
+from styles.models import BrandKitSettings
 
 RANGE_KEYS = ("steps", "guidance_scale", "n", "size")
 CHOICE_KEYS = ("size", "engine", "scheduler")
@@ -105,7 +106,6 @@ def check_locked_presets_only(*, preset, role: str | None, api_key, tenant) -> N
     tenant_id = getattr(tenant, "pk", None) or getattr(api_key, "tenant_id", None)
     if tenant_id is None:
         return
-    from styles.models import BrandKitSettings
 
     policy = BrandKitSettings.objects.filter(tenant_id=tenant_id).first()
     if policy is None or not policy.locked_presets_only:

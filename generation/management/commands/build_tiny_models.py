@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from generation.engines.tiny_models import build_tiny_models
+
 
 class Command(BaseCommand):
     help = (
@@ -25,7 +27,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory: Path, **options) -> None:
         # Imported here so `manage.py help` works without the ML extras installed.
-        from generation.engines.tiny_models import build_tiny_models
 
         paths = build_tiny_models(directory.expanduser().resolve())
         self.stdout.write(f"Stable Diffusion pipeline: {paths.sd_model_dir}")
