@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint fmt worker gpu-worker bench tiny-models migrate
+.PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ worker: install
 
 gpu-worker: install
 	Q_CLUSTER_NAME=gpu $(PY) manage.py qcluster
+
+webhook-worker: install
+	Q_CLUSTER_NAME=webhooks $(PY) manage.py qcluster
 
 tiny-models: install
 	$(PY) manage.py build_tiny_models var/models

@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from core.logging_json import logging_config
+from core.outbound import parse_networks
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -220,11 +221,13 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# django-q2: the default cluster does CPU work (webhooks, sweeps); the "gpu" cluster generation
-# and training. Start the latter with Q_CLUSTER_NAME=gpu. The DB row is the source of truth for
+# django-q2: the default cluster does CPU work (sweeps, purges, schedules); the "gpu" cluster
+# generation and training; the "webhooks" cluster webhook deliveries. Start the latter two with
+# Q_CLUSTER_NAME=gpu / Q_CLUSTER_NAME=webhooks. The DB row is the source of truth for
 # jobs; a queue message is only a nudge, so losing one is repaired by the sweeper.
 Q_WORKERS = int(os.environ.get("Q_WORKERS", "2"))
 Q_GPU_WORKERS = int(os.environ.get("Q_GPU_WORKERS", "1"))
+Q_WEBHOOK_WORKERS = int(os.environ.get("Q_WEBHOOK_WORKERS", "2"))
 _q_common = {
     "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
     "retry": int(os.environ.get("Q_RETRY", "1900")),
@@ -244,8 +247,22 @@ Q_CLUSTER = {
     **_q_common,
     "ALT_CLUSTERS": {
         "gpu": {"workers": Q_GPU_WORKERS, "recycle": 10000, **_q_common},
+        # Webhook deliveries talk to hosts tenants choose: on their own workers, a slow or
+        # hostile receiver can only delay other webhooks, never sweeps, purges or schedules.
+        # One attempt lasts at most generation.webhooks.delivery.DEADLINE_S (10 s).
+        "webhooks": {**_q_common, "workers": Q_WEBHOOK_WORKERS, "timeout": 60, "retry": 90},
     },
 }
+
+# Webhooks reach public addresses only (core/outbound.py). An operator who wants deliveries to
+# an internal service on purpose lists its networks here (comma-separated CIDRs); plain http is
+# then allowed to them too. Public hosts need https, except with DEBUG=1.
+try:
+    AVATARSAAS_WEBHOOK_ALLOWED_CIDRS = [
+        str(net) for net in parse_networks(env_list("AVATARSAAS_WEBHOOK_ALLOWED_CIDRS"))
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"AVATARSAAS_WEBHOOK_ALLOWED_CIDRS: {exc}") from exc
 
 # Models: local directories only (no hub at run time). Empty = not configured.
 AVATARSAAS_SD_MODEL = os.environ.get("AVATARSAAS_SD_MODEL", "")

@@ -12,6 +12,7 @@ import logging
 logger = logging.getLogger(__name__)
 
 GPU_CLUSTER = "gpu"  # generation and training; the default cluster does CPU work
+WEBHOOKS_CLUSTER = "webhooks"  # deliveries to tenants' hosts, apart from sweeps and purges
 
 
 def nudge(func: str, *args, what: str, **kwargs) -> None:

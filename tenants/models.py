@@ -20,6 +20,7 @@ class Plan(models.Model):
     max_concurrent_jobs = models.PositiveIntegerField(default=2)
     requests_per_minute = models.PositiveIntegerField(default=60)
     finetunes_per_month = models.PositiveIntegerField(default=0)
+    max_webhook_endpoints = models.PositiveIntegerField(default=5)
     stripe_price_id = models.CharField(max_length=100, blank=True)
     is_public = models.BooleanField(default=True)
 

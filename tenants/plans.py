@@ -8,16 +8,17 @@ from __future__ import annotations
 
 DEFAULT_PLAN = "free"
 
-# slug: (name, signup credits, monthly credits, price cents, concurrency, rpm, fine-tunes/month)
+# slug: (name, signup credits, monthly credits, price cents, concurrency, rpm, fine-tunes/month,
+#        webhook endpoints)
 BUILTIN_PLANS = {
-    "free": ("Free", 100, 0, 0, 1, 30, 0),
-    "pro": ("Pro", 0, 2000, 2900, 4, 120, 2),
-    "business": ("Business", 0, 10000, 9900, 12, 600, 10),
+    "free": ("Free", 100, 0, 0, 1, 30, 0, 2),
+    "pro": ("Pro", 0, 2000, 2900, 4, 120, 2, 10),
+    "business": ("Business", 0, 10000, 9900, 12, 600, 10, 25),
 }
 
 
 def plan_fields(slug: str) -> dict:
-    name, signup, monthly, price, conc, rpm, ft = BUILTIN_PLANS[slug]
+    name, signup, monthly, price, conc, rpm, ft, hooks = BUILTIN_PLANS[slug]
     return {
         "name": name,
         "signup_credits": signup,
@@ -26,12 +27,16 @@ def plan_fields(slug: str) -> dict:
         "max_concurrent_jobs": conc,
         "requests_per_minute": rpm,
         "finetunes_per_month": ft,
+        "max_webhook_endpoints": hooks,
     }
 
 
 def ensure_builtin_plans(plan_model) -> None:
+    # Migrations pass their historical model, which may predate some of today's fields.
+    known = {f.name for f in plan_model._meta.get_fields()}
     for slug in BUILTIN_PLANS:
-        plan_model.objects.get_or_create(slug=slug, defaults=plan_fields(slug))
+        defaults = {k: v for k, v in plan_fields(slug).items() if k in known}
+        plan_model.objects.get_or_create(slug=slug, defaults=defaults)
 
 
 def default_plan():

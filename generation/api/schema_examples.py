@@ -169,7 +169,7 @@ DELIVERY = {
     "status": "succeeded",
     "attempts": 1,
     "response_code": 200,
-    "response_excerpt": "ok",
+    "response_excerpt": "",
     "error": "",
     "next_attempt_at": None,
     "delivered_at": "2026-01-31T12:00:04Z",

@@ -170,6 +170,17 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
+    # Kept so existing clients still find the key; response bodies are never stored (a
+    # receiver's answer could be an internal service's), so it is always "".
+    response_excerpt = serializers.SerializerMethodField(
+        help_text="Always empty: response bodies are not stored. See `error` and `response_code`."
+    )
+    error = serializers.CharField(
+        read_only=True,
+        help_text="Short generic outcome of the last attempt, e.g. 'timed out', 'HTTP 500', "
+        "'blocked address', 'redirect not followed', 'response too large'; empty on success.",
+    )
+
     class Meta:
         model = WebhookDelivery
         fields = [
@@ -186,3 +197,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "created_at",
             "payload",
         ]
+
+    def get_response_excerpt(self, obj) -> str:
+        return ""

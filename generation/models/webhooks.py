@@ -50,7 +50,8 @@ class WebhookDelivery(TenantOwnedModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
+    # A short generic outcome ("timed out", "HTTP 500"); response bodies are never stored, so
+    # the log cannot be used to read what an internal service answers.
     error = models.CharField(max_length=300, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

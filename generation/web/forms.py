@@ -70,7 +70,7 @@ class WebhookEndpointForm(forms.Form):
         label="Endpoint URL",
         max_length=500,
         assume_scheme="https",
-        help_text="We POST signed JSON here (Standard Webhooks).",
+        help_text="We POST signed JSON here (Standard Webhooks). A public https URL.",
     )
     description = forms.CharField(max_length=200, required=False)
     events = forms.MultipleChoiceField(

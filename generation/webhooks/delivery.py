@@ -2,6 +2,11 @@
 
 Headers: `webhook-id` (same on every retry of one message), `webhook-timestamp`,
 `webhook-signature` (v1 HMAC-SHA256 over "id.timestamp.body" with the endpoint's secret).
+
+Tenants choose the URL, so every request goes through `core.outbound`: public addresses only
+(plus the operator's AVATARSAAS_WEBHOOK_ALLOWED_CIDRS), checked when the URL is saved and
+again, pinned, at every attempt; no redirects; a byte cap and a total deadline. The log keeps
+the status code and a short generic error, never the response body.
 """
 
 from __future__ import annotations
@@ -12,18 +17,16 @@ import logging
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlparse
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from core import observe
+from core import observe, outbound
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.queue import nudge
+from core.queue import WEBHOOKS_CLUSTER, nudge
 from generation.models import GenerationJob, JobStatus, WebhookDelivery, WebhookEndpoint
 from generation.models.webhooks import WEBHOOK_EVENTS
 from tenants.actors import Actor
@@ -35,7 +38,9 @@ from tenants.selectors import actor_can
 logger = logging.getLogger(__name__)
 # Delay before attempt k+1 (k = attempts so far); after the last one we give up.
 BACKOFF = [timedelta(seconds=s) for s in (10, 60, 300, 1800, 7200)]
-TIMEOUT_S = 10
+DEADLINE_S = 10.0  # one attempt, connect to last byte; the webhooks cluster's timeout is 60
+IO_TIMEOUT_S = 5.0  # one socket operation
+MAX_RESPONSE_BYTES = 64 * 1024  # an acknowledgement, not a download; more is a failure
 
 
 def _require_manage(tenant: Tenant, actor: Actor) -> None:
@@ -48,18 +53,39 @@ def _require_manage(tenant: Tenant, actor: Actor) -> None:
         raise NotAllowed("Your role does not allow managing webhooks.")
 
 
+def outbound_policy() -> outbound.OutboundPolicy:
+    """Public hosts over https (http too with DEBUG), plus the operator's allowlist."""
+    return outbound.OutboundPolicy(
+        allowed_networks=outbound.parse_networks(settings.AVATARSAAS_WEBHOOK_ALLOWED_CIDRS),
+        allow_public_http=settings.DEBUG,
+        deadline_s=DEADLINE_S,
+        io_timeout_s=IO_TIMEOUT_S,
+        max_response_bytes=MAX_RESPONSE_BYTES,
+    )
+
+
 def _validate_url(url: str) -> str:
     url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidInput("Enter an http(s) URL, e.g. https://example.com/hooks.", field="url")
-    if (
-        parsed.scheme == "http"
-        and not settings.DEBUG
-        and parsed.hostname not in ("localhost", "127.0.0.1")
-    ):
-        raise InvalidInput("Webhook URLs must use https.", field="url")
+    try:
+        outbound.check_url(url, outbound_policy())
+    except outbound.DestinationRejected as exc:
+        raise InvalidInput(exc.message, field="url") from exc
     return url
+
+
+def _check_endpoint_quota(tenant: Tenant) -> None:
+    # The tenant row lock serialises concurrent creates, so two cannot both take the last slot.
+    # (Not select_related: FOR UPDATE would then lock the shared plan row too.)
+    plan = Tenant.objects.select_for_update().get(pk=tenant.pk).plan
+    used = WebhookEndpoint.objects.for_tenant(tenant).count()
+    if used >= plan.max_webhook_endpoints:
+        raise NotAllowed(
+            f"Your {plan.name} plan includes {plan.max_webhook_endpoints} webhook endpoint(s) "
+            f"and this workspace has {used}; delete one or upgrade to add more.",
+            code="plan_limit",
+            field="max_webhook_endpoints",
+            extra={"limit": plan.max_webhook_endpoints},
+        )
 
 
 def _validate_events(events) -> list[str]:
@@ -77,25 +103,27 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-@transaction.atomic
 def create_endpoint(
     *, tenant, actor: Actor, url: str, events=None, description: str = ""
 ) -> WebhookEndpoint:
     _require_manage(tenant, actor)
-    endpoint = WebhookEndpoint.objects.create(
-        tenant=tenant,
-        url=_validate_url(url),
-        events=_validate_events(events),
-        description=(description or "")[:200],
-        secret=new_secret(),
-    )
-    record_event(
-        tenant=tenant,
-        actor=actor,
-        action="webhook.created",
-        target=endpoint,
-        metadata={"url": endpoint.url, "events": endpoint.events},
-    )
+    url, events = _validate_url(url), _validate_events(events)  # DNS: before any lock
+    with transaction.atomic():
+        _check_endpoint_quota(tenant)
+        endpoint = WebhookEndpoint.objects.create(
+            tenant=tenant,
+            url=url,
+            events=events,
+            description=(description or "")[:200],
+            secret=new_secret(),
+        )
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action="webhook.created",
+            target=endpoint,
+            metadata={"url": endpoint.url, "events": endpoint.events},
+        )
     return endpoint
 
 
@@ -106,12 +134,18 @@ def get_endpoint(*, tenant, endpoint_id) -> WebhookEndpoint:
         raise NotFound("Webhook endpoint not found.") from exc
 
 
-@transaction.atomic
 def update_endpoint(*, tenant, actor: Actor, endpoint_id, **changes) -> WebhookEndpoint:
     _require_manage(tenant, actor)
+    get_endpoint(tenant=tenant, endpoint_id=endpoint_id)  # a missing endpoint is a 404 first
+    url = _validate_url(changes["url"]) if "url" in changes else None  # DNS: outside the txn
+    with transaction.atomic():
+        return _apply_changes(tenant, actor, endpoint_id, url, changes)
+
+
+def _apply_changes(tenant, actor: Actor, endpoint_id, url, changes) -> WebhookEndpoint:
     endpoint = get_endpoint(tenant=tenant, endpoint_id=endpoint_id)
-    if "url" in changes:
-        endpoint.url = _validate_url(changes["url"])
+    if url is not None:
+        endpoint.url = url
     if "events" in changes:
         endpoint.events = _validate_events(changes["events"])
     if "description" in changes:
@@ -168,7 +202,10 @@ def emit_event(*, tenant, event_type: str, data: dict[str, Any]) -> list[Webhook
 def _enqueue(delivery_id) -> None:
     # A failed nudge leaves the delivery due; the retry schedule (retry_due) sends it.
     nudge(
-        "generation.tasks.deliver_webhook", str(delivery_id), what=f"webhook delivery {delivery_id}"
+        "generation.tasks.deliver_webhook",
+        str(delivery_id),
+        what=f"webhook delivery {delivery_id}",
+        cluster=WEBHOOKS_CLUSTER,
     )
 
 
@@ -232,29 +269,21 @@ def deliver(delivery_id) -> str:
             return "skipped"
         delivery.attempts += 1
         # Hold the row for a short while: another sweeper won't pick it while we send.
-        delivery.next_attempt_at = timezone.now() + timedelta(seconds=TIMEOUT_S * 3)
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=DEADLINE_S * 3)
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
     headers = sign(delivery.endpoint, delivery.message_id, body)
-    ok, code, excerpt, error = False, None, "", ""
-    try:
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body.encode(),
-            headers=headers,
-            timeout=TIMEOUT_S,
-            allow_redirects=False,
-        )
-        code, excerpt = response.status_code, response.text[:500]
-        ok = 200 <= response.status_code < 300
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:300]
-    _record_attempt(delivery, ok=ok, code=code, excerpt=excerpt, error=error)
-    return "delivered" if ok else "failed"
+    # The URL is checked again here: DNS may have changed since it was saved.
+    outcome = outbound.post(
+        delivery.endpoint.url, body=body.encode(), headers=headers, policy=outbound_policy()
+    )
+    _record_attempt(delivery, outcome)
+    return "delivered" if outcome.ok else "failed"
 
 
-def _record_attempt(delivery, *, ok, code, excerpt, error) -> None:
-    delivery.response_code, delivery.response_excerpt, delivery.error = code, excerpt, error
+def _record_attempt(delivery, outcome: outbound.Outcome) -> None:
+    ok = outcome.ok
+    delivery.response_code, delivery.error = outcome.status_code, outcome.error
     if ok:
         delivery.status = WebhookDelivery.Status.SUCCEEDED
         delivery.delivered_at = timezone.now()
@@ -268,7 +297,6 @@ def _record_attempt(delivery, *, ok, code, excerpt, error) -> None:
     delivery.save(
         update_fields=[
             "response_code",
-            "response_excerpt",
             "error",
             "status",
             "delivered_at",

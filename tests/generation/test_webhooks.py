@@ -15,6 +15,13 @@ from tests.factories import api_client_for
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _loopback_receivers_allowed(settings):
+    """These receivers listen on loopback, which deliveries refuse unless the operator
+    allowlists it (test_webhook_ssrf.py shows what is refused without it)."""
+    settings.AVATARSAAS_WEBHOOK_ALLOWED_CIDRS = ["127.0.0.1/32"]
+
+
 class Receiver:
     def __init__(self, status=200):
         self.status = status
