@@ -77,7 +77,7 @@ class TenantAdmin(admin.ModelAdmin):
         if not reason:
             self.message_user(request, "reason: say why credits are adjusted.", messages.ERROR)
             return
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for tenant in queryset:
             try:
                 credits.grant_credits(
@@ -105,7 +105,7 @@ class TenantAdmin(admin.ModelAdmin):
         from tenants import workspace
         from tenants.audit import record_event
 
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for tenant in queryset:
             if active:  # also undoes an owner's deletion during its grace period
                 workspace.cancel_deletion(tenant=tenant, actor=actor)
@@ -225,7 +225,7 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
     def refund_at_stripe(self, request, queryset):
         from tenants.billing.services import refund_credit_purchase
 
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for purchase in queryset:
             try:
                 refund_id = refund_credit_purchase(purchase=purchase, actor=actor)

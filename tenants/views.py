@@ -16,7 +16,7 @@ from tenants.key_limits import current_limits, set_key_limits
 from tenants.middleware import SESSION_KEY
 from tenants.models import ApiKey
 from tenants.roles import Perm
-from tenants.web import flash_domain_error, paginate, tenant_view
+from tenants.web import flash_domain_error, paginate, redirect_to_next, tenant_view
 
 
 def signup(request):
@@ -97,7 +97,7 @@ def switch_tenant(request):
     ):
         raise Http404("No such workspace.")
     request.session[SESSION_KEY] = wanted
-    return redirect(request.POST.get("next") or "dashboard")
+    return redirect_to_next(request, "dashboard")
 
 
 def _is_uuid(value: str) -> bool:

@@ -22,7 +22,7 @@ ADMIN_MEDIA = {"all": ["css/admin.css"]}
 
 
 def _actor(request) -> Actor:
-    return Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    return Actor.from_request(request)
 
 
 def _thumb(image, size=96):
