@@ -12,6 +12,7 @@ from tenants.models import (
     CreditPack,
     CreditPurchase,
     CreditReservation,
+    EmailVerification,
     Invitation,
     Membership,
     Plan,
@@ -166,6 +167,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["tenant__slug", "action", "target_id"]
     date_hierarchy = "created_at"
+
+
+@admin.register(EmailVerification)
+class EmailVerificationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "user", "tenant", "verified_at", "last_sent_at", "created_at"]
+    list_filter = [("verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "tenant__slug"]
 
 
 @admin.register(CreditEntry)

@@ -32,7 +32,10 @@ def signup(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = str(tenant.pk)
             messages.success(
-                request, f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready."
+                request,
+                f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready. Confirm your "
+                f"email address with the link we sent to {user.email} to receive your free "
+                "credits.",
             )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
