@@ -66,7 +66,24 @@ class TenantAdmin(admin.ModelAdmin):
     action_form = CreditAdjustmentForm
     actions = ["adjust_credits", "suspend", "reactivate"]
 
-    @admin.action(description="Adjust credits through the ledger (amount + reason above)")
+    # Django lists (and accepts) an action only for users its has_<name>_permission admits.
+    def has_adjust_credits_permission(self, request):
+        return request.user.has_perm("tenants.adjust_credits")
+
+    def has_suspend_tenant_permission(self, request):
+        return request.user.has_perm("tenants.suspend_tenant")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The change form's is_active box is a suspension too.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self.has_suspend_tenant_permission(request):
+            fields.append("is_active")
+        return fields
+
+    @admin.action(
+        description="Adjust credits through the ledger (amount + reason above)",
+        permissions=["adjust_credits"],
+    )
     def adjust_credits(self, request, queryset):
         amount = request.POST.get("amount")
         reason = (request.POST.get("reason") or "").strip()
@@ -94,11 +111,16 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{tenant.slug}: {amount:+d} credits.")
 
-    @admin.action(description="Suspend (API keys and logins stop working)")
+    @admin.action(
+        description="Suspend (API keys and logins stop working)", permissions=["suspend_tenant"]
+    )
     def suspend(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Reactivate (also cancels a scheduled deletion)")
+    @admin.action(
+        description="Reactivate (also cancels a scheduled deletion)",
+        permissions=["suspend_tenant"],
+    )
     def reactivate(self, request, queryset):
         self._set_active(request, queryset, True)
 
@@ -229,7 +251,13 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Refund at Stripe (credits are clawed back by the webhook)")
+    def has_refund_purchase_permission(self, request):
+        return request.user.has_perm("tenants.refund_purchase")
+
+    @admin.action(
+        description="Refund at Stripe (credits are clawed back by the webhook)",
+        permissions=["refund_purchase"],
+    )
     def refund_at_stripe(self, request, queryset):
         from tenants.billing.services import refund_credit_purchase
 

@@ -50,6 +50,11 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Staff actions that mint money or shut a customer out; view-only staff get neither.
+        permissions = [
+            ("adjust_credits", "Can adjust a workspace's credits"),
+            ("suspend_tenant", "Can suspend or reactivate a workspace"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
