@@ -8,7 +8,8 @@ from django.test import Client
 
 from generation.models import GenerationJob
 from styles.models import FineTune
-from tenants.models import CreditEntry, Tenant
+from tenants.billing.catalog import ensure_builtin_packs
+from tenants.models import CreditEntry, CreditPack, CreditPurchase, Tenant
 from tests.cross_tenant.routes_generation import _job
 from tests.factories import make_user
 from tests.styles.test_admin_review import _submitted
@@ -99,10 +100,23 @@ def test_view_only_staff_cannot_retry_jobs_on_a_tenants_credits(tenant):
     assert GenerationJob.objects.filter(tenant=tenant).count() == 1
 
 
-def test_view_only_staff_cannot_refund(tenant, client):
+def test_view_only_staff_cannot_refund(tenant):
+    ensure_builtin_packs(CreditPack)
+    pack = CreditPack.objects.first()
+    CreditPurchase.objects.create(
+        tenant=tenant,
+        pack=pack,
+        credits=pack.credits,
+        amount_cents=pack.price_cents,
+        currency=pack.currency,
+        stripe_payment_id="pi_paid",
+        status=CreditPurchase.Status.PAID,
+    )
     viewer = _staff(*VIEW_ONLY)
     page = viewer.get("/admin/tenants/creditpurchase/").content.decode()
-    assert "refund_at_stripe" not in page
+    assert "pi_paid" in page and "refund_at_stripe" not in page
+    refunder = _staff(*VIEW_ONLY, "tenants.refund_purchase")
+    assert "refund_at_stripe" in refunder.get("/admin/tenants/creditpurchase/").content.decode()
 
 
 @pytest.fixture
