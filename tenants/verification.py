@@ -131,7 +131,8 @@ def verify_email(*, token: str, ip: str | None = None) -> tuple[EmailVerificatio
     and the credits granted by this call (0 when it was verified before)."""
     verification = read_token(token)
     verification = (
-        EmailVerification.objects.select_for_update()
+        # Lock this row only: the workspace may be gone (a nullable, outer-joined side).
+        EmailVerification.objects.select_for_update(of=("self",))
         .select_related("user", "tenant")
         .get(pk=verification.pk)
     )
