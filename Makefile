@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Local targets (worker, migrate, bench ...) run the development settings; DEBUG is off unless
+# set, and the images and manifests set DEBUG=0 themselves.
+export DEBUG ?= 1
 
 .PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate
 

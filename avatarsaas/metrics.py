@@ -11,14 +11,14 @@ Two kinds of metric, each measured where it can be measured correctly:
   run jobs.
 
 Access: a bearer token (``METRICS_TOKEN``) and/or a client IP allowlist
-(``METRICS_ALLOWED_IPS``, addresses or CIDR networks). With neither configured the endpoint
-does not exist (404); a request that matches neither gets 403.
+(``METRICS_ALLOWED_IPS``, addresses or CIDR networks, matched against ``core.client_ip``).
+With neither configured the endpoint does not exist (404); a request that matches neither
+gets 403.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import os
 import time
@@ -34,6 +34,7 @@ from prometheus_client import (
 )
 
 from avatarsaas.observability.db_collector import DatabaseCollector
+from core.client_ip import address_in, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +71,7 @@ class RequestMetricsMiddleware:
 
 def _client_allowed(request) -> bool:
     allowed = getattr(settings, "METRICS_ALLOWED_IPS", [])
-    if not allowed:
-        return False
-    try:
-        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(client in ipaddress.ip_network(net, strict=False) for net in allowed)
+    return bool(allowed) and address_in(client_ip(request), allowed)
 
 
 def _token_ok(request) -> bool:

@@ -5,6 +5,7 @@ the weight-free vector engine. ``DATABASE_URL``, ``REDIS_URL``, ``AWS_STORAGE_BU
 ``AVATARSAAS_*`` model paths switch to the scaled-out setup.
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -27,21 +28,40 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of addresses or CIDR networks, checked at start-up."""
+    values = env_list(name)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an address or network") from exc
+    return values
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AVATARSAAS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # embedded SQLite and media live here
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a process started without DEBUG=1 (`make run` and bin/dev-run set it)
+# is a production process and refuses to start on unsafe defaults below.
+DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("AVATARSAAS_TESTING", False) or "pytest" in sys.modules
+# Local conveniences (a dev secret key, loopback hosts, readable logs, report-only CSP, cookies
+# over plain HTTP) for DEBUG and the test suite only; an explicit DEBUG=0 always gets none.
+LOCAL = DEBUG or (TESTING and not os.environ.get("DEBUG", "").strip())
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
-if not DEBUG:
+if not LOCAL:
     # Production refuses to start on defaults that would be unsafe on the internet.
     if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set: DEBUG is off unless DEBUG=1 (use `make run` or "
+            "DEBUG=1 for local development)."
+        )
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0 (comma-separated).")
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated).")
 else:
     SECRET_KEY = SECRET_KEY or "dev-insecure-avatarsaas-key-change-me-in-production-0123456789"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver", "[::1]"]
@@ -183,7 +203,8 @@ REST_FRAMEWORK = {
         "tenants.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasTenant"],
+    # Fail closed: a view that forgets its scopes answers 405 to every method.
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.HasScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -302,7 +323,7 @@ STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 
 # One JSON object per line (request/tenant/job ids) in production or with LOG_FORMAT=json;
 # readable text in DEBUG dev.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if LOCAL else "json")
 LOGGING = logging_config(
     json_format=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO")
 )
@@ -317,27 +338,44 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapes spea
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not LOCAL)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", DEBUG)
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", LOCAL)
 CSP_IMG_SRC_EXTRA = env_list("CSP_IMG_SRC_EXTRA")  # e.g. the S3/CDN origin of signed media URLs
 CSP_FORM_ACTION_EXTRA = env_list("CSP_FORM_ACTION_EXTRA")
-ADMIN_IP_ALLOWLIST = env_list("ADMIN_IP_ALLOWLIST")
+# The client address (core/client_ip.py): X-Forwarded-For is read from the right through
+# TRUSTED_PROXY_HOPS proxies (ingress-nginx alone: 1), or through every address in
+# TRUSTED_PROXY_CIDRS; with neither, REMOTE_ADDR is the client. Set one, not both.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+TRUSTED_PROXY_CIDRS = env_networks("TRUSTED_PROXY_CIDRS")
+if TRUSTED_PROXY_HOPS and TRUSTED_PROXY_CIDRS:
+    raise ImproperlyConfigured("Set TRUSTED_PROXY_HOPS or TRUSTED_PROXY_CIDRS, not both.")
+ADMIN_IP_ALLOWLIST = env_networks("ADMIN_IP_ALLOWLIST")
 LOGIN_THROTTLE_PER_USER = int(os.environ.get("LOGIN_THROTTLE_PER_USER", "5"))
 LOGIN_THROTTLE_PER_IP = int(os.environ.get("LOGIN_THROTTLE_PER_IP", "50"))
 LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
+# One account, from any address: after this many failures each further attempt waits
+# (1 s, 2 s, 4 s ... up to the maximum); browsers that signed in to it before are exempt.
+LOGIN_THROTTLE_PER_ACCOUNT = int(os.environ.get("LOGIN_THROTTLE_PER_ACCOUNT", "10"))
+LOGIN_ACCOUNT_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", "300"))
+SIGNUP_THROTTLE_PER_IP = int(os.environ.get("SIGNUP_THROTTLE_PER_IP", "10"))
+SIGNUP_THROTTLE_WINDOW_SECONDS = int(os.environ.get("SIGNUP_THROTTLE_WINDOW_SECONDS", "3600"))
+# Sign-up's email verification link (welcome credits are granted when it is used).
+EMAIL_VERIFICATION_MAX_AGE_SECONDS = int(
+    os.environ.get("EMAIL_VERIFICATION_MAX_AGE_SECONDS", str(3 * 24 * 3600))
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "200"))
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(100 * 1024 * 1024)))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
 METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
 # Inserted by name so the list above stays the one place others edit.
 MIDDLEWARE.insert(0, "avatarsaas.metrics.RequestMetricsMiddleware")
@@ -357,9 +395,10 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("avatarsaas.security.ContentSecurityPolicyMiddleware") + 1,
     "avatarsaas.security.AdminAllowlistMiddleware",
 )
-MIDDLEWARE.append("avatarsaas.security.LoginThrottleMiddleware")
+MIDDLEWARE.append("avatarsaas.auth_throttle.LoginThrottleMiddleware")
+MIDDLEWARE.append("avatarsaas.auth_throttle.SignupThrottleMiddleware")
 # Production serves /static/ from the app itself (collected at image build); no nginx needed.
-if env_bool("SERVE_STATIC", not DEBUG):
+if env_bool("SERVE_STATIC", not LOCAL):
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -2,7 +2,7 @@ from django.shortcuts import redirect, render
 
 from core.model_settings import weights_status
 from generation import selectors as generation_selectors
-from tenants import selectors
+from tenants import selectors, verification
 from tenants.roles import Perm, role_allows
 from tenants.web import tenant_view
 
@@ -25,6 +25,19 @@ def _next_steps(request, usage) -> list[dict]:
     return steps
 
 
+def _email_check(request) -> dict | None:
+    """What an unverified user is told: where the link went and what it will unlock."""
+    pending = verification.pending_verification(request.user)
+    if pending is None:
+        return None
+    tenant = pending.tenant
+    return {
+        "email": pending.email,
+        "credits": tenant.plan.signup_credits if tenant is not None else 0,
+        "workspace": tenant.name if tenant is not None else "",
+    }
+
+
 @tenant_view(Perm.VIEW)
 def dashboard(request):
     usage = generation_selectors.usage_summary(request.tenant)
@@ -38,5 +51,6 @@ def dashboard(request):
             "weights": weights_status(),
             "next_steps": _next_steps(request, usage),
             "can_generate": role_allows(request.membership.role, Perm.GENERATE),
+            "email_check": _email_check(request),
         },
     )

@@ -43,6 +43,7 @@ def setup_django(env: dict[str, str]) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avatarsaas.settings")
+    os.environ.setdefault("DEBUG", "1")  # local settings; DEBUG is off unless set
     import django
 
     django.setup()

@@ -53,6 +53,9 @@ DRILLS = {
 
 def _run(args: list[str], *, timeout: float, env: dict | None = None) -> tuple[int, float, str]:
     started = time.monotonic()
+    # The benches run the local development settings (DEBUG is off unless set); the ones that
+    # start a production-like web server pass DEBUG=0 and a SECRET_KEY themselves.
+    env = {"DEBUG": os.environ.get("DEBUG", "1"), **(env or {})}
     try:
         proc = subprocess.run(
             args,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.client_ip import client_ip as resolve_client_ip
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
@@ -45,6 +47,5 @@ class Actor:
 
 
 def client_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is spoofable unless a trusted proxy rewrites it, and the
-    # deployment's proxy sets REMOTE_ADDR through gunicorn's forwarded-allow-ips.
-    return request.META.get("REMOTE_ADDR") or None
+    # core.client_ip applies the trusted-proxy settings (X-Forwarded-For, rightmost untrusted).
+    return resolve_client_ip(request) or None

@@ -12,6 +12,7 @@ from tenants.models import (
     CreditPack,
     CreditPurchase,
     CreditReservation,
+    EmailVerification,
     Invitation,
     Membership,
     Plan,
@@ -65,7 +66,24 @@ class TenantAdmin(admin.ModelAdmin):
     action_form = CreditAdjustmentForm
     actions = ["adjust_credits", "suspend", "reactivate"]
 
-    @admin.action(description="Adjust credits through the ledger (amount + reason above)")
+    # Django lists (and accepts) an action only for users its has_<name>_permission admits.
+    def has_adjust_credits_permission(self, request):
+        return request.user.has_perm("tenants.adjust_credits")
+
+    def has_suspend_tenant_permission(self, request):
+        return request.user.has_perm("tenants.suspend_tenant")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The change form's is_active box is a suspension too.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self.has_suspend_tenant_permission(request):
+            fields.append("is_active")
+        return fields
+
+    @admin.action(
+        description="Adjust credits through the ledger (amount + reason above)",
+        permissions=["adjust_credits"],
+    )
     def adjust_credits(self, request, queryset):
         amount = request.POST.get("amount")
         reason = (request.POST.get("reason") or "").strip()
@@ -77,7 +95,7 @@ class TenantAdmin(admin.ModelAdmin):
         if not reason:
             self.message_user(request, "reason: say why credits are adjusted.", messages.ERROR)
             return
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for tenant in queryset:
             try:
                 credits.grant_credits(
@@ -93,11 +111,16 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{tenant.slug}: {amount:+d} credits.")
 
-    @admin.action(description="Suspend (API keys and logins stop working)")
+    @admin.action(
+        description="Suspend (API keys and logins stop working)", permissions=["suspend_tenant"]
+    )
     def suspend(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Reactivate (also cancels a scheduled deletion)")
+    @admin.action(
+        description="Reactivate (also cancels a scheduled deletion)",
+        permissions=["suspend_tenant"],
+    )
     def reactivate(self, request, queryset):
         self._set_active(request, queryset, True)
 
@@ -105,7 +128,7 @@ class TenantAdmin(admin.ModelAdmin):
         from tenants import workspace
         from tenants.audit import record_event
 
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for tenant in queryset:
             if active:  # also undoes an owner's deletion during its grace period
                 workspace.cancel_deletion(tenant=tenant, actor=actor)
@@ -168,6 +191,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(EmailVerification)
+class EmailVerificationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "user", "tenant", "verified_at", "last_sent_at", "created_at"]
+    list_filter = [("verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "tenant__slug"]
+
+
 @admin.register(CreditEntry)
 class CreditEntryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -221,11 +251,17 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Refund at Stripe (credits are clawed back by the webhook)")
+    def has_refund_purchase_permission(self, request):
+        return request.user.has_perm("tenants.refund_purchase")
+
+    @admin.action(
+        description="Refund at Stripe (credits are clawed back by the webhook)",
+        permissions=["refund_purchase"],
+    )
     def refund_at_stripe(self, request, queryset):
         from tenants.billing.services import refund_credit_purchase
 
-        actor = Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        actor = Actor.from_request(request)
         for purchase in queryset:
             try:
                 refund_id = refund_credit_purchase(purchase=purchase, actor=actor)

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.permissions import HasScope
+from tenants.permissions import ANY_SCOPE, HasScope
 
 
 class TenantSerializer(serializers.Serializer):
@@ -18,6 +18,7 @@ class CurrentTenantView(APIView):
     """Who am I: the workspace behind this key or session, its plan and credit balance."""
 
     permission_classes = [HasScope]
+    required_scopes = {"GET": ANY_SCOPE}  # introspection: tells a key its own tenant and scopes
 
     @extend_schema(
         summary="Who am I",

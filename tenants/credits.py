@@ -90,16 +90,18 @@ def grant_credits(
     return entry
 
 
-def grant_signup_credits(*, tenant: Tenant, actor: Actor) -> None:
+def grant_signup_credits(*, tenant: Tenant, actor: Actor) -> CreditEntry | None:
+    """The plan's welcome credits, once per tenant; None if granted before (or none due)."""
     plan = Plan.objects.filter(pk=tenant.plan_id).first()
     if plan and plan.signup_credits:
-        grant_credits(
+        return grant_credits(
             tenant=tenant,
             amount=plan.signup_credits,
             reason=f"Welcome credits ({plan.name} plan)",
             idempotency_key="signup",
             actor=actor,
         )
+    return None
 
 
 def reserve_credits(*, tenant: Tenant, amount: int, reference: str, actor: Actor):

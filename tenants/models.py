@@ -51,6 +51,11 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Staff actions that mint money or shut a customer out; view-only staff get neither.
+        permissions = [
+            ("adjust_credits", "Can adjust a workspace's credits"),
+            ("suspend_tenant", "Can suspend or reactivate a workspace"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -75,6 +80,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} of {self.tenant.slug}"
+
+
+class EmailVerification(models.Model):
+    """Sign-up's proof that the address is the user's. The welcome credits go to `tenant` (the
+    workspace created at sign-up) when it is verified, not before: an unverified address costs
+    an abuser nothing. Users without a row (invited members, staff, accounts from before this
+    check) have nothing pending."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_verification"
+    )
+    email = models.EmailField()
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} ({'verified' if self.verified_at else 'pending'})"
 
 
 def hash_token(token: str) -> str:

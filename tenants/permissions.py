@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from tenants.models import ApiKey
 from tenants.roles import Perm, role_allows
@@ -29,23 +29,39 @@ class HasTenant(permissions.BasePermission):
         return request_tenant(request) is not None
 
 
+# A view that any valid key (or member) may call, whatever its scopes (e.g. "who am I").
+ANY_SCOPE = "any"
+# HEAD answers what GET answers (Django routes it to get()), headers included: a redirect to a
+# signed file URL, for one. It needs GET's scope, never less.
+SAME_AS = {"HEAD": "GET"}
+
+
 def required_scope(view, method: str) -> str | None:
+    """The scope `method` needs on `view`: per viewset action, per method, or "*" for all.
+    None means the view never declared the method."""
     scopes = getattr(view, "required_scopes", None) or {}
     action = getattr(view, "action", None)
     if action and action in scopes:
         return scopes[action]
-    return scopes.get(method) or scopes.get("*")
+    return scopes.get(method) or scopes.get(SAME_AS.get(method, "")) or scopes.get("*")
 
 
 class HasScope(HasTenant):
     """Views declare ``required_scopes = {"GET": "jobs:read", "POST": "jobs:write"}`` (or per
-    viewset action name)."""
+    viewset action name, or ``{"GET": ANY_SCOPE}``).
+
+    Fails closed: a method the view does not declare is answered 405 before any handler runs,
+    whatever the caller's scopes. That covers OPTIONS too: no view declares it, so DRF's
+    metadata (field names, choices) is never served; the public schema documents the API.
+    """
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
         scope = required_scope(view, request.method)
         if scope is None:
+            raise exceptions.MethodNotAllowed(request.method)
+        if scope == ANY_SCOPE:
             return True
         key = getattr(request, "api_key", None)
         if isinstance(key, ApiKey):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import InvalidInput, NotAllowed, NotFound
-from tenants import credits
+from tenants import credits, verification
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.key_limits import KeyLimits, clean_limits
@@ -78,7 +78,9 @@ def create_additional_workspace(*, user, name: str, actor: Actor) -> Tenant:
 
 @transaction.atomic
 def sign_up(*, email: str, password: str, tenant_name: str, ip: str | None = None):
-    """Create a user, their workspace (tenant) and the owner membership, all or nothing."""
+    """Create a user, their workspace (tenant) and the owner membership, all or nothing, and
+    email the verification link. The welcome credits wait for the address to be verified
+    (``tenants.verification``): unverified sign-ups cost nothing to farm."""
     User = get_user_model()
     email = (email or "").strip().lower()
     if not email:
@@ -93,8 +95,9 @@ def sign_up(*, email: str, password: str, tenant_name: str, ip: str | None = Non
     user.set_password(password)
     user.save()
     actor = Actor(user=user, ip=ip)
-    tenant = create_tenant(name=tenant_name, owner=user, actor=actor)
+    tenant = create_tenant(name=tenant_name, owner=user, actor=actor, welcome_credits=False)
     record_event(tenant=tenant, actor=actor, action="user.signed_up", target=user)
+    verification.start_verification(user=user, tenant=tenant)
     return user, tenant
 
 

@@ -1,10 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tenants import views
+from tenants import verification_views, views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("verify-email/<str:token>/", verification_views.verify_email, name="verify_email"),
+    path("verify-email-again/", verification_views.resend_verification, name="resend_verification"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

@@ -16,7 +16,7 @@ from tenants.key_limits import current_limits, set_key_limits
 from tenants.middleware import SESSION_KEY
 from tenants.models import ApiKey
 from tenants.roles import Perm
-from tenants.web import flash_domain_error, paginate, tenant_view
+from tenants.web import flash_domain_error, paginate, redirect_to_next, tenant_view
 
 
 def signup(request):
@@ -32,7 +32,10 @@ def signup(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = str(tenant.pk)
             messages.success(
-                request, f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready."
+                request,
+                f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready. Confirm your "
+                f"email address with the link we sent to {user.email} to receive your free "
+                "credits.",
             )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
@@ -97,7 +100,7 @@ def switch_tenant(request):
     ):
         raise Http404("No such workspace.")
     request.session[SESSION_KEY] = wanted
-    return redirect(request.POST.get("next") or "dashboard")
+    return redirect_to_next(request, "dashboard")
 
 
 def _is_uuid(value: str) -> bool:

@@ -14,6 +14,13 @@ def _isolated_media(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _roomy_signup_throttle(settings):
+    """The suite signs up many times from 127.0.0.1 and the counter lives in the shared cache
+    (Redis in CI, across tests); the throttle's own tests lower the limit again."""
+    settings.SIGNUP_THROTTLE_PER_IP = 10_000
+
+
 @pytest.fixture
 def tenant(db):
     from tests.factories import make_tenant

@@ -87,6 +87,7 @@ def setup_django(env: dict[str, str]) -> None:
     """Point this process at the drill's database/broker before Django reads its settings."""
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avatarsaas.settings")
+    os.environ.setdefault("DEBUG", "1")  # local settings; DEBUG is off unless set
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

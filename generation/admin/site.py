@@ -22,7 +22,7 @@ ADMIN_MEDIA = {"all": ["css/admin.css"]}
 
 
 def _actor(request) -> Actor:
-    return Actor(user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    return Actor.from_request(request)
 
 
 def _thumb(image, size=96):
@@ -128,7 +128,12 @@ class GenerationJobAdmin(admin.ModelAdmin):
             return "—"
         return format_html('<span title="{}">{}</span>', obj.failure_message, obj.failure_code)
 
-    @admin.action(description="Retry failed jobs as new jobs (same seeds, charged normally)")
+    # Staff actions need the model's change permission, not just a staff login: view-only
+    # staff can look but not spend a tenant's credits or message its endpoints.
+    @admin.action(
+        description="Retry failed jobs as new jobs (same seeds, charged normally)",
+        permissions=["change"],
+    )
     def retry_failed(self, request, queryset):
         retried = 0
         for job in queryset.select_related("tenant"):
@@ -231,15 +236,15 @@ class GeneratedImageAdmin(admin.ModelAdmin):
         count = staff.review_images(images=queryset, status=status, actor=_actor(request))
         self.message_user(request, f"{count} image(s) marked {status}.")
 
-    @admin.action(description="Approve selected images")
+    @admin.action(description="Approve selected images", permissions=["change"])
     def approve(self, request, queryset):
         self._review(request, queryset, GeneratedImage.Review.APPROVED)
 
-    @admin.action(description="Flag selected images")
+    @admin.action(description="Flag selected images", permissions=["change"])
     def flag(self, request, queryset):
         self._review(request, queryset, GeneratedImage.Review.FLAGGED)
 
-    @admin.action(description="Back to 'not reviewed'")
+    @admin.action(description="Back to 'not reviewed'", permissions=["change"])
     def reset_review(self, request, queryset):
         self._review(request, queryset, GeneratedImage.Review.PENDING)
 
@@ -278,7 +283,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Redeliver now (same webhook-id)")
+    @admin.action(description="Redeliver now (same webhook-id)", permissions=["change"])
     def redeliver(self, request, queryset):
         count = 0
         for delivery in queryset.select_related("tenant"):

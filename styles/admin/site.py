@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -132,7 +133,12 @@ class FineTuneAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_review_finetune_permission(self, request):
+        return request.user.has_perm("styles.review_finetune")
+
     def _review(self, request, queryset, verb: str):
+        if not self.has_review_finetune_permission(request):
+            raise PermissionDenied("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
         note = request.POST.get("note", "")
         done = 0
         for ft in queryset.filter(state=FineTuneState.SUBMITTED):
@@ -164,13 +170,19 @@ class FineTuneAdmin(admin.ModelAdmin):
         ]
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
-        context["can_review"] = obj is not None and obj.state == FineTuneState.SUBMITTED
+        context["can_review"] = (
+            obj is not None
+            and obj.state == FineTuneState.SUBMITTED
+            and self.has_review_finetune_permission(request)
+        )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def review_view(self, request, object_id):
         """Approve or reject from the fine-tune's own page, then on to the next in the queue."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if not self.has_review_finetune_permission(request):
+            raise PermissionDenied("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
         ft = get_object_or_404(FineTune, pk=object_id)
         verb = request.POST.get("decision")
         if verb not in ("approve", "reject"):
@@ -182,11 +194,16 @@ class FineTuneAdmin(admin.ModelAdmin):
             return redirect("admin:styles_finetune_change", ft.pk)
         return redirect(reverse("admin:styles_finetune_changelist") + "?state__exact=submitted")
 
-    @admin.action(description="Approve and queue training (note optional)")
+    @admin.action(
+        description="Approve and queue training (note optional)", permissions=["review_finetune"]
+    )
     def approve_selected(self, request, queryset):
         self._review(request, queryset, "approve")
 
-    @admin.action(description="Reject with the note below (credits released)")
+    @admin.action(
+        description="Reject with the note below (credits released)",
+        permissions=["review_finetune"],
+    )
     def reject_selected(self, request, queryset):
         self._review(request, queryset, "reject")
 

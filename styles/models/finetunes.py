@@ -92,6 +92,8 @@ class FineTune(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "fine-tune"
+        # Approving starts GPU training paid with the tenant's credits: not for view-only staff.
+        permissions = [("review_finetune", "Can approve or reject fine-tunes")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.state})"

@@ -60,6 +60,7 @@ class CreditPurchase(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("refund_purchase", "Can refund a credit purchase at Stripe")]
 
     def __str__(self) -> str:
         return f"{self.credits} credits ({self.status})"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.api_errors import error_body
 from core.errors import DomainError
 from tenants import exports
-from tenants.actors import Actor
+from tenants.actors import Actor, client_ip
 from tenants.billing import selectors, services, webhooks
 from tenants.billing.models import StripeEvent
 from tenants.billing.money import format_money
@@ -141,9 +141,7 @@ def stripe_webhook(request):
     try:
         event = webhooks.verify_event(request.body, request.headers.get("Stripe-Signature"))
     except webhooks.InvalidWebhook as exc:
-        logger.warning(
-            "Rejected a Stripe webhook from %s: %s", request.META.get("REMOTE_ADDR"), exc
-        )
+        logger.warning("Rejected a Stripe webhook from %s: %s", client_ip(request), exc)
         return JsonResponse(error_body("invalid_webhook", str(exc)), status=400)
     record = webhooks.process_event(event)
     if record.status == StripeEvent.Status.FAILED:

@@ -246,6 +246,15 @@ def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str
     return subscription, details.get("metadata") or {}
 
 
+# Paid invoices that carry a plan's monthly credits: a subscription's first invoice and each
+# renewal. A `subscription_update` invoice is a proration (a mid-period upgrade or quantity
+# change): it pays for the rest of the current period at the new plan's limits, and the new
+# plan's credits arrive with the next renewal; granting a month's credits for it would let a
+# customer buy them for the price of a few days, again with every plan switch. Manual and
+# threshold invoices are not plan periods. Any other or missing reason grants nothing.
+CREDIT_BEARING_REASONS = frozenset({"subscription_create", "subscription_cycle"})
+
+
 def on_invoice_paid(event: dict[str, Any], invoice: dict[str, Any]) -> Outcome:
     subscription_id, sub_metadata = _invoice_subscription(invoice)
     if not subscription_id:
@@ -270,6 +279,12 @@ def on_invoice_paid(event: dict[str, Any], invoice: dict[str, Any]) -> Outcome:
         sub_metadata.get("plan_slug"),
         local.plan if local else None,
     )
+    reason = invoice.get("billing_reason")
+    if reason not in CREDIT_BEARING_REASONS:
+        raise WebhookIgnored(
+            f"billing_reason {reason!r} grants no plan credits "
+            f"(only {', '.join(sorted(CREDIT_BEARING_REASONS))} do)"
+        )
     result = fulfilment.grant_invoice_plan_credits(
         tenant=tenant, invoice_id=invoice["id"], plan=plan
     )

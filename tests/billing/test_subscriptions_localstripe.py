@@ -56,6 +56,10 @@ def test_subscribe_webhooks_switch_plan_grant_credits_and_cancel(client, pro_at_
     invoice_event = localstripe_event(
         stripe_api, "invoice.payment_succeeded", subscription.latest_invoice
     )
+    # localstripe leaves billing_reason null; Stripe sets it on every invoice, and only a
+    # subscription's first invoice and its renewals grant plan credits.
+    assert invoice_event["data"]["object"]["billing_reason"] is None
+    invoice_event["data"]["object"]["billing_reason"] = "subscription_create"
     created_event = localstripe_event(stripe_api, "customer.subscription.created", subscription.id)
     for event in (invoice_event, created_event, invoice_event):
         assert deliver(client, event).status_code == 200

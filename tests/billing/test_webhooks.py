@@ -353,6 +353,7 @@ def test_invoice_paid_grants_monthly_credits_once_per_invoice(client, paying_ten
         "id": "in_test_1",
         "object": "invoice",
         "status": "paid",
+        "billing_reason": "subscription_create",
         "customer": paying_tenant.stripe_customer_id,
         "subscription": None,
         "parent": {
@@ -367,7 +368,8 @@ def test_invoice_paid_grants_monthly_credits_once_per_invoice(client, paying_ten
     }
     deliver(client, make_event("invoice.paid", invoice))
     deliver(client, make_event("invoice.payment_succeeded", invoice))  # Stripe sends both
-    deliver(client, make_event("invoice.paid", {**invoice, "id": "in_test_2"}))  # next month
+    renewal = {**invoice, "id": "in_test_2", "billing_reason": "subscription_cycle"}
+    deliver(client, make_event("invoice.paid", renewal))  # next month
     paying_tenant.refresh_from_db()
     assert paying_tenant.credit_balance == before + 2 * pro_plan.monthly_credits
     plan_entries = CreditEntry.objects.filter(tenant=paying_tenant, kind="plan")

@@ -5,6 +5,7 @@ import re
 import zipfile
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from generation.models import GenerationJob
@@ -27,6 +28,12 @@ def _describe(page, text, *, engine, n, seed=None, size=None, steps=None):
         page.get_by_label("Steps").fill(str(steps))
 
 
+def _verification_path() -> str:
+    """The link sign-up emailed (the live server shares this process's test outbox)."""
+    (message,) = [m for m in mail.outbox if "Confirm your email" in m.subject]
+    return re.search(r"https?://[^/\s]+(/verify-email/\S+/)", message.body).group(1)
+
+
 def test_sign_up_generate_pick_and_download(page, shot, run_jobs, assert_labelled, no_models):
     page.goto("/signup/")
     page.get_by_label("Email").fill("ana@example.com")
@@ -37,6 +44,15 @@ def test_sign_up_generate_pick_and_download(page, shot, run_jobs, assert_labelle
 
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.locator("#weights-banner")).to_contain_text("vector engine")
+    # The welcome credits wait for the emailed link.
+    expect(page.locator("#verify-email")).to_contain_text("ana@example.com")
+    expect(page.locator("#overview-balance")).to_have_text("0")
+    shot(page, "01a-overview-verify-email")
+    page.goto(_verification_path())
+    page.get_by_role("button", name="Confirm my email").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    expect(page.locator(".messages")).to_contain_text("100 free credits were added")
+    expect(page.locator("#verify-email")).to_have_count(0)
     expect(page.locator("#overview-balance")).to_have_text("100")
     expect(page.locator(".next-steps")).to_contain_text("Describe your first bot")
     shot(page, "01-overview-new-workspace")

@@ -34,6 +34,7 @@ register(Route("api_key_limits", _key))
 register(Route("api_key_limits", _key, method="post", data={"max_n": "2"}))
 exempt("accept_invitation", "addressed by a secret token, not a tenant object id")
 exempt("password_reset_confirm", "Django's signed reset link, not a tenant object")
+exempt("verify_email", "a signed email-verification link, not a tenant object id")
 
 
 def _pending_deletion(tenant):

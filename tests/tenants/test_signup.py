@@ -7,19 +7,24 @@ from tests.factories import PASSWORD, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_user_tenant_owner_and_welcome_credits(client):
-    response = client.post(
-        "/signup/",
-        {"email": "Ana@Example.com", "password": PASSWORD, "tenant_name": "Ana's Bots"},
-    )
+def test_signup_creates_user_tenant_owner_and_asks_to_verify(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/signup/",
+            {"email": "Ana@Example.com", "password": PASSWORD, "tenant_name": "Ana's Bots"},
+        )
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
     user = get_user_model().objects.get(email="ana@example.com")
     tenant = Tenant.objects.get(slug="anas-bots")
     assert Membership.objects.get(user=user, tenant=tenant).role == "owner"
-    assert tenant.credit_balance == tenant.plan.signup_credits > 0
     assert AuditEvent.objects.filter(tenant=tenant, action="user.signed_up").exists()
+    (mail,) = mailoutbox
+    assert mail.to == ["ana@example.com"] and "/verify-email/" in mail.body
     dashboard = client.get("/dashboard/")
     assert dashboard.status_code == 200 and b"Ana&#x27;s Bots" in dashboard.content
+    assert b'id="verify-email"' in dashboard.content
 
 
 def test_signup_rejects_duplicate_email_and_weak_password(client):

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tenants import services
+from tenants import services, verification
 from tenants.actors import Actor
 from tenants.models import Membership, Tenant
 
@@ -33,6 +33,7 @@ class Command(BaseCommand):
                 name="Demo Brand", owner=owner, actor=Actor(user=owner), slug="demo"
             )
         Membership.objects.get_or_create(tenant=tenant, user=owner, defaults={"role": "owner"})
+        verification.record_verified(user=owner)  # nothing to confirm on the dashboard
         staff, created = User.objects.get_or_create(
             username=STAFF_USER, defaults={"email": "staff@avatarsaas.local"}
         )

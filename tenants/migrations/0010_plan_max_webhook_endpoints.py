@@ -16,7 +16,7 @@ def set_builtin_limits(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0007_workspace_deletion"),
+        ("tenants", "0009_staff_permissions"),
     ]
 
     operations = [
