@@ -14,6 +14,8 @@ BUILTIN_PLANS = {
     "pro": ("Pro", 0, 2000, 2900, 4, 120, 2),
     "business": ("Business", 0, 10000, 9900, 12, 600, 10),
 }
+# slug: (own presets, datasets) a workspace may keep; creates past them answer 409 limit_reached
+COUNT_LIMITS = {"free": (10, 3), "pro": (50, 20), "business": (200, 100)}
 
 
 def plan_fields(slug: str) -> dict:
@@ -26,12 +28,17 @@ def plan_fields(slug: str) -> dict:
         "max_concurrent_jobs": conc,
         "requests_per_minute": rpm,
         "finetunes_per_month": ft,
+        "max_presets": COUNT_LIMITS[slug][0],
+        "max_datasets": COUNT_LIMITS[slug][1],
     }
 
 
 def ensure_builtin_plans(plan_model) -> None:
+    # Only the fields this (possibly historical, in a data migration) model has.
+    known = {f.name for f in plan_model._meta.get_fields()}
     for slug in BUILTIN_PLANS:
-        plan_model.objects.get_or_create(slug=slug, defaults=plan_fields(slug))
+        defaults = {k: v for k, v in plan_fields(slug).items() if k in known}
+        plan_model.objects.get_or_create(slug=slug, defaults=defaults)
 
 
 def default_plan():

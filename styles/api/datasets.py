@@ -46,9 +46,12 @@ class DatasetListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="Create a dataset",
+        description="A workspace keeps at most its plan's `max_datasets` datasets: past that, "
+        "409 `limit_reached` (field `max_datasets`, with `limit`).",
         request=DatasetSerializer,
         responses={201: DatasetSerializer},
         examples=[ex.DATASET_CREATE, ex.DATASET_RESPONSE],
+        extensions=domain_errors(409),
     )
     def post(self, request):
         serializer = DatasetSerializer(data=request.data)

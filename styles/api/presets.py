@@ -45,7 +45,8 @@ class PresetListCreateView(generics.ListAPIView):
         summary="Create a preset",
         description="Blank, or a copy of a built-in (`copy_of`) with your edits applied. A copy "
         "made with an API key starts unlocked (it keeps the source's `lock_rules`, inert until "
-        "an owner or admin locks it)." + LOCK_NOTE,
+        "an owner or admin locks it). A workspace keeps at most its plan's `max_presets` "
+        "presets: past that, 409 `limit_reached` (field `max_presets`, with `limit`)." + LOCK_NOTE,
         request=PresetWriteSerializer,
         responses={201: PresetSerializer},
         examples=[ex.PRESET_CREATE, ex.PRESET_RESPONSE],

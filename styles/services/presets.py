@@ -17,6 +17,7 @@ from core.vocabulary import SCHEDULER_NAMES
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
 from styles.services.imaging import ImageRejected, open_image
 from styles.services.locks import LOCK_CODE, require_lock_rights, validate_lock_rules
+from styles.services.plan_limits import require_room
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
@@ -159,6 +160,12 @@ def create_preset(*, tenant: Tenant, actor: Actor, copy_of=None, **fields: Any) 
     values.update(_clean(fields))
     if not values.get("name"):
         raise InvalidInput("Give the preset a name.", field="name")
+    require_room(
+        tenant=tenant,
+        rows=StylePreset.objects.filter(tenant=tenant),
+        limit_field="max_presets",
+        noun="presets",
+    )
     try:
         with transaction.atomic():
             preset = StylePreset.objects.create(
