@@ -319,6 +319,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "200"))
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(100 * 1024 * 1024)))
+# Signed-out requests outside the API (sign-in, sign-up, webhooks) are small; bigger ones are
+# refused before the CSRF check reads (and spools) them. 0 turns the limit off.
+MAX_SIGNED_OUT_BODY_BYTES = int(os.environ.get("MAX_SIGNED_OUT_BODY_BYTES", str(2_621_440)))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
@@ -339,6 +342,10 @@ MIDDLEWARE.insert(
 MIDDLEWARE.insert(
     MIDDLEWARE.index("avatarsaas.security.ContentSecurityPolicyMiddleware") + 1,
     "avatarsaas.security.AdminAllowlistMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "avatarsaas.security.SignedOutBodyLimitMiddleware",
 )
 MIDDLEWARE.append("avatarsaas.security.LoginThrottleMiddleware")
 # Production serves /static/ from the app itself (collected at image build); no nginx needed.
