@@ -264,6 +264,17 @@ AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)
 # Styles: brand-consistency share of best-of-N when a preset has reference images (0..1);
 # LoRA datasets and fine-tunes (see styles/datasets.py, styles/training.py).
 AVATARSAAS_BRAND_WEIGHT = float(os.environ.get("AVATARSAAS_BRAND_WEIGHT", "0.5"))
+# Avatar pack downloads (generation/web/downloads.py): per workspace and minute, downloads and
+# in-memory renders of shapes that were not built at job end; renders are cached this long, up
+# to this size each.
+AVATARSAAS_PACK_DOWNLOADS_PER_MINUTE = int(
+    os.environ.get("AVATARSAAS_PACK_DOWNLOADS_PER_MINUTE", "30")
+)
+AVATARSAAS_PACK_RENDERS_PER_MINUTE = int(os.environ.get("AVATARSAAS_PACK_RENDERS_PER_MINUTE", "6"))
+AVATARSAAS_PACK_CACHE_SECONDS = int(os.environ.get("AVATARSAAS_PACK_CACHE_SECONDS", "900"))
+AVATARSAAS_PACK_CACHE_MAX_BYTES = int(
+    os.environ.get("AVATARSAAS_PACK_CACHE_MAX_BYTES", str(16 * 1024 * 1024))
+)
 AVATARSAAS_DATASET_MIN_SIDE = int(os.environ.get("AVATARSAAS_DATASET_MIN_SIDE", "256"))
 AVATARSAAS_FINETUNE_MIN_IMAGES = int(os.environ.get("AVATARSAAS_FINETUNE_MIN_IMAGES", "5"))
 AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", "25"))
