@@ -213,6 +213,7 @@ def update_preset(*, tenant: Tenant, actor: Actor, preset_id, **changes: Any) ->
 def delete_preset(*, tenant: Tenant, actor: Actor, preset_id) -> None:
     require_manage(tenant, actor)
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
+    preset = StylePreset.objects.select_for_update().get(pk=preset.pk)  # vs a concurrent lock
     require_lock_rights(tenant=tenant, actor=actor, preset=preset)
     record_event(tenant=tenant, actor=actor, action="preset.deleted", target=preset)
     files = list(preset.references.values_list("file", flat=True))
