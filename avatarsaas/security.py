@@ -102,3 +102,40 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain",
             )
         return self.get_response(request)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class SignedOutBodyLimitMiddleware:
+    """Signed-out requests outside the API may send at most MAX_SIGNED_OUT_BODY_BYTES (413).
+
+    Django's CSRF check reads a POST's body for its token field before any view checks
+    sign-in, and a multipart body is parsed and spooled to disk as it is read: without this,
+    anyone could make the server write MAX_REQUEST_BODY_BYTES per request to any form URL.
+    Signed-out forms (sign-in, sign-up, invitations, billing webhooks) are far smaller. The API
+    is not gated here: DRF authenticates a request before it parses the body. Sits after
+    AuthenticationMiddleware (it needs request.user) and, like every __call__, runs before any
+    view middleware (CSRF included)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = int(getattr(settings, "MAX_SIGNED_OUT_BODY_BYTES", 0) or 0)
+        if (
+            limit
+            and _content_length(request) > limit
+            and not request.path.startswith("/api/")
+            and not getattr(getattr(request, "user", None), "is_authenticated", False)
+        ):
+            return HttpResponse(
+                f"Sign in first: signed-out requests may send at most {limit} bytes.",
+                status=413,
+                content_type="text/plain",
+            )
+        return self.get_response(request)

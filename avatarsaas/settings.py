@@ -302,6 +302,17 @@ AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)
 # Styles: brand-consistency share of best-of-N when a preset has reference images (0..1);
 # LoRA datasets and fine-tunes (see styles/datasets.py, styles/training.py).
 AVATARSAAS_BRAND_WEIGHT = float(os.environ.get("AVATARSAAS_BRAND_WEIGHT", "0.5"))
+# Avatar pack downloads (generation/web/downloads.py): per workspace and minute, downloads and
+# in-memory renders of shapes that were not built at job end; renders are cached this long, up
+# to this size each.
+AVATARSAAS_PACK_DOWNLOADS_PER_MINUTE = int(
+    os.environ.get("AVATARSAAS_PACK_DOWNLOADS_PER_MINUTE", "30")
+)
+AVATARSAAS_PACK_RENDERS_PER_MINUTE = int(os.environ.get("AVATARSAAS_PACK_RENDERS_PER_MINUTE", "6"))
+AVATARSAAS_PACK_CACHE_SECONDS = int(os.environ.get("AVATARSAAS_PACK_CACHE_SECONDS", "900"))
+AVATARSAAS_PACK_CACHE_MAX_BYTES = int(
+    os.environ.get("AVATARSAAS_PACK_CACHE_MAX_BYTES", str(16 * 1024 * 1024))
+)
 AVATARSAAS_DATASET_MIN_SIDE = int(os.environ.get("AVATARSAAS_DATASET_MIN_SIDE", "256"))
 AVATARSAAS_FINETUNE_MIN_IMAGES = int(os.environ.get("AVATARSAAS_FINETUNE_MIN_IMAGES", "5"))
 AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", "25"))
@@ -374,6 +385,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "200"))
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(100 * 1024 * 1024)))
+# Signed-out requests outside the API (sign-in, sign-up, webhooks) are small; bigger ones are
+# refused before the CSRF check reads (and spools) them. 0 turns the limit off.
+MAX_SIGNED_OUT_BODY_BYTES = int(os.environ.get("MAX_SIGNED_OUT_BODY_BYTES", str(2_621_440)))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
 METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
@@ -394,6 +408,10 @@ MIDDLEWARE.insert(
 MIDDLEWARE.insert(
     MIDDLEWARE.index("avatarsaas.security.ContentSecurityPolicyMiddleware") + 1,
     "avatarsaas.security.AdminAllowlistMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "avatarsaas.security.SignedOutBodyLimitMiddleware",
 )
 MIDDLEWARE.append("avatarsaas.auth_throttle.LoginThrottleMiddleware")
 MIDDLEWARE.append("avatarsaas.auth_throttle.SignupThrottleMiddleware")

@@ -50,5 +50,7 @@ urlpatterns = [
     path("billing/", include("tenants.billing.urls")),
 ]
 
+handler400 = "core.api_errors.bad_request"
+handler403 = "core.api_errors.permission_denied"
 handler404 = "core.api_errors.page_not_found"
 handler500 = "core.api_errors.server_error"

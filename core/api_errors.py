@@ -120,10 +120,19 @@ def api_not_found(request, unmatched: str = ""):
     return JsonResponse(error_body("not_found", message), status=404)
 
 
+def _skip_csrf_check(request) -> None:
+    """Django's default error views run the CSRF check to hand their page a token, and the check
+    reads a POST's body for the token field: a 404 (or 400/403/500) answering a 100 MB multipart
+    post would parse and spool all of it, signed in or not. An error page changes nothing, so
+    its check is marked done; the page's token still comes from the CSRF cookie."""
+    request.csrf_processing_done = True
+
+
 def page_not_found(request, exception=None):
     """handler404: a 404 raised anywhere under /api/ still answers the JSON envelope."""
     if request.path.startswith("/api/"):
         return api_not_found(request)
+    _skip_csrf_check(request)
     return defaults.page_not_found(request, exception)
 
 
@@ -134,4 +143,17 @@ def server_error(request, *args, **kwargs):
             error_body("server_error", "An unexpected error occurred; quote the request id."),
             status=500,
         )
+    _skip_csrf_check(request)
     return defaults.server_error(request, *args, **kwargs)
+
+
+def bad_request(request, exception=None):
+    """handler400: Django's page, without reading the body (see `_skip_csrf_check`)."""
+    _skip_csrf_check(request)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    """handler403: Django's page, without reading the body (see `_skip_csrf_check`)."""
+    _skip_csrf_check(request)
+    return defaults.permission_denied(request, exception)

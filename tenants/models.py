@@ -21,6 +21,12 @@ class Plan(models.Model):
     requests_per_minute = models.PositiveIntegerField(default=60)
     finetunes_per_month = models.PositiveIntegerField(default=0)
     max_webhook_endpoints = models.PositiveIntegerField(default=5)
+    max_presets = models.PositiveIntegerField(
+        default=25, help_text="Own style presets a workspace may keep (built-ins not counted)."
+    )
+    max_datasets = models.PositiveIntegerField(
+        default=10, help_text="LoRA datasets a workspace may keep."
+    )
     stripe_price_id = models.CharField(max_length=100, blank=True)
     is_public = models.BooleanField(default=True)
 

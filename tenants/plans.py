@@ -15,6 +15,8 @@ BUILTIN_PLANS = {
     "pro": ("Pro", 0, 2000, 2900, 4, 120, 2, 10),
     "business": ("Business", 0, 10000, 9900, 12, 600, 10, 25),
 }
+# slug: (own presets, datasets) a workspace may keep; creates past them answer 409 limit_reached
+COUNT_LIMITS = {"free": (10, 3), "pro": (50, 20), "business": (200, 100)}
 
 
 def plan_fields(slug: str) -> dict:
@@ -28,6 +30,8 @@ def plan_fields(slug: str) -> dict:
         "requests_per_minute": rpm,
         "finetunes_per_month": ft,
         "max_webhook_endpoints": hooks,
+        "max_presets": COUNT_LIMITS[slug][0],
+        "max_datasets": COUNT_LIMITS[slug][1],
     }
 
 

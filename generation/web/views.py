@@ -23,7 +23,14 @@ from generation.jobs.changes import (
 from generation.jobs.submit import JobRequest, submit_job
 from generation.jobs.variations import vary_job
 from generation.models import GenerationJob, JobStatus
-from generation.web.downloads import FORMATS, SHAPES, PackChoice, pack_zip
+from generation.web.downloads import (
+    FORMATS,
+    SHAPES,
+    PackChoice,
+    PackThrottled,
+    count_download,
+    pack_zip,
+)
 from generation.web.forms import GenerateForm
 from generation.web.preset_thumbnails import preset_thumbnail_png
 from generation.worker.claim import queue_position
@@ -239,6 +246,13 @@ def image_pack(request, image_id):
     except DomainError as exc:
         raise Http404(exc.message) from exc
     choice = PackChoice.from_query(request.GET, circle_default=image.job.circle)
-    response = HttpResponse(pack_zip(image, choice), content_type="application/zip")
+    try:
+        count_download(request.tenant.pk)
+        body = pack_zip(image, choice)  # stored files, or cached in-memory renders: no writes
+    except PackThrottled as exc:
+        response = HttpResponse(str(exc), status=429, content_type="text/plain")
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    response = HttpResponse(body, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="avatar-{str(image.pk)[:8]}.zip"'
     return response

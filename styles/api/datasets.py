@@ -2,9 +2,11 @@
 
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 from core.api import LIST_NOTE, NewestFirst
 from core.api_schema import domain_errors
 from core.errors import InvalidInput
+from core.upload_guard import cross_origin
 from styles import selectors
 from styles.api import examples as ex
 from styles.api.scopes import READ, WRITE
@@ -24,6 +27,7 @@ from styles.api.serializers import (
 )
 from styles.services import dataset_ingest, datasets
 from tenants.actors import Actor
+from tenants.authentication import ApiKeyAuthentication
 from tenants.permissions import HasScope
 
 
@@ -46,9 +50,12 @@ class DatasetListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="Create a dataset",
+        description="A workspace keeps at most its plan's `max_datasets` datasets: past that, "
+        "409 `limit_reached` (field `max_datasets`, with `limit`).",
         request=DatasetSerializer,
         responses={201: DatasetSerializer},
         examples=[ex.DATASET_CREATE, ex.DATASET_RESPONSE],
+        extensions=domain_errors(409),
     )
     def post(self, request):
         serializer = DatasetSerializer(data=request.data)
@@ -111,9 +118,34 @@ class DatasetImageDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DatasetUploadView(APIView):
-    """Multipart upload of images, caption sidecars and zips; streamed through temp files."""
+class SessionAuthenticationCsrfInView(SessionAuthentication):
+    """Session sign-in without DRF's CSRF check, which reads the multipart body (the token may
+    be a form field) and so would spool a whole upload for any signed-in user before the role
+    and the dataset were checked. The upload view runs the check itself, after those."""
 
+    def authenticate(self, request):
+        user = getattr(request._request, "user", None)
+        if not user or not user.is_active:
+            return None
+        return (user, None)
+
+
+class SessionCsrfInViewScheme(SessionScheme):
+    """OpenAPI: the same session cookie (a scheme name of its own: drf-spectacular keys schemes
+    by authenticator class)."""
+
+    target_class = SessionAuthenticationCsrfInView
+    name = "sessionCookieUpload"
+
+
+class DatasetUploadView(APIView):
+    """Multipart upload of images, caption sidecars and zips; streamed through temp files.
+
+    Nothing reads the body before the caller is authenticated, holds the scope (keys) or role
+    (members), and the dataset is found in its workspace; a session's cross-site Origin is
+    refused before too, and its CSRF token is checked right after parsing."""
+
+    authentication_classes = [ApiKeyAuthentication, SessionAuthenticationCsrfInView]
     permission_classes = [HasScope]
     required_scopes = {"POST": WRITE}
     parser_classes = [MultiPartParser]
@@ -129,17 +161,23 @@ class DatasetUploadView(APIView):
         "sidecars with the same name, or zips of both. Each file is accepted or rejected "
         "with a reason; one bad file never costs the others. Uploads add to the dataset "
         "(duplicates are caught across uploads), so send large sets in several requests "
-        "within the server's per-request file count and body size limits.",
+        "within the server's per-request file count and body size limits. The key, its "
+        "scope and the dataset are checked before the body is read.",
         request={"multipart/form-data": UploadSerializer},
         responses={201: IngestReportSerializer},
         examples=[ex.REPORT],
     )
     def post(self, request, dataset_id):
         datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)  # 404 before parsing
+        session = isinstance(request.successful_authenticator, SessionAuthenticationCsrfInView)
+        if session and cross_origin(request._request):
+            raise PermissionDenied("CSRF Failed: cross-site upload refused.")
         try:
             files = request.FILES.getlist("files")
         except (TooManyFilesSent, RequestDataTooBig) as exc:
             raise InvalidInput(dataset_ingest.too_many_files_message(), field="files") from exc
+        if session:
+            SessionAuthentication().enforce_csrf(request)  # the token is in the parsed body
         report = dataset_ingest.ingest_uploads(
             tenant=request.tenant,
             actor=Actor.from_request(request),

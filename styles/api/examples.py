@@ -39,7 +39,7 @@ PRESET_CREATE = OpenApiExample(
     request_only=True,
 )
 PRESET_LOCK = OpenApiExample(
-    "Lock it",
+    "Lock it (owners and admins signed in; API keys get 403)",
     value={"is_locked": True, "lock_rules": {"steps": {"min": 20, "max": 30}}},
     request_only=True,
 )

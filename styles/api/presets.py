@@ -15,6 +15,14 @@ from styles.services import presets
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 
+LOCK_NOTE = (
+    "\n\n**Brand-kit lock.** `is_locked`, `lock_rules` and every field of a locked preset are "
+    "changed only by owners and admins signed in (the dashboard, or this API with their "
+    "session); API keys get 403 `brand_lock` (field `is_locked`, `lock_rules` or `preset`). "
+    "Sending a lock field's current value back is not a change. An API key restricted to "
+    "presets (`allowed_presets`) cannot modify those presets: 403 `key_restricted`."
+)
+
 
 class PresetListCreateView(generics.ListAPIView):
     permission_classes = [HasScope]
@@ -35,7 +43,10 @@ class PresetListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="Create a preset",
-        description="Blank, or a copy of a built-in (`copy_of`) with your edits applied.",
+        description="Blank, or a copy of a built-in (`copy_of`) with your edits applied. A copy "
+        "made with an API key starts unlocked (it keeps the source's `lock_rules`, inert until "
+        "an owner or admin locks it). A workspace keeps at most its plan's `max_presets` "
+        "presets: past that, 409 `limit_reached` (field `max_presets`, with `limit`)." + LOCK_NOTE,
         request=PresetWriteSerializer,
         responses={201: PresetSerializer},
         examples=[ex.PRESET_CREATE, ex.PRESET_RESPONSE],
@@ -64,7 +75,7 @@ class PresetDetailView(APIView):
 
     @extend_schema(
         summary="Edit a preset",
-        description="Built-ins are read-only (403): copy one first.",
+        description="Built-ins are read-only (403): copy one first." + LOCK_NOTE,
         request=PresetWriteSerializer,
         responses=PresetSerializer,
         examples=[ex.PRESET_LOCK, ex.PRESET_RESPONSE],
@@ -78,7 +89,12 @@ class PresetDetailView(APIView):
         )
         return Response(PresetSerializer(preset).data)
 
-    @extend_schema(summary="Delete a preset", responses={204: None})
+    @extend_schema(
+        summary="Delete a preset",
+        description="A locked preset, or one an API key is restricted to, is deleted only by an "
+        "owner or admin signed in; API keys get 403 (`brand_lock` or `key_restricted`).",
+        responses={204: None},
+    )
     def delete(self, request, preset_id):
         presets.delete_preset(
             tenant=request.tenant, actor=Actor.from_request(request), preset_id=preset_id

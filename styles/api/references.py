@@ -41,7 +41,9 @@ class PresetReferencesView(APIView):
         summary="Add a reference image to a preset",
         description="Multipart field `file`. Candidates rendered through this preset then get "
         f"a brand-consistency score (CLIP image-image similarity to the references), used in "
-        f"best-of-N. At most {presets.MAX_REFERENCES} per preset; built-ins are read-only.",
+        f"best-of-N. At most {presets.MAX_REFERENCES} per preset; built-ins are read-only. API "
+        "keys cannot change the references of a locked preset (403 `brand_lock`) or of a "
+        "preset they are restricted to (403 `key_restricted`).",
         request={"multipart/form-data": ReferenceUploadSerializer},
         responses={201: ReferenceImageSerializer},
         examples=[ex.REFERENCE_RESPONSE],

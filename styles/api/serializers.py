@@ -113,8 +113,16 @@ class PresetWriteSerializer(serializers.Serializer):
     steps = serializers.IntegerField(min_value=1, max_value=100, required=False)
     guidance_scale = serializers.FloatField(min_value=0, max_value=30, required=False)
     size = serializers.ChoiceField(SIZES, required=False)
-    is_locked = serializers.BooleanField(required=False)
-    lock_rules = serializers.DictField(required=False)
+    is_locked = serializers.BooleanField(
+        required=False,
+        help_text="Brand-kit lock. Owners and admins (signed in) only: API keys get 403 "
+        "`brand_lock`.",
+    )
+    lock_rules = serializers.DictField(
+        required=False,
+        help_text="Ranges a locked preset allows. Owners and admins (signed in) only: API keys "
+        "get 403 `brand_lock`.",
+    )
     adapter_strength = serializers.FloatField(min_value=0, max_value=2, required=False)
 
 

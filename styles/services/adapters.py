@@ -13,6 +13,7 @@ from django.db import transaction
 
 from core.errors import Conflict, NotFound
 from styles.models import LoraAdapter, StylePreset
+from styles.services.locks import require_lock_rights
 from styles.services.presets import get_own_preset, require_manage, validate_strength
 from tenants.actors import Actor
 from tenants.audit import record_event
@@ -53,9 +54,11 @@ def get_adapter(*, tenant: Tenant, adapter_id) -> LoraAdapter:
         raise NotFound("No such LoRA adapter in this workspace.") from exc
 
 
-def _locked_preset(tenant: Tenant, preset_id) -> StylePreset:
+def _locked_preset(tenant: Tenant, actor: Actor, preset_id) -> StylePreset:
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
-    return StylePreset.objects.select_for_update().get(pk=preset.pk)
+    preset = StylePreset.objects.select_for_update().get(pk=preset.pk)
+    require_lock_rights(tenant=tenant, actor=actor, preset=preset)  # brand-kit locked presets
+    return preset
 
 
 @transaction.atomic
@@ -64,7 +67,7 @@ def activate_adapter(
 ) -> StylePreset:
     """Make `adapter_id` the preset's active LoRA (remembering the previous one for rollback)."""
     require_manage(tenant, actor)
-    preset = _locked_preset(tenant, preset_id)
+    preset = _locked_preset(tenant, actor, preset_id)
     adapter = get_adapter(tenant=tenant, adapter_id=adapter_id)
     if not adapter.is_usable:
         raise Conflict(f"{adapter} is {adapter.status}; only ready adapters can be activated.")
@@ -88,7 +91,7 @@ def activate_adapter(
 def rollback_adapter(*, tenant: Tenant, actor: Actor, preset_id) -> StylePreset:
     """Return to the previously active ready adapter (or to none when there is none)."""
     require_manage(tenant, actor)
-    preset = _locked_preset(tenant, preset_id)
+    preset = _locked_preset(tenant, actor, preset_id)
     if not preset.active_adapter_id and not preset.adapter_history:
         raise Conflict("This preset has no adapter to roll back from.")
     history = list(preset.adapter_history)

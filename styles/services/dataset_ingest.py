@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import struct
 import zipfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from styles.models import DatasetImage, LoraDataset
 from styles.services.datasets import MAX_CAPTION, get_dataset
 from styles.services.imaging import ImageRejected, clean_copy, dhash, hamming, open_image
 from styles.services.presets import require_manage
+from styles.services.zip_directory import too_many_entries
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
@@ -168,11 +170,23 @@ class _IngestState:
         self.count = DatasetImage.objects.filter(dataset=dataset).count()
 
     def ingest_zip(self, upload) -> None:
+        # Before zipfile parses the directory (memory grows with its entries): room for every
+        # file plus a directory entry each.
+        max_entries = 2 * self.limits.max_files
         try:
+            too_many = too_many_entries(upload, max_entries=max_entries)
             upload.seek(0)
-            archive = zipfile.ZipFile(upload)
-        except (zipfile.BadZipFile, OSError) as exc:
+            archive = None if too_many else zipfile.ZipFile(upload)
+        except (zipfile.BadZipFile, OSError, struct.error) as exc:
             self._reject(upload.name, "bad_zip", f"Not a readable zip archive ({exc}).")
+            return
+        if archive is None:
+            self._reject(
+                upload.name,
+                "zip_bomb",
+                f"Zip bomb guard: {too_many}; upload at most {self.limits.max_files} files per "
+                "archive. Nothing was extracted.",
+            )
             return
         with archive:
             members = [m for m in archive.infolist() if not m.is_dir()]

@@ -15,6 +15,7 @@ from django.db import transaction
 from core import storage
 from core.errors import Conflict, InvalidInput, NotFound
 from styles.models import DatasetImage, FineTune, FineTuneState, LoraDataset
+from styles.services.plan_limits import require_room
 from styles.services.presets import require_manage
 from tenants.actors import Actor
 from tenants.audit import record_event
@@ -39,6 +40,12 @@ def create_dataset(
     if not name:
         raise InvalidInput("Give the dataset a name.", field="name")
     trigger_word = check_trigger_word(trigger_word)
+    require_room(
+        tenant=tenant,
+        rows=LoraDataset.objects.for_tenant(tenant),
+        limit_field="max_datasets",
+        noun="datasets",
+    )
     dataset = LoraDataset.objects.create(
         tenant=tenant, name=name[:100], trigger_word=trigger_word, created_by=actor.user
     )

@@ -10,15 +10,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.errors import InvalidInput, NotAllowed
-from styles.models import BrandKitSettings
+from styles.models import BrandKitSettings, StylePreset
+from tenants.actors import Actor
+from tenants.models import Tenant
+from tenants.roles import Role
+from tenants.selectors import role_of
 
 RANGE_KEYS = ("steps", "guidance_scale", "n", "size")
 CHOICE_KEYS = ("size", "engine", "scheduler")
 RULE_KEYS = frozenset({*RANGE_KEYS, *CHOICE_KEYS, "attributes"})
 LOCK_CODE = "brand_lock"
+LOCK_FIELDS = ("is_locked", "lock_rules")
+LOCK_DEFAULTS: dict[str, Any] = {"is_locked": False, "lock_rules": {}}
+# The brand kit binds members and API keys, so only these roles design it, whatever else a
+# role may manage.
+LOCK_DESIGNERS = frozenset({Role.OWNER, Role.ADMIN})
 
 
 def validate_lock_rules(rules: Any) -> dict[str, Any]:
@@ -116,5 +126,74 @@ def check_locked_presets_only(*, preset, role: str | None, api_key, tenant) -> N
             f"This workspace's brand kit requires {who} to generate through a locked style "
             "preset; pick one of the locked presets.",
             field="preset",
+            code=LOCK_CODE,
+        )
+
+
+def lock_changes(preset: StylePreset | None, changes: Mapping[str, Any]) -> list[str]:
+    """The lock fields in `changes` whose value differs from the preset's (or, for a new
+    preset, from the unlocked default): sending the current value back changes nothing."""
+    return [
+        name
+        for name in LOCK_FIELDS
+        if name in changes
+        and changes[name] != (getattr(preset, name) if preset else LOCK_DEFAULTS[name])
+    ]
+
+
+def require_lock_rights(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    preset: StylePreset | None,
+    changes: Mapping[str, Any] | None = None,
+) -> None:
+    """Who may change a preset's brand-kit lock, and a locked preset at all.
+
+    Called by every service that writes a preset (edit, delete, references, adapters) with the
+    preset it writes, or with `preset=None` on create. Raises NotAllowed when:
+
+    * an API key would change `is_locked` or `lock_rules` (field names the first one);
+    * an API key would change anything of a locked preset (field "preset");
+    * an API key restricted to presets (`allowed_presets`) would change one of those
+      (code "key_restricted"): a key must not rewrite the preset that restrains it;
+    * a signed-in user who is not an owner or admin would do either of the first two.
+
+    The system actor (admin actions, tasks) passes.
+    """
+    changed = lock_changes(preset, changes or {})
+    key = actor.api_key
+    if key is not None:
+        restricted = {str(p) for p in key.allowed_presets or []}
+        if preset is not None and str(preset.pk) in restricted:
+            raise NotAllowed(
+                "This API key is restricted to this preset (brand lock), so it cannot modify "
+                "it; an owner or admin edits it in the dashboard.",
+                field="preset",
+                code="key_restricted",
+            )
+        if changed:
+            raise NotAllowed(
+                f"API keys cannot change {changed[0]}: locking and lock rules are set by an "
+                "owner or admin, signed in to the dashboard.",
+                field=changed[0],
+                code=LOCK_CODE,
+            )
+        if preset is not None and preset.is_locked:
+            raise NotAllowed(
+                "This preset is locked by the brand kit: only an owner or admin, signed in, "
+                "can change it.",
+                field="preset",
+                code=LOCK_CODE,
+            )
+        return
+    if actor.user is None:
+        return  # the system actor
+    if (changed or (preset is not None and preset.is_locked)) and role_of(
+        tenant=tenant, actor=actor
+    ) not in LOCK_DESIGNERS:
+        raise NotAllowed(
+            "Only owners and admins can lock presets or change a locked one.",
+            field=changed[0] if changed else "preset",
             code=LOCK_CODE,
         )

@@ -16,7 +16,8 @@ from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.vocabulary import SCHEDULER_NAMES
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
 from styles.services.imaging import ImageRejected, open_image
-from styles.services.locks import validate_lock_rules
+from styles.services.locks import LOCK_CODE, require_lock_rights, validate_lock_rules
+from styles.services.plan_limits import require_room
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.models import Tenant
@@ -142,17 +143,29 @@ def _unique_slug(tenant: Tenant, name: str) -> str:
 
 @transaction.atomic
 def create_preset(*, tenant: Tenant, actor: Actor, copy_of=None, **fields: Any) -> StylePreset:
-    """A new tenant preset, blank or copied from a built-in (or another own preset)."""
+    """A new tenant preset, blank or copied from a built-in (or another own preset).
+
+    Only owners and admins (signed in) may create it locked; a copy made by an API key starts
+    unlocked (it keeps the source's rules, inert until an owner or admin locks it)."""
     require_manage(tenant, actor)
+    require_lock_rights(tenant=tenant, actor=actor, preset=None, changes=fields)
     values: dict[str, Any] = {}
     source = None
     if copy_of:
         source = get_preset(tenant=tenant, preset_id=copy_of)
         values = {f: getattr(source, f) for f in COPIED}
         values["name"] = fields.get("name") or f"{source.name} (copy)"
+        if actor.api_key is not None:
+            values["is_locked"] = False
     values.update(_clean(fields))
     if not values.get("name"):
         raise InvalidInput("Give the preset a name.", field="name")
+    require_room(
+        tenant=tenant,
+        rows=StylePreset.objects.filter(tenant=tenant),
+        limit_field="max_presets",
+        noun="presets",
+    )
     try:
         with transaction.atomic():
             preset = StylePreset.objects.create(
@@ -177,6 +190,10 @@ def create_preset(*, tenant: Tenant, actor: Actor, copy_of=None, **fields: Any) 
 def update_preset(*, tenant: Tenant, actor: Actor, preset_id, **changes: Any) -> StylePreset:
     require_manage(tenant, actor)
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
+    # Row lock: the rights check and the save see the same lock state (save() writes every
+    # field, so an edit racing an owner's lock would otherwise undo it).
+    preset = StylePreset.objects.select_for_update().get(pk=preset.pk)
+    require_lock_rights(tenant=tenant, actor=actor, preset=preset, changes=changes)
     cleaned = _clean(changes)
     for name, value in cleaned.items():
         setattr(preset, name, value)
@@ -196,6 +213,8 @@ def update_preset(*, tenant: Tenant, actor: Actor, preset_id, **changes: Any) ->
 def delete_preset(*, tenant: Tenant, actor: Actor, preset_id) -> None:
     require_manage(tenant, actor)
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
+    preset = StylePreset.objects.select_for_update().get(pk=preset.pk)  # vs a concurrent lock
+    require_lock_rights(tenant=tenant, actor=actor, preset=preset)
     record_event(tenant=tenant, actor=actor, action="preset.deleted", target=preset)
     files = list(preset.references.values_list("file", flat=True))
     preset.delete()
@@ -208,6 +227,7 @@ def add_reference_image(
     """Store a validated, metadata-free PNG copy of a brand reference image."""
     require_manage(tenant, actor)
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
+    require_lock_rights(tenant=tenant, actor=actor, preset=preset)
     if preset.references.count() >= MAX_REFERENCES:
         raise InvalidInput(
             f"A preset holds at most {MAX_REFERENCES} reference images.", field="file"
@@ -245,6 +265,7 @@ def references_of(*, tenant: Tenant, preset_id) -> list[ReferenceImage]:
 def remove_reference_image(*, tenant: Tenant, actor: Actor, reference_id) -> None:
     require_manage(tenant, actor)
     ref = get_reference(tenant=tenant, reference_id=reference_id)
+    require_lock_rights(tenant=tenant, actor=actor, preset=ref.preset)
     with transaction.atomic():
         record_event(
             tenant=tenant, actor=actor, action="preset.reference_removed", target=ref.preset
@@ -260,6 +281,12 @@ def brand_kit_of(tenant: Tenant) -> BrandKitSettings:
 @transaction.atomic
 def set_locked_presets_only(*, tenant: Tenant, actor: Actor, enabled: bool) -> BrandKitSettings:
     require_manage(tenant, actor)
+    if actor.api_key is not None:  # the policy restrains keys: a key must not lift it
+        raise NotAllowed(
+            "API keys cannot change the brand-kit policy; an owner or admin does, signed in.",
+            field="locked_presets_only",
+            code=LOCK_CODE,
+        )
     kit, _ = BrandKitSettings.objects.update_or_create(
         tenant=tenant, defaults={"locked_presets_only": bool(enabled)}
     )

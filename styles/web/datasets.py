@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.upload_guard import cross_origin
 from styles import selectors
 from styles.file_responses import serve_dataset_image
 from styles.models import DatasetImage, FineTune, FineTuneState
@@ -82,24 +83,29 @@ def dataset_detail(request, dataset_id):
     )
 
 
-@csrf_exempt
+@csrf_exempt  # checked in _dataset_upload, right after parsing: see below
+@styles_view(Perm.MANAGE_STYLES)
+@require_POST
 def dataset_upload(request, dataset_id):
-    # Spool uploads to temporary files before anything reads the body (the CSRF check
-    # included), so a 1000-image upload never sits in memory; CSRF is checked right after.
+    """Sign-in, role and the dataset are checked before the body is read (none of them reads
+    it), and so is the Origin of a cross-site post: only an owner or admin uploading into their
+    own workspace's dataset makes the server spool an upload. Uploads are spooled to temporary
+    files, never memory; the CSRF token travels in the multipart body, so the full CSRF check
+    runs right after parsing."""
+    dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
+    if cross_origin(request):
+        return render(request, "403.html", {"reason": "Cross-site upload refused."}, status=403)
     request.upload_handlers = [TemporaryFileUploadHandler(request)]
     try:
         request.FILES  # noqa: B018 - parse now, so over-limit uploads get a message, not a 400 page
     except (TooManyFilesSent, RequestDataTooBig):
         messages.error(request, dataset_ingest.too_many_files_message())
-        return redirect("dataset_detail", dataset_id=dataset_id)
-    return _dataset_upload(request, dataset_id)
+        return redirect("dataset_detail", dataset_id=dataset.pk)
+    return _dataset_upload(request, dataset)
 
 
 @csrf_protect
-@styles_view(Perm.MANAGE_STYLES)
-@require_POST
-def _dataset_upload(request, dataset_id):
-    dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
+def _dataset_upload(request, dataset):
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose at least one file.")

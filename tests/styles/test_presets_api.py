@@ -1,9 +1,10 @@
 """Presets over the API: the built-in library, copy/edit/delete, scopes, cursor pages."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from styles.models import StylePreset
-from tests.factories import api_client_for
+from tests.factories import api_client_for, owner_of
 
 pytestmark = pytest.mark.django_db
 BUILTINS = {
@@ -40,18 +41,18 @@ def test_copy_edit_lock_and_delete(tenant):
     assert body["is_builtin"] is False
     preset_id = body["id"]
 
-    response = client.patch(
-        f"/api/v1/presets/{preset_id}/",
-        {"is_locked": True, "lock_rules": {"steps": {"min": 20, "max": 30}}, "steps": 22},
-        format="json",
-    )
+    # Locking is for owners and admins signed in (tests/styles/test_lock_rights.py): a key
+    # gets 403, the owner's session locks it.
+    lock = {"is_locked": True, "lock_rules": {"steps": {"min": 20, "max": 30}}, "steps": 22}
+    assert client.patch(f"/api/v1/presets/{preset_id}/", lock, format="json").status_code == 403
+    owner = APIClient()
+    owner.force_login(owner_of(tenant))
+    bad = owner.patch(f"/api/v1/presets/{preset_id}/", {"lock_rules": {"colour": 1}}, format="json")
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "lock_rules"
+    response = owner.patch(f"/api/v1/presets/{preset_id}/", lock, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["is_locked"] is True
-
-    bad = client.patch(
-        f"/api/v1/presets/{preset_id}/", {"lock_rules": {"colour": 1}}, format="json"
-    )
-    assert bad.status_code == 400 and bad.json()["error"]["field"] == "lock_rules"
+    owner.patch(f"/api/v1/presets/{preset_id}/", {"is_locked": False}, format="json")
     bad = client.patch(
         f"/api/v1/presets/{preset_id}/", {"prompt_template": "no subject"}, format="json"
     )
