@@ -18,7 +18,8 @@ from pathlib import Path
 
 # Glosses that describe grammar rather than meaning ("CL:个", "variant of 拿", "surname Li").
 _SKIP_GLOSS = re.compile(
-    r"^(cl:|classifier|variant of|old variant|surname|abbr\.|see |used in|(?:\(.*\)\s*)?\w+ particle)"
+    r"^(cl:|classifier|variant of|old variant|surname|abbr\.|see |used in"
+    r"|(?:\(.*\)\s*)?\w+ particle)"
 )
 _PARENS = re.compile(r"\s*\([^)]*\)")
 

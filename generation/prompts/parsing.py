@@ -113,7 +113,7 @@ class ParsedDescription:
         return values
 
     def phrases(self) -> dict[str, str]:
-        """Attribute value -> the user's phrase for it, where they differ ("dress" -> "red dress")."""
+        """Value -> the user's phrase for it where they differ ("dress" -> "red dress")."""
         out = {}
         for name in ("clothing", "accessories"):
             matches = getattr(self, name)
@@ -257,8 +257,6 @@ def _head_after(items: list[Item], i: int) -> Item | None:
     head = None
     while j < len(items) and _is_noun(items[j]) and not items[j].boundary:
         head = items[j]
-        if items[j].entry is not None and (items[j].entry.stop or items[j].entry.negator):
-            return None if head is items[j] else head
         j += 1
     return head
 
@@ -282,6 +280,8 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             if target == "hair_color":
                 value = lexicon.HAIR_COLOR_ALIASES.get(value, value)
             item.readings = [*mods, *item.readings, (target, value, True)]
+        elif head_name:
+            item.readings = [*mods, *item.readings]
         elif head is None or _names_character(head) or (head is first_noun and head.entry is None):
             item.readings += mods + colours if head else colours
         else:
@@ -320,8 +320,8 @@ def _negate(items: list[Item]) -> None:
         if entry is not None and entry.postfix_negator and i > 0:
             _negate_previous(items, i)
             continue
-        if item.boundary:
-            state = "off"
+        if item.boundary or (item.words == ("的",) and state == "inside"):
+            state = "off"  # "不戴眼镜的机器人": the negated clause ends at 的
         elif entry is not None and entry.negator and not entry.terms:
             state = "open"
         elif state == "off":
@@ -392,7 +392,8 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
             readings = [r for r in readings if r[0] == "background"]
         phrase = _phrase(item)
         for attr, value, strong in readings:
-            match = AttributeMatch(value, tuple(item.words), phrase, _origin(item))
+            said = phrase if phrase != value else ""
+            match = AttributeMatch(value, tuple(item.words), said, _origin(item))
             if item.negated:
                 _add_excluded(result, attr, match, item)
             else:

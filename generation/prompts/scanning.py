@@ -211,6 +211,11 @@ def _compound(seq: list[str], start: int) -> tuple[int, str] | None:
             continue
         if words[-1] in lexicon.HEAD_NOUN_WORDS:
             continue  # "red hair" is a colour on a head noun, whatever WordNet lists
+        entries = [lookup([w], 0) for w in words]
+        if all(e and e[1].terms for e in entries) and not any(
+            t[0] == "colors" for e in entries if e for t in e[1].terms
+        ):
+            continue  # "young man" reads fine word by word; "red panda" does not
         lemma = nouns.lemma(" ".join(words))
         if lemma:
             return length, lemma
