@@ -61,7 +61,7 @@ def describe(
     changed = {k for k, v in edits.items() if parsed_attrs.get(k) != v}
     # Verbatim English reads best to the image model, unless an edit contradicts the text.
     verbatim = parsed.language == "en" and not changed & set(parsed_attrs)
-    details = [part.text for part in parsed.parts]
+    details = [part.text for part in (parsed.parts if verbatim else parsed.details)]
     composed = compose_prompt(
         attributes,
         spec,
@@ -92,7 +92,7 @@ def _prompt_parts(parsed, prompt: str, verbatim: bool) -> list[dict[str, str]]:
         for name, value in parsed.to_dict()["matches"].items()
         for m in (value if isinstance(value, list) else [value])
     ]  # fmt: skip
-    parts += [p.to_dict() for p in parsed.parts]
+    parts += [p.to_dict() for p in (parsed.parts if verbatim else parsed.details)]
     covered = " ".join(p["text"] for p in parts)
     rest = [t.strip() for t in prompt.split(",") if t.strip() and t.strip() not in covered]
     parts += [{"text": t, "source": "", "origin": "preset"} for t in rest]

@@ -92,6 +92,8 @@ class ParsedDescription:
     excluded: dict[str, list[AttributeMatch]] = field(default_factory=dict)
     # What the user wrote in their order, in English, minus negated phrases (see PromptPart).
     parts: list[PromptPart] = field(default_factory=list)
+    # Only the parts no attribute stands for, for prompts that render the attributes themselves.
+    details: list[PromptPart] = field(default_factory=list)
     unknown_words: list[str] = field(default_factory=list)
     not_understood: list[dict[str, str]] = field(default_factory=list)
     refiner: str = "off"
@@ -386,9 +388,11 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
         if item.boundary:
             continue
         readings = item.readings
-        if item.in_object == "action" or (item.in_object and seen_character):
+        if item.age:
+            pass  # "in her 40s" still describes the character
+        elif item.in_object == "action" or (item.in_object and seen_character):
             readings = [r for r in readings if r[0] not in _CHARACTER_ATTRS | {"colors"}]
-        if item.in_object == "action":
+        if item.in_object == "action" and not item.age:
             readings = [r for r in readings if r[0] == "background"]
         phrase = _phrase(item)
         for attr, value, strong in readings:
@@ -549,6 +553,7 @@ def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDesc
     _drop_excluded(result)
     _imply_subject(result, weak)
     result.parts = _parts(items, keep_all=result.language == "en")
+    result.details = _parts(items, keep_all=False)
     if refine is not None and items:
         result = refine(text, result)
     return result
