@@ -227,6 +227,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "studio": ["studio", "studio lighting", "摄影棚", "工作室"],
         "transparent": [
             "transparent", "no background", "transparent background", "透明", "透明背景", "无背景",
+            "不要背景", "没有背景",
         ],
     },
     "colors": {
@@ -458,7 +459,10 @@ NOT_ROLES: set[str] = {
 }  # fmt: skip
 
 # Where a colour goes when it precedes the character's body ("green skin" is a green character).
-HEAD_NOUNS["body"] = ["skin", "fur", "feathers", "body", "scales", "皮肤", "毛", "羽毛", "身体"]
+HEAD_NOUNS["body"] = [
+    "skin", "fur", "feathers", "body", "scales", "color", "colors", "colour", "colours", "palette",
+    "color scheme", "皮肤", "毛", "羽毛", "身体", "配色", "颜色", "色调",
+]  # fmt: skip
 COLOR_TARGETS["body"] = "colors"
 HEAD_NOUN_WORDS: set[str] = {p for ps in HEAD_NOUNS.values() for p in ps if p.isascii()}
 

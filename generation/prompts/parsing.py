@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.attributes import LIST_ATTRIBUTES, SINGLE_ATTRIBUTES
-from generation.prompts import lexicon, wordnet
+from generation.prompts import chinese, lexicon, wordnet
 from generation.prompts.scanning import Item, scan
 
 # An optional second pass (see `refining`): gets the raw text and this result, returns a result.
@@ -36,6 +36,7 @@ _SUBJECT_IMPLIED_BY = (
     ("hair_style", "human"),
     ("hair_color", "human"),
 )
+_PRONOUNS = {"he", "his", "him", "she", "her", "hers", "他", "她"}
 _CHARACTER_ATTRS = {"subject", "animal", "gender", "age", "role"}
 _OBJECT_ATTRS = {"clothing", "accessories"}
 _NOT_UNDERSTOOD = "not in the lexicon, WordNet or CC-CEDICT"
@@ -117,6 +118,10 @@ class ParsedDescription:
     def phrases(self) -> dict[str, str]:
         """Value -> the user's phrase for it where they differ ("dress" -> "red dress")."""
         out = {}
+        if self.gender is not None and self.gender.origin == "lexicon":
+            noun = _person_gloss("".join(self.gender.source_words))
+            if noun:
+                out["character"] = noun  # 女孩 -> "girl" rather than the generic "woman"
         for name in ("clothing", "accessories"):
             matches = getattr(self, name)
             for match in matches if isinstance(matches, list) else [matches]:
@@ -147,13 +152,28 @@ class ParsedDescription:
         }
 
 
+def _person_gloss(word: str) -> str | None:
+    if word.isascii():
+        return None
+    nouns = wordnet.nouns()
+    gloss = next(iter(chinese.glosses(word)), "")
+    if nouns and gloss.isalpha() and nouns.category(gloss) == wordnet.PERSON_LEXFILE:
+        return gloss
+    return None
+
+
 # --- pass 1: objects -------------------------------------------------------------------------
 
 
 def _marker(item: Item) -> str | None:
     if item.entry is not None and item.entry.object_marker:
         return "action" if item.source in _ACTION else "wear"
-    if item.entry is None and item.lang == "en" and item.source.endswith("ing") and not item.age:
+    if (
+        item.entry is None
+        and item.lang == "en"
+        and item.source.endswith("ing")
+        and not (item.age or item.adjective)
+    ):
         return "action"  # an unknown verb: "juggling coffee mugs"
     return None
 
@@ -254,13 +274,22 @@ _NOUN_ATTRS = {"subject", "animal", "gender", "clothing", "accessories", "hair_s
 def _head_after(items: list[Item], i: int) -> Item | None:
     """The noun that the modifier at `i` describes: the last noun of the run that follows."""
     j = i + 1
-    while j < len(items) and (_is_modifier(items[j]) or _is_joiner(items[j])):
+    while j < len(items) and (
+        _is_modifier(items[j]) or _is_joiner(items[j]) or _shades_colour(items, j)
+    ):
         j += 1
     head = None
     while j < len(items) and _is_noun(items[j]) and not items[j].boundary:
         head = items[j]
+        if _head_name(head):
+            break  # "blue-haired punk": the colour is the hair's
         j += 1
     return head
+
+
+def _shades_colour(items: list[Item], j: int) -> bool:
+    # "mint green", "sky blue": a noun right before a colour shades it.
+    return j + 1 < len(items) and items[j].entry is None and _is_colour(items[j + 1])
 
 
 def _is_joiner(item: Item) -> bool:
@@ -388,12 +417,13 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
         if item.boundary:
             continue
         readings = item.readings
-        if item.age:
+        if item.age or item.words[0] in _PRONOUNS:
             pass  # "in her 40s" still describes the character
         elif item.in_object == "action" or (item.in_object and seen_character):
-            readings = [r for r in readings if r[0] not in _CHARACTER_ATTRS | {"colors"}]
+            # "in red and gold" still colours the character; "with a horse" is no animal.
+            readings = [r for r in readings if r[0] not in _CHARACTER_ATTRS]
         if item.in_object == "action" and not item.age:
-            readings = [r for r in readings if r[0] == "background"]
+            readings = [r for r in readings if r[0] in ("background", "background_color")]
         phrase = _phrase(item)
         for attr, value, strong in readings:
             said = phrase if phrase != value else ""
@@ -546,7 +576,9 @@ def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDesc
     items = scan(text or "")
     result = ParsedDescription(text=text or "", language=_language(items))
     _mark_objects(items)
-    first_noun = next((i for i in items if _is_noun(i) and not i.boundary and i.content), None)
+    first_noun = next(
+        (i for i in items if _is_noun(i) and not (i.boundary or i.in_object) and i.content), None
+    )
     _bind(items, first_noun)
     _negate(items)
     weak = _collect(items, result)

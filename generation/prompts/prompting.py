@@ -194,6 +194,7 @@ def subject_phrase(attrs: dict[str, Any], phrases: dict[str, str] | None = None)
     `phrases` gives the user's own wording for a value ("dress" -> "red dress")."""
     if phrases:
         attrs = {**attrs, **_rephrase(attrs, phrases)}
+    character = (phrases or {}).get("character")
     adjectives = []
     expression = attrs.get("expression")
     if expression:
@@ -202,6 +203,8 @@ def subject_phrase(attrs: dict[str, Any], phrases: dict[str, str] | None = None)
     if colors:
         adjectives.append(" and ".join(colors))
     noun = _subject_noun(attrs)
+    if character and noun in _HUMAN_NOUNS.values():
+        noun = character
     words = " ".join([*adjectives, noun])
     phrase = f"{_article(words)} {words}"
 

@@ -217,9 +217,25 @@ def _compound(seq: list[str], start: int) -> tuple[int, str] | None:
         ):
             continue  # "young man" reads fine word by word; "red panda" does not
         lemma = nouns.lemma(" ".join(words))
+        if lemma and all(entries) and _kind_of(lemma, words[-1]):
+            continue  # "black cat" is a cat that is black; a red panda is no panda
         if lemma:
             return length, lemma
     return None
+
+
+def _base_form(word: str) -> str | None:
+    """WordNet's dictionary form when it differs ("older" -> "old", "smiles" -> "smile")."""
+    for source in (wordnet.adjectives(), wordnet.nouns()):
+        base = source.lemma(word) if source is not None and word.isalpha() else None
+        if base and base != word:
+            return base
+    return None
+
+
+def _kind_of(lemma: str, noun: str) -> bool:
+    nouns = wordnet.nouns()
+    return nouns is not None and any(noun in s.lemmas for s in nouns.ancestors(lemma, depth=3))
 
 
 def _word_item(word: str, lang: str, source: str) -> Item:
@@ -253,6 +269,9 @@ def scan_english(seq: list[str], lang: str = "en", source: str | None = None) ->
             length, lemma = compound
             words = tuple(seq[i : i + length])
             items.append(Item(words, source or " ".join(words), lang, noun=lemma))
+        elif hit is None and (base := _base_form(unit)) and (found := lookup([base], 0)):
+            length, entry = 1, found[1]
+            items.append(Item((base,), source or unit, lang, entry=entry))
         elif hit is not None:
             length, entry = hit
             words = tuple(seq[i : i + length])
