@@ -17,6 +17,7 @@ Then four passes:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,22 +199,30 @@ def _mark_objects(items: list[Item]) -> None:
 
 
 def _character_kind(item: Item) -> str | None:
-    """ "animal" / "person" for an unknown noun WordNet places there."""
-    if item.noun is None:
-        return None
+    return _noun_kind(item.noun) if item.noun else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _noun_kind(noun: str) -> str | None:
+    """Animal or person, for an unknown noun WordNet places there."""
     nouns = wordnet.nouns()
-    if item.noun in lexicon.MODERN_ROLES:
+    if noun in lexicon.MODERN_ROLES:
         return "person"
-    kind = nouns.category(item.noun) if nouns else None
+    kind = nouns.category(noun) if nouns else None
     return {wordnet.PERSON_LEXFILE: "person", wordnet.ANIMAL_LEXFILE: "animal"}.get(kind or -1)
 
 
 def _object_value(item: Item) -> tuple[str, str] | None:
+    return _noun_object(item.noun) if item.noun else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _noun_object(noun: str) -> tuple[str, str] | None:
     """An unknown noun whose WordNet hypernym the lexicon knows: "raincoat" -> clothing jacket."""
     nouns = wordnet.nouns()
-    if item.noun is None or nouns is None:
+    if nouns is None:
         return None
-    for ancestor in nouns.ancestors(item.noun, depth=2):
+    for ancestor in nouns.ancestors(noun, depth=2):
         for lemma in ancestor.lemmas:
             for attr in _OBJECT_ATTRS:
                 value = _OBJECT_PHRASES[attr].get(lemma)

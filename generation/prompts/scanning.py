@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from generation.prompts import chinese, lexicon, wordnet
 
@@ -239,12 +239,17 @@ def _kind_of(lemma: str, noun: str) -> bool:
 
 
 def _word_item(word: str, lang: str, source: str) -> Item:
+    return _fresh((_word_template(word, lang, source),))[0]
+
+
+@functools.lru_cache(maxsize=16384)
+def _word_template(word: str, lang: str, source: str) -> Item:
     item = Item((word,), source, lang)
     nouns, adjectives = wordnet.nouns(), wordnet.adjectives()
     base = word[:-2] if word.endswith("'s") else word
     if word.endswith("less") and len(word) > 6 and lookup([word[:-4]], 0):
         # "hatless" reads as "hat-less".
-        return _word_item(word[:-4], lang, source)
+        return _word_template(word[:-4], lang, source)
     if nouns is not None and base.isalpha():
         item.noun = nouns.lemma(base)
     if base in lexicon.MODERN_ROLES:
@@ -283,15 +288,25 @@ def scan_english(seq: list[str], lang: str = "en", source: str | None = None) ->
     return items
 
 
+def _fresh(items: tuple[Item, ...]) -> list[Item]:
+    # Cached items are templates: the parser's passes fill in per-parse state.
+    return [replace(i, readings=[], modifiers=[]) for i in items]
+
+
 def _gloss_items(word: str) -> list[Item]:
+    return _fresh(_gloss_template(word))
+
+
+@functools.lru_cache(maxsize=8192)
+def _gloss_template(word: str) -> tuple[Item, ...]:
     """A Chinese word the lexicon does not cover -> English items, via CC-CEDICT."""
     gloss = lexicon.ZH_GLOSSARY.get(word) or next(iter(chinese.glosses(word)), "")
     if not gloss:
-        return []
+        return ()
     items = scan_english(units(gloss), "zh", source=word)
     for item in items:
         item.gloss = " ".join(item.words)
-    return items
+    return tuple(items)
 
 
 def _english_of(item: Item) -> None:
