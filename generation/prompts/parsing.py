@@ -1,30 +1,38 @@
 """Demand parser: free text (English, Chinese or both) -> structured avatar attributes, plus
 everything else the user wrote, so nothing is silently lost.
 
-`scanning` turns the text into items (lexicon phrases, WordNet nouns, CC-CEDICT glosses, ages).
-Then four passes:
-
+`scanning` turns the text into items (lexicon phrases, WordNet nouns, CC-CEDICT glosses, ages);
+then four passes:
 1. objects: after "holding"/"拿着" nouns are props, after "with"/"戴" they are worn; neither
    is the character ("a knight on a white horse" is no horse);
 2. binding: a colour or adjective belongs to the noun it precedes ("red dress", "红色帽子",
    "blue eyes"); only one before the character or standing alone colours the character;
 3. negation covers the noun phrase after "no/not/without/不是/没有" (and phrases joined to it
    by "or/and"), or the one before "-free"/"-less";
-4. collect: attributes (first strong mention wins), exclusions, roles and animals from WordNet,
-   and what is left: English words are kept verbatim, Chinese is glossed, and words found in
-   no dictionary are reported as not understood, with the reason.
+4. collect: attributes (first strong mention wins), exclusions, WordNet roles and animals; the
+   rest stays as prompt parts (`parsed.parts_of`) or is reported as not understood, with why.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from core.attributes import LIST_ATTRIBUTES, SINGLE_ATTRIBUTES
-from generation.prompts import chinese, lexicon, wordnet
+from core.attributes import LIST_ATTRIBUTES
+from generation.prompts import lexicon, wordnet
+from generation.prompts.parsed import (
+    AttributeMatch,
+    ParsedDescription,
+    PromptPart,
+    head_phrase,
+    language_of,
+    origin_of,
+    parts_of,
+    phrase_of,
+)
 from generation.prompts.scanning import Item, scan
+
+__all__ = ["AttributeMatch", "ParsedDescription", "PromptPart", "Refiner", "parse_description"]
 
 # An optional second pass (see `refining`): gets the raw text and this result, returns a result.
 Refiner = Callable[[str, "ParsedDescription"], "ParsedDescription"]
@@ -41,126 +49,6 @@ _PRONOUNS = {"he", "his", "him", "she", "her", "hers", "他", "她"}
 _CHARACTER_ATTRS = {"subject", "animal", "gender", "age", "role"}
 _OBJECT_ATTRS = {"clothing", "accessories"}
 _NOT_UNDERSTOOD = "not in the lexicon, WordNet or CC-CEDICT"
-
-
-@dataclass(frozen=True)
-class AttributeMatch:
-    value: str
-    source_words: tuple[str, ...]
-    phrase: str = ""  # how the user put it, e.g. "red dress" for clothing "dress"
-    origin: str = "lexicon"  # lexicon | wordnet | cedict | number | refiner
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"value": self.value, "source_words": list(self.source_words), "origin": self.origin}
-        if self.phrase:
-            out["phrase"] = self.phrase
-        return out
-
-
-@dataclass(frozen=True)
-class PromptPart:
-    """A piece of the prompt and where it came from."""
-
-    text: str  # English, as it goes into the prompt
-    source: str  # the user's words behind it
-    origin: str  # "your words" | "lexicon" | "cc-cedict" | "wordnet" | ...
-
-    def to_dict(self) -> dict[str, str]:
-        return {"text": self.text, "source": self.source, "origin": self.origin}
-
-
-@dataclass
-class ParsedDescription:
-    text: str
-    language: str  # "en", "zh", "mixed" or "" for empty text
-    style: AttributeMatch | None = None
-    subject: AttributeMatch | None = None
-    animal: AttributeMatch | None = None
-    gender: AttributeMatch | None = None
-    age: AttributeMatch | None = None
-    role: AttributeMatch | None = None
-    expression: AttributeMatch | None = None
-    hair_style: AttributeMatch | None = None
-    hair_color: AttributeMatch | None = None
-    eye_color: AttributeMatch | None = None
-    eye_style: AttributeMatch | None = None
-    head_shape: AttributeMatch | None = None
-    clothing: AttributeMatch | None = None
-    background: AttributeMatch | None = None
-    background_color: AttributeMatch | None = None
-    accessories: list[AttributeMatch] = field(default_factory=list)
-    colors: list[AttributeMatch] = field(default_factory=list)
-    # Things the user asked *not* to have, by attribute ("without glasses", "no text").
-    excluded: dict[str, list[AttributeMatch]] = field(default_factory=dict)
-    # What the user wrote in their order, in English, minus negated phrases (see PromptPart).
-    parts: list[PromptPart] = field(default_factory=list)
-    # Only the parts no attribute stands for, for prompts that render the attributes themselves.
-    details: list[PromptPart] = field(default_factory=list)
-    unknown_words: list[str] = field(default_factory=list)
-    not_understood: list[dict[str, str]] = field(default_factory=list)
-    refiner: str = "off"
-
-    def attributes(self) -> dict[str, Any]:
-        """Plain values for the prompt builder and engines; absent attributes are left out."""
-        values: dict[str, Any] = {}
-        for name in SINGLE_ATTRIBUTES:
-            match = getattr(self, name, None)
-            if match is not None:
-                values[name] = match.value
-        for name in LIST_ATTRIBUTES:
-            items = getattr(self, name)
-            if items:
-                values[name] = [m.value for m in items]
-        excluded = [m.phrase or m.value for matches in self.excluded.values() for m in matches]
-        if excluded:
-            values["exclude"] = list(dict.fromkeys(excluded))
-        return values
-
-    def phrases(self) -> dict[str, str]:
-        """Value -> the user's phrase for it where they differ ("dress" -> "red dress")."""
-        out = {}
-        if self.gender is not None and self.gender.origin == "lexicon":
-            noun = _person_gloss("".join(self.gender.source_words))
-            if noun:
-                out["character"] = noun  # 女孩 -> "girl" rather than the generic "woman"
-        for name in ("clothing", "accessories"):
-            matches = getattr(self, name)
-            for match in matches if isinstance(matches, list) else [matches]:
-                if match is not None and match.phrase and match.phrase != match.value:
-                    out[match.value] = match.phrase
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        matches: dict[str, Any] = {}
-        for name in SINGLE_ATTRIBUTES:
-            match = getattr(self, name, None)
-            if match is not None:
-                matches[name] = match.to_dict()
-        for name in LIST_ATTRIBUTES:
-            items = getattr(self, name)
-            if items:
-                matches[name] = [m.to_dict() for m in items]
-        return {
-            "text": self.text,
-            "language": self.language,
-            "attributes": self.attributes(),
-            "matches": matches,
-            "excluded": {k: [m.to_dict() for m in v] for k, v in self.excluded.items()},
-            "parts": [p.to_dict() for p in self.parts],
-            "unknown_words": list(self.unknown_words),
-            "not_understood": list(self.not_understood),
-            "refiner": self.refiner,
-        }
-
-
-def _person_gloss(word: str) -> str | None:
-    if word.isascii():
-        return None
-    nouns = wordnet.nouns()
-    gloss = next(iter(chinese.glosses(word)), "")
-    if nouns and gloss.isalpha() and nouns.category(gloss) == wordnet.PERSON_LEXFILE:
-        return gloss
-    return None
 
 
 # --- pass 1: objects -------------------------------------------------------------------------
@@ -396,29 +284,6 @@ def _negate_previous(items: list[Item], i: int) -> None:
 # --- pass 4: collect -----------------------------------------------------------------------
 
 
-def _origin(item: Item) -> str:
-    if item.age:
-        return "number"
-    if item.gloss:
-        return "cc-cedict"
-    return "lexicon" if item.entry is not None else "wordnet"
-
-
-def english(item: Item) -> str:
-    """English for one item: the user's word, its gloss, or a Chinese lexicon word's value."""
-    if item.lang == "en" or item.gloss:
-        return item.text
-    values = [v for a, v, _ in (item.entry.terms if item.entry else []) if a != "subject"]
-    values = values or [v for _, v, _ in (item.entry.terms if item.entry else [])]
-    return values[0] if values else ""
-
-
-def _phrase(item: Item) -> str:
-    if item.lang == "en" and not item.gloss:
-        return " ".join([m.source for m in item.modifiers] + [item.source])
-    return " ".join(w for w in [*(english(m) for m in item.modifiers), english(item)] if w)
-
-
 def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
     weak: set[str] = set()
     seen_character = False
@@ -433,10 +298,10 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
             readings = [r for r in readings if r[0] not in _CHARACTER_ATTRS]
         if item.in_object == "action" and not item.age:
             readings = [r for r in readings if r[0] in ("background", "background_color")]
-        phrase = _phrase(item)
+        phrase = phrase_of(item)
         for attr, value, strong in readings:
             said = phrase if phrase != value else ""
-            match = AttributeMatch(value, tuple(item.words), said, _origin(item))
+            match = AttributeMatch(value, tuple(item.words), said, origin_of(item))
             if item.negated:
                 _add_excluded(result, attr, match, item)
             else:
@@ -444,7 +309,7 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
         head_only = item.entry is not None and item.entry.head and not item.entry.terms
         if not readings and item.negated and item.content and not item.bound and not head_only:
             _add_excluded(result, "details", AttributeMatch(phrase, tuple(item.words), phrase,
-                                                            _origin(item)), item)  # fmt: skip
+                                                            origin_of(item)), item)  # fmt: skip
         if any(r[0] in ("subject", "animal", "gender", "role") for r in readings):
             seen_character = True
         _report_unknown(item, result)
@@ -483,17 +348,11 @@ def _add(
 def _add_excluded(result: ParsedDescription, attr: str, match: AttributeMatch, item: Item) -> None:
     if attr in lexicon.HEAD_ATTRIBUTES.values() or attr in ("hair_color", "eye_color"):
         match = AttributeMatch(
-            match.value, match.source_words, _head_phrase(item, attr), match.origin
+            match.value, match.source_words, head_phrase(item, attr), match.origin
         )
     bucket = result.excluded.setdefault(attr, [])
     if all(m.value != match.value for m in bucket):
         bucket.append(match)
-
-
-def _head_phrase(item: Item, attr: str) -> str:
-    # "not blue hair" excludes "blue hair", not every blue thing.
-    noun = {"hair_color": "hair", "eye_color": "eyes", "background_color": "background"}.get(attr)
-    return f"{english(item)} {noun}" if noun else english(item)
 
 
 def _drop_excluded(result: ParsedDescription) -> None:
@@ -517,65 +376,6 @@ def _imply_subject(result: ParsedDescription, weak: set[str]) -> None:
             return
 
 
-def _parts(items: list[Item], keep_all: bool) -> list[PromptPart]:
-    """The user's words in their order, as English prompt pieces, minus negated phrases.
-
-    For English every word is kept verbatim; for Chinese and mixed text only what no attribute
-    stands for (the attributes are rendered in English by the prompt builder)."""
-    parts: list[PromptPart] = []
-    run: list[Item] = []
-
-    def flush() -> None:
-        while run and not _keeps_edge(run[0]):
-            run.pop(0)
-        while run and not _keeps_edge(run[-1]):
-            run.pop()
-        if run:
-            text = " ".join(i.text for i in run if i.lang == "en" or i.gloss)
-            source = (
-                " ".join(i.source for i in run)
-                if run[0].lang == "en"
-                else "".join(dict.fromkeys(i.source for i in run))
-            )
-            origin = "your words" if all(i.lang == "en" for i in run) else "cc-cedict"
-            if text:
-                parts.append(PromptPart(text, source, origin))
-        run.clear()
-
-    for item in items:
-        entry = item.entry
-        if item.boundary or item.negated or (entry and (entry.negator or entry.postfix_negator)):
-            flush()
-        elif keep_all or _is_detail(item):
-            run.append(item)
-    flush()
-    return parts
-
-
-def _is_detail(item: Item) -> bool:
-    if item.gloss and item.entry is not None:
-        return True  # a hint such as 赛博朋克: its English carries more than the attribute
-    strong = [r for r in item.readings if r[2]]
-    if strong and not item.in_object:
-        return False
-    if item.bound or item.bound_head:
-        return not any(r for m in [item] for r in item.readings) and not item.bound_head
-    return bool(item.gloss) or (item.lang == "en" and item.content)
-
-
-def _keeps_edge(item: Item) -> bool:
-    entry = item.entry
-    return not (entry is not None and (entry.stop or entry.conjunction) and not entry.terms)
-
-
-def _language(items: list[Item]) -> str:
-    langs = {i.lang for i in items if not i.boundary}
-    en = any(i.lang == "en" and not i.gloss for i in items if not i.boundary)
-    if "zh" in langs and en:
-        return "mixed"
-    return "zh" if "zh" in langs else "en" if en else ""
-
-
 def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDescription:
     """Parse a free-text avatar description into attributes, with the words behind each.
 
@@ -583,7 +383,7 @@ def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDesc
     return a ParsedDescription and is not called for empty text.
     """
     items = scan(text or "")
-    result = ParsedDescription(text=text or "", language=_language(items))
+    result = ParsedDescription(text=text or "", language=language_of(items))
     _mark_objects(items)
     first_noun = next(
         (i for i in items if _is_noun(i) and not (i.boundary or i.in_object) and i.content), None
@@ -593,8 +393,8 @@ def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDesc
     weak = _collect(items, result)
     _drop_excluded(result)
     _imply_subject(result, weak)
-    result.parts = _parts(items, keep_all=result.language == "en")
-    result.details = _parts(items, keep_all=False)
+    result.parts = parts_of(items, keep_all=result.language == "en")
+    result.details = parts_of(items, keep_all=False)
     if refine is not None and items:
         result = refine(text, result)
     return result

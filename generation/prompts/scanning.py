@@ -15,20 +15,12 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from generation.prompts import chinese, lexicon, wordnet
+from generation.prompts.ages import AGE_RE, age_value
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _CHINESE_RUN = re.compile(r"[\u3400-\u9fff]+")
 _EN_UNIT = re.compile(r"-(?:free|less)\b|[a-z0-9]+(?:'[a-z]+)*|[,.;:!?()\[\]，。；：！？（）、/]")
 BOUNDARY_CHARS = set(",.;:!?()[]，。；：！？（）")
-_DECADES = {"teens": 15, "twenties": 25, "thirties": 35, "forties": 45, "fifties": 55,
-            "sixties": 65, "seventies": 75, "eighties": 85, "nineties": 95}  # fmt: skip
-_AGE_RE = re.compile(
-    r"(?P<n>\d{1,3})\s*-?\s*(?:years?|yrs?|yo\b|y/o)(?:\s*-?\s*olds?)?"
-    r"|(?:early|mid|late)?[\s-]*(?P<d>\d0)'?s\b"
-    r"|(?:early|mid|late)?[\s-]*(?P<w>" + "|".join(_DECADES) + r")\b"
-    r"|(?P<i>\d{2})\s*-?\s*ish\b"
-    r"|(?P<z>[0-9零一二两三四五六七八九十百]+)\s*多?\s*(?:周岁|岁)(?:左右)?"
-)
 
 
 @dataclass
@@ -96,22 +88,6 @@ def units(text: str) -> list[str]:
     for piece in re.split(r"([\u3400-\u9fff]+)", text):
         out.extend(list(piece) if _HAN.match(piece or " ") else _EN_UNIT.findall(piece))
     return out
-
-
-def age_value(match: re.Match) -> str | None:
-    if match["n"] or match["i"] or match["d"]:
-        years = int(match["n"] or match["i"] or match["d"])
-    elif match["w"]:
-        years = _DECADES[match["w"]]
-    else:
-        years = chinese.chinese_number(match["z"].strip())
-    if years is None or years > 120:
-        return None
-    if years < 13:
-        return "child"
-    if years < 30:
-        return "young"
-    return "adult" if years < 60 else "elderly"
 
 
 # --- lexicon index ---------------------------------------------------------------------------
@@ -392,7 +368,7 @@ def scan(text: str) -> list[Item]:
     normal = normalise(text)
     items: list[Item] = []
     position = 0
-    for match in _AGE_RE.finditer(normal):
+    for match in AGE_RE.finditer(normal):
         items.extend(_scan_plain(normal[position : match.start()]))
         age = age_value(match)
         if age:
