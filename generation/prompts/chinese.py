@@ -14,6 +14,7 @@ import functools
 import importlib.util
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 # Glosses that describe grammar rather than meaning ("CL:个", "variant of 拿", "surname Li").
@@ -99,7 +100,9 @@ def has_dictionary() -> bool:
 
 
 def glosses(word: str) -> list[str]:
-    """Clean English glosses of `word`, most common sense first ("to like" -> "like")."""
+    """Clean English glosses of `word`, most common sense first ("to like" -> "like").
+
+    Callers that want one gloss should use `best_gloss`."""
     out: list[str] = []
     for gloss in _cedict().get(word, []):
         text = _PARENS.sub("", gloss).strip().lower()
@@ -132,3 +135,10 @@ def chinese_number(text: str) -> int | None:
         else:
             return None
     return total + current
+
+
+def best_gloss(word: str, known: Callable[[str], bool]) -> str:
+    """The first gloss `known` accepts (a dictionary word: "sleep" before "go to bed"),
+    else the first gloss, else ""."""
+    found = glosses(word)
+    return next((g for g in found[:3] if known(g)), found[0] if found else "")

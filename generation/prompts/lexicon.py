@@ -178,7 +178,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "scarf": ["scarf", "围巾"],
         "earrings": ["earrings", "earring", "耳环", "耳钉"],
         "necklace": ["necklace", "pendant", "项链"],
-        "bow": ["hair bow", "ribbon", "蝴蝶结", "发带"],
+        "bow": ["hair bow", "bow", "ribbon", "蝴蝶结", "发带"],
         "flower": ["flower", "hair flower", "花", "小花", "花朵"],
         "headband": ["headband", "发箍"],
         "helmet": ["helmet", "头盔"],
@@ -372,7 +372,8 @@ STOP_WORDS: list[str] = [
     "它", "他", "她", "客服", "助手", "助理", "虚拟", "品牌", "公司", "色", "的话", "一下", "小",
     "大", "可以", "能", "就", "都", "还", "又", "但", "但是", "而", "却", "背景", "脸", "头",
     "款式", "类型", "表情", "样", "图", "图片", "角色", "卡", "一条", "条", "一头", "一群", "一件",
-    "一顶", "一副", "一把", "一套", "一身", "手里", "手", "整体", "只要", "就是", "一些",
+    "一顶", "一副", "一把", "一套", "一身", "手里", "手", "整体", "只要", "就是", "一些", "正在",
+    "会", "在",
 ]
 # fmt: on
 
@@ -448,7 +449,10 @@ GENDERED_ROLES: dict[str, list[str]] = {
 for _gender, _roles in GENDERED_ROLES.items():
     LEXICON["gender"][_gender].extend(_roles)
 # Professions too new for WordNet 3.0 (2006).
-MODERN_ROLES: list[str] = ["barista", "gamer", "streamer", "youtuber", "influencer", "vlogger"]
+MODERN_ROLES: list[str] = [
+    "barista", "gamer", "streamer", "youtuber", "influencer", "vlogger", "superhero",
+    "supervillain",
+]  # fmt: skip
 # Person nouns that name no role ("a guy", "someone").
 NOT_ROLES: set[str] = {
     "person", "people", "someone", "somebody", "friend", "user", "customer", "client", "guy",
@@ -466,12 +470,15 @@ HEAD_NOUNS["body"] = [
 COLOR_TARGETS["body"] = "colors"
 HEAD_NOUN_WORDS: set[str] = {p for ps in HEAD_NOUNS.values() for p in ps if p.isascii()}
 
+# Mixed Latin + Chinese words, read as English before segmentation.
+MIXED_WORDS: dict[str, str] = {"t恤衫": "t-shirt", "t恤": "t-shirt", "polo衫": "polo shirt"}
+
 # CC-CEDICT (2020) lacks some words users write today; these glosses fill the gap.
 # fmt: off
 ZH_GLOSSARY: dict[str, str] = {
     "咖啡师": "barista", "蒸汽朋克": "steampunk", "赛博朋克": "cyberpunk", "柴犬": "shiba inu",
     "魔法棒": "magic wand", "圣诞帽": "santa hat", "配色": "color scheme", "嚎叫": "howl",
     "踢足球": "play football", "厨师帽": "chef hat", "头像": "avatar", "摇滚歌手": "rock singer",
-    "程序员": "programmer", "二次元": "anime",
+    "程序员": "programmer", "二次元": "anime", "柯基": "corgi",
 }
 # fmt: on

@@ -10,6 +10,16 @@ from core.attributes import LIST_ATTRIBUTES, SINGLE_ATTRIBUTES
 from generation.prompts import chinese, wordnet
 from generation.prompts.scanning import Item
 
+_SUBJECT_IMPLIED_BY = (
+    ("animal", "animal"),
+    ("gender", "human"),
+    ("age", "human"),
+    ("role", "human"),
+    ("hair_style", "human"),
+    ("hair_color", "human"),
+)
+_NOT_UNDERSTOOD = "not in the lexicon, WordNet or CC-CEDICT"
+
 
 @dataclass(frozen=True)
 class AttributeMatch:
@@ -217,3 +227,39 @@ def head_phrase(item: Item, attr: str) -> str:
     # "not blue hair" excludes "blue hair", not every blue thing.
     noun = {"hair_color": "hair", "eye_color": "eyes", "background_color": "background"}.get(attr)
     return f"{english(item)} {noun}" if noun else english(item)
+
+
+def report_unknown(item: Item, result: ParsedDescription) -> None:
+    if item.entry is not None or item.age or item.noun or item.adjective or item.boundary:
+        return
+    word = item.source
+    if item.lang == "zh" and not item.gloss:
+        reason = "no dictionary entry (CC-CEDICT); left out of the prompt"
+    elif item.lang == "en" and word.isalpha() and len(word) > 1 and not item.gloss:
+        reason = f"{_NOT_UNDERSTOOD}; passed to the image model as written"
+    else:
+        return
+    if word not in result.unknown_words:
+        result.unknown_words.append(word)
+        result.not_understood.append({"text": word, "reason": reason})
+
+
+def drop_excluded(result: ParsedDescription) -> None:
+    for attr, matches in result.excluded.items():
+        if attr == "details":
+            continue
+        values = {m.value for m in matches}
+        if attr in LIST_ATTRIBUTES:
+            setattr(result, attr, [m for m in getattr(result, attr) if m.value not in values])
+        elif getattr(result, attr) is not None and getattr(result, attr).value in values:
+            setattr(result, attr, None)
+
+
+def imply_subject(result: ParsedDescription, weak: set[str]) -> None:
+    if result.subject is not None and "subject" not in weak:
+        return
+    for attr, subject in _SUBJECT_IMPLIED_BY:
+        match = getattr(result, attr)
+        if match is not None:
+            result.subject = AttributeMatch(subject, match.source_words, origin=match.origin)
+            return

@@ -24,11 +24,14 @@ from generation.prompts.parsed import (
     AttributeMatch,
     ParsedDescription,
     PromptPart,
+    drop_excluded,
     head_phrase,
+    imply_subject,
     language_of,
     origin_of,
     parts_of,
     phrase_of,
+    report_unknown,
 )
 from generation.prompts.scanning import Item, scan
 
@@ -37,18 +40,9 @@ __all__ = ["AttributeMatch", "ParsedDescription", "PromptPart", "Refiner", "pars
 # An optional second pass (see `refining`): gets the raw text and this result, returns a result.
 Refiner = Callable[[str, "ParsedDescription"], "ParsedDescription"]
 
-_SUBJECT_IMPLIED_BY = (
-    ("animal", "animal"),
-    ("gender", "human"),
-    ("age", "human"),
-    ("role", "human"),
-    ("hair_style", "human"),
-    ("hair_color", "human"),
-)
 _PRONOUNS = {"he", "his", "him", "she", "her", "hers", "他", "她"}
 _CHARACTER_ATTRS = {"subject", "animal", "gender", "age", "role"}
 _OBJECT_ATTRS = {"clothing", "accessories"}
-_NOT_UNDERSTOOD = "not in the lexicon, WordNet or CC-CEDICT"
 
 
 # --- pass 1: objects -------------------------------------------------------------------------
@@ -181,7 +175,17 @@ def _head_after(items: list[Item], i: int) -> Item | None:
         if _head_name(head):
             break  # "blue-haired punk": the colour is the hair's
         j += 1
+    if head is not None and _colour_word(items, i, head):
+        return None  # "teal and coral": a second colour, not a coral
     return head
+
+
+def _colour_word(items: list[Item], i: int, head: Item) -> bool:
+    j = items.index(head)
+    after = items[j + 1] if j + 1 < len(items) else None
+    joined = any(_is_joiner(x) for x in items[i + 1 : j])
+    ends = after is None or after.boundary or _is_joiner(after)
+    return joined and ends and head.entry is None and head.adjective
 
 
 def _shades_colour(items: list[Item], j: int) -> bool:
@@ -196,6 +200,8 @@ def _is_joiner(item: Item) -> bool:
 def _bind(items: list[Item], first_noun: Item | None) -> None:
     for i, item in enumerate(items):
         item.readings = _base_readings(item)
+        if _is_role(item) and i + 1 < len(items) and _is_role(items[i + 1]):
+            item.readings = []  # "hipster barista", "punk rocker": the last noun is the role
         if not _is_modifier(item) or item.entry is None:
             continue
         head = _head_after(items, i)
@@ -219,6 +225,10 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             head.modifiers.append(item)
         if target and head is not None:
             head.bound_head = True
+
+
+def _is_role(item: Item) -> bool:
+    return item.entry is None and _character_kind(item) == "person"
 
 
 def _head_name(item: Item | None) -> str | None:
@@ -312,23 +322,8 @@ def _collect(items: list[Item], result: ParsedDescription) -> set[str]:
                                                             origin_of(item)), item)  # fmt: skip
         if any(r[0] in ("subject", "animal", "gender", "role") for r in readings):
             seen_character = True
-        _report_unknown(item, result)
+        report_unknown(item, result)
     return weak
-
-
-def _report_unknown(item: Item, result: ParsedDescription) -> None:
-    if item.entry is not None or item.age or item.noun or item.adjective or item.boundary:
-        return
-    word = item.source
-    if item.lang == "zh" and not item.gloss:
-        reason = "no dictionary entry (CC-CEDICT); left out of the prompt"
-    elif item.lang == "en" and word.isalpha() and len(word) > 1 and not item.gloss:
-        reason = f"{_NOT_UNDERSTOOD}; passed to the image model as written"
-    else:
-        return
-    if word not in result.unknown_words:
-        result.unknown_words.append(word)
-        result.not_understood.append({"text": word, "reason": reason})
 
 
 def _add(
@@ -355,27 +350,6 @@ def _add_excluded(result: ParsedDescription, attr: str, match: AttributeMatch, i
         bucket.append(match)
 
 
-def _drop_excluded(result: ParsedDescription) -> None:
-    for attr, matches in result.excluded.items():
-        if attr == "details":
-            continue
-        values = {m.value for m in matches}
-        if attr in LIST_ATTRIBUTES:
-            setattr(result, attr, [m for m in getattr(result, attr) if m.value not in values])
-        elif getattr(result, attr) is not None and getattr(result, attr).value in values:
-            setattr(result, attr, None)
-
-
-def _imply_subject(result: ParsedDescription, weak: set[str]) -> None:
-    if result.subject is not None and "subject" not in weak:
-        return
-    for attr, subject in _SUBJECT_IMPLIED_BY:
-        match = getattr(result, attr)
-        if match is not None:
-            result.subject = AttributeMatch(subject, match.source_words, origin=match.origin)
-            return
-
-
 def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDescription:
     """Parse a free-text avatar description into attributes, with the words behind each.
 
@@ -391,8 +365,8 @@ def parse_description(text: str, *, refine: Refiner | None = None) -> ParsedDesc
     _bind(items, first_noun)
     _negate(items)
     weak = _collect(items, result)
-    _drop_excluded(result)
-    _imply_subject(result, weak)
+    drop_excluded(result)
+    imply_subject(result, weak)
     result.parts = parts_of(items, keep_all=result.language == "en")
     result.details = parts_of(items, keep_all=False)
     if refine is not None and items:

@@ -80,7 +80,10 @@ def join(words: tuple[str, ...] | list[str]) -> str:
 
 
 def normalise(text: str) -> str:
-    return chinese.to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    text = chinese.to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    for mixed, english in lexicon.MIXED_WORDS.items():
+        text = text.replace(mixed, f" {english} ")
+    return text
 
 
 def units(text: str) -> list[str]:
@@ -193,8 +196,8 @@ def _compound(seq: list[str], start: int) -> tuple[int, str] | None:
         ):
             continue  # "young man" reads fine word by word; "red panda" does not
         lemma = nouns.lemma(" ".join(words))
-        if lemma and all(entries) and _kind_of(lemma, words[-1]):
-            continue  # "black cat" is a cat that is black; a red panda is no panda
+        if lemma and all(entries) and not nouns.primary_name(lemma):
+            continue  # "black cat" is a black cat; "red panda" names an animal of its own
         if lemma:
             return length, lemma
     return None
@@ -203,15 +206,10 @@ def _compound(seq: list[str], start: int) -> tuple[int, str] | None:
 def _base_form(word: str) -> str | None:
     """WordNet's dictionary form when it differs ("older" -> "old", "smiles" -> "smile")."""
     for source in (wordnet.adjectives(), wordnet.nouns()):
-        base = source.lemma(word) if source is not None and word.isalpha() else None
-        if base and base != word:
+        base = source.base_form(word) if source is not None and word.isalpha() else None
+        if base:
             return base
     return None
-
-
-def _kind_of(lemma: str, noun: str) -> bool:
-    nouns = wordnet.nouns()
-    return nouns is not None and any(noun in s.lemmas for s in nouns.ancestors(lemma, depth=3))
 
 
 def _word_item(word: str, lang: str, source: str) -> Item:
@@ -264,6 +262,15 @@ def scan_english(seq: list[str], lang: str = "en", source: str | None = None) ->
     return items
 
 
+def _known_english(phrase: str) -> bool:
+    nouns, adjectives = wordnet.nouns(), wordnet.adjectives()
+    return (
+        bool(lookup(units(phrase), 0))
+        and len(units(phrase)) == 1
+        or any(source is not None and phrase in source for source in (nouns, adjectives))
+    )
+
+
 def _fresh(items: tuple[Item, ...]) -> list[Item]:
     # Cached items are templates: the parser's passes fill in per-parse state.
     return [replace(i, readings=[], modifiers=[]) for i in items]
@@ -276,7 +283,7 @@ def _gloss_items(word: str) -> list[Item]:
 @functools.lru_cache(maxsize=8192)
 def _gloss_template(word: str) -> tuple[Item, ...]:
     """A Chinese word the lexicon does not cover -> English items, via CC-CEDICT."""
-    gloss = lexicon.ZH_GLOSSARY.get(word) or next(iter(chinese.glosses(word)), "")
+    gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(word, _known_english)
     if not gloss:
         return ()
     items = scan_english(units(gloss), "zh", source=word)

@@ -90,12 +90,26 @@ class WordNet:
 
     def category(self, lemma: str) -> int | None:
         """ANIMAL_LEXFILE or PERSON_LEXFILE when one of the leading common-noun senses (proper
-        nouns skipped) is an animal or a person; the more frequent sense decides."""
-        senses = [s for s in self.synsets(lemma) if not s.instance]
-        for synset in senses[:_CATEGORY_SENSES]:
-            if synset.lexfile in (ANIMAL_LEXFILE, PERSON_LEXFILE):
-                return synset.lexfile
+        nouns skipped) is an animal or a person."""
+        senses = [s for s in self.synsets(lemma) if not s.instance][:_CATEGORY_SENSES]
+        # An animal sense wins: "whale" is first a large person, "parrot" second a mimic.
+        for lexfile in (ANIMAL_LEXFILE, PERSON_LEXFILE):
+            if any(s.lexfile == lexfile for s in senses):
+                return lexfile
         return None
+
+    def primary_name(self, lemma: str) -> bool:
+        """True when `lemma` is among the first two names of its first sense ("red panda" is;
+        "black cat", the fourth name of the fisher marten, is not)."""
+        senses = self.synsets(lemma)
+        return bool(senses) and lemma in senses[0].lemmas[:2]
+
+    def base_form(self, word: str) -> str | None:
+        """The dictionary form when it differs from `word` ("older" -> "old")."""
+        if word in self._exceptions:
+            return self._exceptions[word]
+        lemma = self.lemma(word)
+        return lemma if lemma != word else None
 
     def ancestors(self, lemma: str, depth: int = 4) -> list[Synset]:
         """Hypernyms of the first sense, nearest first ("raincoat" -> coat -> garment ...)."""
