@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from generation.jobs.render_config import DEFAULT_CONFIG
-from generation.prompts import chinese, refining
+from generation.prompts import chinese, lexicon, refining
 from generation.prompts.describe import describe
 from generation.prompts.parsing import parse_description
 
@@ -216,3 +218,25 @@ def test_embedding_refiner_maps_leftovers_above_its_threshold():
     assert found["zorblax"] is None  # gibberish stays not-understood
     parsed = refiner("a comicbook robot", parse_description("a comicbook robot"))
     assert parsed.style.value == "cartoon" and parsed.style.origin == "refiner"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a robot barista holding a coffee cup, steampunk style, brass and copper",
+        "friendly librarian with round glasses and a cardigan, no earrings",
+        "kinda nerdy guy w/ thick black glasses and a plaid shirt",
+        "an octopus juggling coffee mugs on a gradient background",
+        "a 7 year old kid with freckles, not scary",
+    ],
+)
+def test_no_english_content_word_is_silently_lost(text):
+    d = describe(text, edits={}, config=DEFAULT_CONFIG)
+    stop = set(lexicon.STOP_WORDS) | set(lexicon.NEGATORS)
+    reported = {n["text"] for n in d.not_understood}
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in stop or len(word) < 3:
+            continue
+        assert re.search(rf"\b{word}", d.prompt) or word in d.negative_prompt or word in reported, (
+            f"{word!r} lost: {d.prompt} / {d.negative_prompt}"
+        )
