@@ -14,6 +14,7 @@ SINGLE_ATTRIBUTES = (
     "animal",
     "gender",
     "age",
+    "role",  # what the character is or does: "doctor", "barista", "pirate"
     "expression",
     "hair_style",
     "hair_color",

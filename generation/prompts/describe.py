@@ -11,6 +11,9 @@ from typing import Any
 
 from core.attributes import clean_edits
 from generation.jobs.render_config import PresetRenderConfig
+from generation.prompts import refining
+from generation.prompts.parsing import Refiner, parse_description
+from generation.prompts.prompting import PresetSpec, compose_prompt
 
 
 @dataclass(frozen=True)
@@ -21,14 +24,29 @@ class Described:
     matches: dict[str, Any] = field(default_factory=dict)
     prompt: str = ""
     negative_prompt: str = ""
+    # Where each part of the prompt came from: [{"text", "source", "origin"}], in prompt order.
+    prompt_parts: list[dict[str, str]] = field(default_factory=list)
+    # [{"text", "reason"}] for words no dictionary knew.
+    not_understood: list[dict[str, str]] = field(default_factory=list)
+    # Prompt terms dropped to fit the text encoder's budget.
+    cut: list[str] = field(default_factory=list)
+    refiner: str = "off"
 
 
-def describe(text: str, *, edits: dict[str, Any] | None, config: PresetRenderConfig) -> Described:
-    from generation.prompts.parsing import parse_description
-    from generation.prompts.prompting import PresetSpec, compose_prompt
+def describe(
+    text: str,
+    *,
+    edits: dict[str, Any] | None,
+    config: PresetRenderConfig,
+    refine: Refiner | None = None,
+) -> Described:
+    """Parse `text`, apply the user's attribute `edits` and compose the prompt for `config`.
 
+    Without an explicit `refine`, the process-wide cached refiner is used (see `refining`):
+    it only answers from its cache here, so the preview never waits for a model.
+    """
     edits = clean_edits(edits)
-    parsed = parse_description(text)
+    parsed = parse_description(text, refine=refine or refining.cached_refiner())
     parsed_dict = parsed.to_dict()
     parsed_attrs = plain_attributes(parsed_dict)
     attributes = {**parsed_attrs, **edits}
@@ -40,7 +58,18 @@ def describe(text: str, *, edits: dict[str, Any] | None, config: PresetRenderCon
         palette=list(config.palette),
         default_attributes=dict(config.default_attributes),
     )
-    composed = compose_prompt(attributes, spec)
+    changed = {k for k, v in edits.items() if parsed_attrs.get(k) != v}
+    # Verbatim English reads best to the image model, unless an edit contradicts the text.
+    verbatim = parsed.language == "en" and not changed & set(parsed_attrs)
+    details = [part.text for part in (parsed.parts if verbatim else parsed.details)]
+    composed = compose_prompt(
+        attributes,
+        spec,
+        details=details,
+        verbatim=verbatim,
+        from_text=tuple(parsed_attrs),
+        phrases=parsed.phrases(),
+    )
     return Described(
         parsed_attributes=parsed_attrs,
         attributes={**config.default_attributes, **attributes},
@@ -48,7 +77,26 @@ def describe(text: str, *, edits: dict[str, Any] | None, config: PresetRenderCon
         matches=parsed_dict.get("matches", {}),
         prompt=composed.prompt,
         negative_prompt=composed.negative_prompt,
+        prompt_parts=_prompt_parts(parsed, composed.prompt, verbatim),
+        not_understood=parsed.not_understood,
+        cut=list(composed.cut),
+        refiner=parsed.refiner,
     )
+
+
+def _prompt_parts(parsed, prompt: str, verbatim: bool) -> list[dict[str, str]]:
+    parts = [] if verbatim else [
+        {"text": m.get("phrase") or m["value"], "source": "".join(m["source_words"])
+         if parsed.language != "en" else " ".join(m["source_words"]), "origin": m["origin"],
+         "attribute": name}
+        for name, value in parsed.to_dict()["matches"].items()
+        for m in (value if isinstance(value, list) else [value])
+    ]  # fmt: skip
+    parts += [p.to_dict() for p in (parsed.parts if verbatim else parsed.details)]
+    covered = " ".join(p["text"] for p in parts)
+    rest = [t.strip() for t in prompt.split(",") if t.strip() and t.strip() not in covered]
+    parts += [{"text": t, "source": "", "origin": "preset"} for t in rest]
+    return parts
 
 
 def plain_attributes(parsed_dict: dict[str, Any]) -> dict[str, Any]:

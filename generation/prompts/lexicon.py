@@ -178,7 +178,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "scarf": ["scarf", "围巾"],
         "earrings": ["earrings", "earring", "耳环", "耳钉"],
         "necklace": ["necklace", "pendant", "项链"],
-        "bow": ["hair bow", "ribbon", "蝴蝶结", "发带"],
+        "bow": ["hair bow", "bow", "ribbon", "蝴蝶结", "发带"],
         "flower": ["flower", "hair flower", "花", "小花", "花朵"],
         "headband": ["headband", "发箍"],
         "helmet": ["helmet", "头盔"],
@@ -227,6 +227,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "studio": ["studio", "studio lighting", "摄影棚", "工作室"],
         "transparent": [
             "transparent", "no background", "transparent background", "透明", "透明背景", "无背景",
+            "不要背景", "没有背景",
         ],
     },
     "colors": {
@@ -330,9 +331,12 @@ HAIR_COLOR_ALIASES: dict[str, str] = {"gold": "blonde", "yellow": "blonde", "sil
 # fmt: off
 NEGATORS: list[str] = [
     "without", "no", "not", "never", "don't", "dont", "doesn't", "doesnt", "sans", "minus",
-    "not wearing", "no need for", "不戴", "不带", "没有", "没", "无", "不要", "别", "不含", "去掉",
-    "不用", "不穿", "不需要",
+    "not wearing", "no need for", "isn't", "isnt", "aren't", "is not", "must not", "mustn't",
+    "shouldn't", "should not", "free of", "不戴", "不带", "没有", "没", "无", "不要", "别", "不含",
+    "去掉", "不用", "不穿", "不需要", "不是", "并非", "不", "也不要", "别戴",
 ]
+# Written after what they negate: "glasses-free", "hat-less".
+POSTFIX_NEGATORS: list[str] = ["-free", "-less"]
 CONJUNCTIONS: list[str] = [
     "and", "or", "nor", "plus", "和", "或", "或者", "与", "跟", "及", "以及", "、", "也", "还有",
 ]
@@ -342,7 +346,7 @@ CONJUNCTIONS: list[str] = [
 # fmt: off
 SCOPE_BREAKERS: list[str] = [
     "with", "but", "has", "have", "wearing", "wears", "however", "但", "但是", "而", "而是", "却",
-    "戴着", "带着", "穿着",
+    "戴着", "带着", "穿着", "是", "只要",
 ]
 # fmt: on
 
@@ -354,6 +358,7 @@ STOP_WORDS: list[str] = [
     "create", "draw", "generate", "design", "render", "give", "get", "show", "some", "any", "very",
     "really", "quite", "rather", "slightly", "bit", "little", "sort", "has", "have", "having",
     "wearing", "wears", "wear", "who", "which", "looks", "looking", "look", "looks", "holding",
+    "hey", "pls", "u", "w", "kinda", "lil", "do", "dressed", "made", "isn't", "must", "not", "no",
     "style", "styled", "avatar", "icon", "profile", "picture", "pfp", "image", "portrait",
     "headshot", "face", "head", "assistant", "helper", "agent", "support", "customer", "service",
     "brand", "company", "our", "as", "but", "also", "too", "both", "one", "just", "more", "much",
@@ -366,7 +371,9 @@ STOP_WORDS: list[str] = [
     "上", "里", "中", "着", "了", "把", "为", "用", "作为", "一点", "点", "些", "这个", "那个",
     "它", "他", "她", "客服", "助手", "助理", "虚拟", "品牌", "公司", "色", "的话", "一下", "小",
     "大", "可以", "能", "就", "都", "还", "又", "但", "但是", "而", "却", "背景", "脸", "头",
-    "款式", "类型", "表情", "样", "图", "图片", "角色", "卡",
+    "款式", "类型", "表情", "样", "图", "图片", "角色", "卡", "一条", "条", "一头", "一群", "一件",
+    "一顶", "一副", "一把", "一套", "一身", "手里", "手", "整体", "只要", "就是", "一些", "正在",
+    "会", "在",
 ]
 # fmt: on
 
@@ -402,3 +409,76 @@ SIMPLIFIED = (
     "装卫长卷调难过伤师战护艺术简单纯颜现设计边圆云松忧欢兴这请给帮们与没无见亲热浅鸭鱼鲨项链环"
     "礼发让斗骑领蝴狐兔猴熊猫鼠龙独角兽号种黏盖丝绸衬衫满弯泪恼愤温灵丽导游场图兰胡须灯罩盔"
 )
+
+# Words after which nouns name what the character wears or holds, not the character itself
+# ("a knight on a white horse" is no horse). After an ACTION marker nothing becomes an attribute
+# ("knitting a scarf" wears no scarf); after a WEAR marker clothing and accessories still do.
+# Unknown English words ending in "-ing" act as action markers.
+# fmt: off
+ACTION_MARKERS: list[str] = [
+    "holding", "holds", "carrying", "hugging", "eating", "drinking", "riding", "playing",
+    "pulling", "juggling", "stroking", "reading", "delivering", "tossing", "watering",
+    "balancing", "knitting", "dressed as", "made of", "covered in", "拿", "拿着", "抱", "抱着",
+    "骑", "骑着", "叼着", "拄着", "举着", "握着", "弹", "背着", "捧着", "手拿", "手里拿着",
+]
+WEAR_MARKERS: list[str] = [
+    "with", "w", "wearing", "wears", "in", "on", "at", "has", "have", "戴", "戴着", "穿",
+    "穿着", "围着", "带着", "扎", "留着",
+]
+# fmt: on
+OBJECT_MARKERS: list[str] = ACTION_MARKERS + WEAR_MARKERS
+
+# Lexicon attributes whose English words also bring their WordNet synonyms (first-sense ones).
+WORDNET_EXPANDED: dict[str, str] = {
+    "clothing": "noun",
+    "accessories": "noun",
+    "animal": "noun",
+    "expression": "adj",
+}
+
+# Roles that say the character's gender too; WordNet supplies the role itself.
+# fmt: off
+GENDERED_ROLES: dict[str, list[str]] = {
+    "female": [
+        "queen", "princess", "bride", "witch", "actress", "waitress", "nun", "policewoman",
+        "ballerina", "heroine", "goddess", "empress", "duchess", "housewife",
+    ],
+    "male": ["king", "prince", "policeman", "fireman", "emperor", "monk", "groom", "waiter"],
+}
+# fmt: on
+for _gender, _roles in GENDERED_ROLES.items():
+    LEXICON["gender"][_gender].extend(_roles)
+# Professions too new for WordNet 3.0 (2006).
+MODERN_ROLES: list[str] = [
+    "barista", "gamer", "streamer", "youtuber", "influencer", "vlogger", "superhero",
+    "supervillain",
+]  # fmt: skip
+# Person nouns that name no role ("a guy", "someone").
+NOT_ROLES: set[str] = {
+    "person", "people", "someone", "somebody", "friend", "user", "customer", "client", "guy",
+    "dude", "character", "human", "individual", "adult", "teen", "teenager", "toddler", "child",
+    "kid", "baby", "man", "woman", "boy", "girl", "lady", "gentleman", "grandma", "grandpa",
+    "grandmother", "grandfather", "old man", "old woman", "senior", "youth", "male", "female",
+    "mascot", "team", "staff", "he", "she", "brand", "mother", "father", "kids", "elder",
+}  # fmt: skip
+
+# Where a colour goes when it precedes the character's body ("green skin" is a green character).
+HEAD_NOUNS["body"] = [
+    "skin", "fur", "feathers", "body", "scales", "color", "colors", "colour", "colours", "palette",
+    "color scheme", "皮肤", "毛", "羽毛", "身体", "配色", "颜色", "色调",
+]  # fmt: skip
+COLOR_TARGETS["body"] = "colors"
+HEAD_NOUN_WORDS: set[str] = {p for ps in HEAD_NOUNS.values() for p in ps if p.isascii()}
+
+# Mixed Latin + Chinese words, read as English before segmentation.
+MIXED_WORDS: dict[str, str] = {"t恤衫": "t-shirt", "t恤": "t-shirt", "polo衫": "polo shirt"}
+
+# CC-CEDICT (2020) lacks some words users write today; these glosses fill the gap.
+# fmt: off
+ZH_GLOSSARY: dict[str, str] = {
+    "咖啡师": "barista", "蒸汽朋克": "steampunk", "赛博朋克": "cyberpunk", "柴犬": "shiba inu",
+    "魔法棒": "magic wand", "圣诞帽": "santa hat", "配色": "color scheme", "嚎叫": "howl",
+    "踢足球": "play football", "厨师帽": "chef hat", "头像": "avatar", "摇滚歌手": "rock singer",
+    "程序员": "programmer", "二次元": "anime", "柯基": "corgi",
+}
+# fmt: on

@@ -6,13 +6,19 @@ results and re-renders stay reproducible. Unknown attribute keys are ignored.
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generation.prompts.lexicon import COLOR_HEX
+from generation.prompts.lexicon import COLOR_HEX, GENDERED_ROLES
 
 DEFAULT_TEMPLATE = "avatar of {subject}, {style}, centered head and shoulders, clean composition"
 DEFAULT_NEGATIVE = "blurry, low quality, deformed, distorted face, extra limbs, watermark, text"
+# The diffusers engine encodes long prompts in 75-token chunks (prompt_encoding); past three
+# chunks the text encoder's attention thins out, so longer prompts are cut, boilerplate first.
+MAX_PROMPT_TOKENS = 225
 
 # How each parsed style reads to a diffusion model.
 STYLE_PHRASES: dict[str, str] = {
@@ -47,6 +53,7 @@ _HUMAN_NOUNS: dict[tuple[str | None, str | None], str] = {
     ("male", None): "man",
 }
 _EXPRESSION_WORDS: dict[str, str] = {"cute": "cute", "sleepy": "sleepy"}
+_GENDERED = {r for roles in GENDERED_ROLES.values() for r in roles}
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class ComposedPrompt:
     negative_prompt: str
     # Preset defaults merged under the user's attributes: what the engine should draw.
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Prompt terms dropped to fit MAX_PROMPT_TOKENS, to tell the user.
+    cut: tuple[str, ...] = ()
 
 
 def merge_attributes(defaults: dict[str, Any], attributes: dict[str, Any]) -> dict[str, Any]:
@@ -85,10 +94,31 @@ def merge_attributes(defaults: dict[str, Any], attributes: dict[str, Any]) -> di
     return merged
 
 
-def compose_prompt(attributes: dict[str, Any], preset: PresetSpec | None = None) -> ComposedPrompt:
-    """Build the positive and negative prompt for `attributes` in the style of `preset`."""
+def compose_prompt(
+    attributes: dict[str, Any],
+    preset: PresetSpec | None = None,
+    *,
+    details: Sequence[str] | None = None,
+    verbatim: bool = False,
+    from_text: Sequence[str] = (),
+    phrases: dict[str, str] | None = None,
+) -> ComposedPrompt:
+    """Build the positive and negative prompt for `attributes` in the style of `preset`.
+
+    `details` are the user's own phrases in their order (English, or glossed from Chinese).
+    With `verbatim` they already say everything the user wrote (English text), so only the
+    attributes that did not come from the text (`from_text` names those that did: preset
+    defaults, edits) are added as phrases; otherwise the attributes are rendered as a noun
+    phrase ("a girl with a red hat", using `phrases`) and the details follow it.
+    """
     merged = merge_attributes(preset.default_attributes if preset else {}, attributes)
-    subject = subject_phrase(merged)
+    if details is None:
+        subject = subject_phrase(merged)
+    elif verbatim and details:
+        extras = {k: v for k, v in merged.items() if k not in from_text}
+        subject = ", ".join([*details, *filter(None, [feature_phrase(extras)])])
+    else:
+        subject = ", ".join([subject_phrase(merged, phrases), *details])
     style = merged.get("style")
     style_phrase = STYLE_PHRASES.get(style or "", "digital illustration")
 
@@ -110,11 +140,61 @@ def compose_prompt(attributes: dict[str, Any], preset: PresetSpec | None = None)
     negatives = [DEFAULT_NEGATIVE, preset.negative_prompt if preset else ""]
     negatives.append(STYLE_NEGATIVES.get(style or "", ""))
     negatives.extend(merged.get("exclude", []))
-    return ComposedPrompt(prompt=prompt, negative_prompt=_join_terms(negatives), attributes=merged)
+    prompt, cut = fit_prompt(prompt, keep=len(subject) + prompt.find(subject))
+    return ComposedPrompt(
+        prompt=prompt, negative_prompt=_join_terms(negatives), attributes=merged, cut=cut
+    )
 
 
-def subject_phrase(attrs: dict[str, Any]) -> str:
-    """English noun phrase for the avatar: "a friendly blue robot with round glasses"."""
+def estimate_tokens(text: str) -> int:
+    """Upper estimate of CLIP BPE tokens: common words are one token, long ones split."""
+    words = re.findall(r"[a-z0-9]+|[^\sa-z0-9]", text.lower())
+    return sum(max(1, math.ceil(len(w) / 7)) for w in words)
+
+
+def fit_prompt(prompt: str, keep: int, limit: int = MAX_PROMPT_TOKENS) -> tuple[str, tuple]:
+    """Drop comma-separated terms until the prompt fits: boilerplate after the user's content
+    (`prompt[:keep]`) first, from the end, then the user's own trailing terms."""
+    if estimate_tokens(prompt) <= limit:
+        return prompt, ()
+    head, tail = prompt[:keep], prompt[keep:]
+    tail_terms = [t for t in tail.split(",") if t.strip()]
+    head_terms = head.split(",")
+    cut: list[str] = []
+    while tail_terms and estimate_tokens(",".join(head_terms + tail_terms)) > limit:
+        cut.insert(0, tail_terms.pop().strip())
+    while len(head_terms) > 1 and estimate_tokens(",".join(head_terms)) > limit:
+        cut.insert(0, head_terms.pop().strip())
+    return ",".join(head_terms + tail_terms), tuple(cut)
+
+
+def feature_phrase(attrs: dict[str, Any]) -> str:
+    """Attributes as trailing phrases ("with headphones, wearing a hoodie, plain background")."""
+    out = []
+    features = _features(attrs)
+    if features:
+        out.append("with " + _and_list(features))
+    if attrs.get("clothing"):
+        out.append(f"wearing {_with_article(attrs['clothing'])}")
+    words = [attrs.get("expression"), " and ".join(list(attrs.get("colors", []))[:2])]
+    noun_attrs = {k: attrs[k] for k in ("subject", "animal", "gender", "age", "role") if k in attrs}
+    if noun_attrs:
+        words.append(_subject_noun(noun_attrs))
+    if any(words):
+        out.insert(0, " ".join(w for w in words if w))
+    background = _background(attrs)
+    if background:
+        out.append(background)
+    return ", ".join(out)
+
+
+def subject_phrase(attrs: dict[str, Any], phrases: dict[str, str] | None = None) -> str:
+    """English noun phrase for the avatar: "a friendly blue robot with round glasses".
+
+    `phrases` gives the user's own wording for a value ("dress" -> "red dress")."""
+    if phrases:
+        attrs = {**attrs, **_rephrase(attrs, phrases)}
+    character = (phrases or {}).get("character")
     adjectives = []
     expression = attrs.get("expression")
     if expression:
@@ -123,6 +203,8 @@ def subject_phrase(attrs: dict[str, Any]) -> str:
     if colors:
         adjectives.append(" and ".join(colors))
     noun = _subject_noun(attrs)
+    if character and noun in _HUMAN_NOUNS.values():
+        noun = character
     words = " ".join([*adjectives, noun])
     phrase = f"{_article(words)} {words}"
 
@@ -137,7 +219,28 @@ def subject_phrase(attrs: dict[str, Any]) -> str:
     return phrase
 
 
+def _rephrase(attrs: dict[str, Any], phrases: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if attrs.get("clothing") in phrases:
+        out["clothing"] = phrases[attrs["clothing"]]
+    if attrs.get("accessories"):
+        out["accessories"] = [phrases.get(a, a) for a in attrs["accessories"]]
+    return out
+
+
 def _subject_noun(attrs: dict[str, Any]) -> str:
+    role = attrs.get("role")
+    if role:
+        # "robot barista", "pirate parrot", "female doctor"
+        base = {k: v for k, v in attrs.items() if k != "role"}
+        noun = _subject_noun(base) if base.get("subject") in ("robot", "animal", "mascot") else ""
+        if base.get("animal"):
+            return f"{role} {noun}"
+        if base.get("subject") in ("robot", "mascot"):
+            return f"{noun} {role}"
+        gender = {"female": "female ", "male": "male "}.get(base.get("gender") or "", "")
+        age = {"child": "young ", "elderly": "elderly "}.get(base.get("age") or "", "")
+        return f"{age}{gender if role not in _GENDERED else ''}{role}"
     subject = attrs.get("subject")
     animal = attrs.get("animal")
     gender, age = attrs.get("gender"), attrs.get("age")

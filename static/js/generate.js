@@ -65,6 +65,18 @@
     });
   }
 
+  // Where each part of the prompt came from: "barista holding a coffee cup ← your words".
+  function renderParts(parts, cut) {
+    var list = document.getElementById("prompt-parts");
+    list.replaceChildren();
+    parts.forEach(function (p) {
+      var from = p.origin + (p.source && p.source !== p.text ? ": " + p.source : "");
+      list.appendChild(el("li", {}, p.text + " ← " + from));
+    });
+    if (cut.length) list.appendChild(el("li", { "class": "warn" }, "Cut to fit the model: " + cut.join(", ")));
+    list.hidden = !parts.length && !cut.length;
+  }
+
   function refresh(withEdits) {
     var b = body(withEdits);
     var ticket = ++latest;
@@ -87,7 +99,8 @@
       var d = r.data;
       preview.hidden = false;
       if (!withEdits) renderChips(d.attributes);
-      renderUnknown(d.unknown_words || []);
+      renderUnknown((d.not_understood || []).map(function (n) { return n.text + " (" + n.reason + ")"; }));
+      renderParts(d.prompt_parts || [], d.prompt_cut || []);
       prompt.textContent = d.prompt;
       quote.textContent = "Cost: " + d.cost_credits + " credit" + (d.cost_credits === 1 ? "" : "s") +
         " (" + d.engine + " engine) · balance " + d.balance;

