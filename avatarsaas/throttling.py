@@ -14,6 +14,14 @@ limits; ``RateLimitHeadersMiddleware`` copies them from the request onto the res
 A fixed window lets a client spend up to twice its limit across a window boundary; that is
 the usual price of an O(1), race-free counter. When the cache is unreachable the limits fail
 open (logged): an outage of the counters must not take the API down with it.
+
+Reading a job's own status (``GET /api/v1/jobs/{id}/``, whose view sets ``throttle_scope =
+"job_status"``) is counted in buckets of its own, ``API_STATUS_READ_MULTIPLIER`` (default 4)
+times the plan's and the key's limits: the docs tell clients to poll that endpoint, and a
+client polling one job once a second used to spend the free plan's 30 requests/minute in
+30 s and then have its submits refused. Polls no longer eat into the submit budget, and a
+runaway poller is still stopped by its own bucket. The view only names a scope (a string), as
+generation may not import this module (layers).
 """
 
 from __future__ import annotations
@@ -33,6 +41,11 @@ from tenants.models import ApiKey
 logger = logging.getLogger(__name__)
 
 
+def _now() -> float:
+    """The throttles' clock (tests patch it to simulate minutes of polling without sleeping)."""
+    return time.time()
+
+
 @dataclass(frozen=True)
 class RateLimitState:
     limit: int
@@ -49,7 +62,7 @@ class RateLimitState:
 
     @property
     def retry_after(self) -> int:
-        return max(1, math.ceil(self.reset - time.time()))
+        return max(1, math.ceil(self.reset - _now()))
 
 
 def _window() -> int:
@@ -63,7 +76,7 @@ def _cache():
 def hit(bucket: str, limit: int, now: float | None = None) -> RateLimitState:
     """Count one request in ``bucket``'s current window; return the state after counting."""
     window = _window()
-    now = time.time() if now is None else now
+    now = _now() if now is None else now
     number = int(now // window)
     key = f"ratelimit:{bucket}:{number}"
     cache = _cache()
@@ -74,6 +87,13 @@ def hit(bucket: str, limit: int, now: float | None = None) -> RateLimitState:
         cache.set(key, 1, timeout=window + 5)
         count = 1
     return RateLimitState(limit=limit, count=count, reset=(number + 1) * window)
+
+
+STATUS_READ_SCOPE = "job_status"
+
+
+def status_read_multiplier() -> int:
+    return max(1, int(getattr(settings, "API_STATUS_READ_MULTIPLIER", 4)))
 
 
 def _record(request, state: RateLimitState) -> None:
@@ -95,6 +115,8 @@ class _PlanThrottle(BaseThrottle):
         if target is None:
             return True
         bucket, limit = target
+        if getattr(view, "throttle_scope", None) == STATUS_READ_SCOPE:
+            bucket, limit = f"{STATUS_READ_SCOPE}:{bucket}", limit * status_read_multiplier()
         try:
             state = hit(bucket, limit)
         except Exception:

@@ -2,6 +2,10 @@
 warm job wall time vs engine time, cache-hit latency, and fairness under a 100-job backlog.
 
     python bench/queue_bench.py [--quick] [--jobs N]
+    python bench/queue_bench.py --scale [--history 0,100000,1000000] [--tenants 10,1000,10000]
+
+`--scale` runs only the claim and /metrics cost curves of `bench/queue_scale.py` (its own
+database; results in bench/results/queue_scale.json and .md).
 
 Uses PostgreSQL at $BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
 avatarsaas_bench, created if missing) and Redis at $BENCH_REDIS_URL (default db 14). Writes
@@ -27,9 +31,9 @@ DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:543
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def ensure_database() -> None:
-    name = DB_URL.rsplit("/", 1)[1]
-    base = DB_URL.rsplit("/", 1)[0] + "/postgres"
+def ensure_database(url: str = DB_URL) -> None:
+    name = url.rsplit("/", 1)[1]
+    base = url.rsplit("/", 1)[0] + "/postgres"
     import psycopg
 
     with psycopg.connect(base, autocommit=True) as conn:
@@ -199,7 +203,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer samples (CI-sized)")
     parser.add_argument("--jobs", type=int, default=None, help="latency samples per broker")
     parser.add_argument("--diffusers", action="store_true", help="time the tiny SD model")
+    parser.add_argument("--scale", action="store_true", help="claim/scrape cost curves only")
+    parser.add_argument("--history", default="0,100000,1000000", help="past jobs per point")
+    parser.add_argument("--tenants", default="10,1000,10000", help="capped tenants per point")
+    parser.add_argument("--samples", type=int, default=30, help="timings per point (--scale)")
     args = parser.parse_args()
+    if args.scale:
+        scale(args)
+        return
     n = args.jobs or (5 if args.quick else 20)
     models = Path(tempfile.mkdtemp(prefix="bench-models-"))
     env = {"DATABASE_URL": DB_URL, "AVATARSAAS_VAR_DIR": str(models / "var"), "Q_POLL": "0.2"}
@@ -241,6 +252,20 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     print_table(results)
     print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+def scale(args) -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench import queue_scale
+
+    ensure_database(queue_scale.DB_URL)
+    var = Path(tempfile.mkdtemp(prefix="bench-scale-")) / "var"
+    setup_django({"DATABASE_URL": queue_scale.DB_URL, "AVATARSAAS_VAR_DIR": str(var)})
+    queue_scale.run(
+        [int(x) for x in args.history.split(",")],
+        [int(x) for x in args.tenants.split(",")],
+        args.samples,
+    )
 
 
 def print_table(r: dict) -> None:

@@ -54,6 +54,10 @@ class Tenant(models.Model):
         "Staff can undo it until then with the 'Reactivate' action.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Scheduling state, written by generation's claim transaction under this row's lock: the
+    # worker serves the least recently served tenant first (round-robin). Kept here, one small
+    # row per tenant, so fairness never reads the job history.
+    last_served_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -9,7 +9,8 @@ whatever the number of worker processes, and a worker killed mid-job loses no ob
 The price: job histograms cover jobs *finished in a sliding window* (METRICS_WINDOW_SECONDS),
 so they are gauges in histogram shape. Query them without ``rate()``:
 ``histogram_quantile(0.95, max without(instance, pod) (avatarsaas_job_duration_seconds_bucket))``.
-Each query is bounded by indexed columns (status, queued_at / next_attempt_at).
+Each query is bounded by indexed columns (status, queued_at, finished_at / next_attempt_at), so a
+scrape costs the same at a million past jobs as at none (`bench/queue_bench.py --scale`).
 """
 
 from __future__ import annotations

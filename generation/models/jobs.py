@@ -95,6 +95,20 @@ class GenerationJob(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "status", "-created_at"]),
             models.Index(fields=["status", "queued_at"]),
+            # The claim reads only live rows, so its cost never grows with the job history:
+            # queued jobs per tenant in claim order, and running jobs per tenant (cap counts).
+            models.Index(
+                fields=["tenant", "queued_at"],
+                condition=models.Q(status="queued"),
+                name="job_queued_by_tenant",
+            ),
+            models.Index(
+                fields=["tenant"],
+                condition=models.Q(status="running"),
+                name="job_running_by_tenant",
+            ),
+            # /metrics reads the jobs finished in its sliding window.
+            models.Index(fields=["finished_at"], name="job_finished_at"),
         ]
 
     def __str__(self) -> str:

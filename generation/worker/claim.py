@@ -14,12 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count
 from django.utils import timezone
 
 from generation.jobs import state as job_state
 from generation.models import GenerationJob, JobStatus
-from tenants.models import Tenant
+from tenants.models import Plan, Tenant
 
 
 def lease_seconds() -> int:
@@ -39,26 +39,44 @@ def _skip_locked() -> dict:
     return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
 
 
-def _fair_tenant_order() -> list:
-    """Tenants with queued work, least recently served first (round-robin across tenants);
-    ties (tenants never served) go to whoever has waited longest."""
-    oldest_queued = dict(
-        GenerationJob.objects.filter(status=JobStatus.QUEUED)
-        .values("tenant_id")
-        .annotate(m=Min("queued_at"))
-        .order_by("m")
-        .values_list("tenant_id", "m")[:1000]
+# How many eligible tenants one claim considers. Concurrent workers compute the same order and
+# fan out over it by skipping each other's locked tenant rows, so this only needs to exceed
+# the number of workers that claim at the same instant.
+CANDIDATES = 64
+
+# One statement, reading only live rows through the partial indexes `job_queued_by_tenant`
+# and `job_running_by_tenant` (never the history): tenants with queued work that are active
+# and under their plan's cap, least recently served first (round-robin); ties (never served)
+# go to whoever has waited longest. Raw SQL because it is a join of two grouped subqueries,
+# which the ORM can only write as one correlated subquery per tenant.
+_ELIGIBLE_SQL = """
+WITH queued AS (
+    SELECT tenant_id, MIN(queued_at) AS oldest FROM {job} WHERE status = %s GROUP BY tenant_id
+), running AS (
+    SELECT tenant_id, COUNT(*) AS n FROM {job} WHERE status = %s GROUP BY tenant_id
+)
+SELECT t.id FROM queued q
+JOIN {tenant} t ON t.id = q.tenant_id
+JOIN {plan} p ON p.slug = t.plan_id
+LEFT JOIN running r ON r.tenant_id = q.tenant_id
+WHERE t.is_active
+  AND COALESCE(r.n, 0) < CASE WHEN p.max_concurrent_jobs < 1 THEN 1 ELSE p.max_concurrent_jobs END
+ORDER BY t.last_served_at NULLS FIRST, q.oldest, t.id
+LIMIT %s
+"""
+
+
+def _fair_tenant_order(limit: int = CANDIDATES) -> list:
+    """Tenants that may start a job now, in round-robin order (see `_ELIGIBLE_SQL`).
+
+    A snapshot without locks: `_claim_for_tenant` re-checks the cap under the tenant lock."""
+    sql = _ELIGIBLE_SQL.format(
+        job=GenerationJob._meta.db_table, tenant=Tenant._meta.db_table, plan=Plan._meta.db_table
     )
-    if not oldest_queued:
-        return []
-    last_start = dict(
-        GenerationJob.objects.filter(tenant_id__in=list(oldest_queued), started_at__isnull=False)
-        .values("tenant_id")
-        .annotate(m=Max("started_at"))
-        .values_list("tenant_id", "m")
-    )
-    floor = timezone.now() - timedelta(days=36500)
-    return sorted(oldest_queued, key=lambda t: (last_start.get(t) or floor, oldest_queued[t]))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [JobStatus.QUEUED, JobStatus.RUNNING, limit])
+        # SQLite hands back the UUID as hex text, PostgreSQL as a UUID.
+        return [Tenant._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
 
 
 _LOCKED = object()  # another worker holds this tenant's claim lock right now
@@ -94,7 +112,13 @@ def claim_next_job(owner: str) -> GenerationJob | None:
 
 def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
     with transaction.atomic():
-        # Locking the tenant row serialises claims per tenant so the cap is exact.
+        # The cap stays exact under concurrent claims because each tenant's claims are
+        # serialised on its row lock, and the running count below is read after the lock is
+        # held (READ COMMITTED: a claim that committed before we got the lock is counted).
+        # A row lock rather than an advisory lock: it is the lock credit reservations already
+        # take, it is released with the transaction whatever happens, and it carries
+        # `last_served_at`, which this claim writes anyway. A conditional UPDATE cannot express
+        # "count of running rows < cap" without the same lock.
         tenant = (
             Tenant.objects.select_for_update(**_lock(wait=wait))
             .select_related("plan")
@@ -110,6 +134,8 @@ def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
         ).count()
         if running >= max(1, tenant.plan.max_concurrent_jobs):
             return None
+        # One SELECT ... FOR UPDATE SKIP LOCKED over `job_queued_by_tenant`, which holds this
+        # tenant's queued jobs in claim order: the first live entry, whatever the history.
         job = (
             GenerationJob.objects.select_for_update(**_skip_locked())
             .filter(tenant_id=tenant_id, status=JobStatus.QUEUED)
@@ -129,6 +155,7 @@ def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
             progress=0,
             progress_step=0,
         )
+        Tenant.objects.filter(pk=tenant_id).update(last_served_at=now)
         return job
 
 
