@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("generation", "0006_webhook_delivery_no_response_body"),
-        ("tenants", "0011_tenant_last_served_at"),
+        ("tenants", "0012_tenant_last_served_at"),
     ]
 
     operations = [

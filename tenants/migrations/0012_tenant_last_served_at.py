@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0010_plan_max_webhook_endpoints"),
+        ("tenants", "0011_plan_preset_dataset_limits"),
     ]
 
     operations = [
