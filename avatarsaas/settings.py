@@ -299,8 +299,8 @@ AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS"
 # product never presents random-weight scores as quality.
 AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)
 
-# Styles: brand-consistency share of best-of-N when a preset has reference images (0..1);
-# LoRA datasets and fine-tunes (see styles/datasets.py, styles/training.py).
+# Styles: brand-consistency share of best-of-N when a preset has reference images (0..1) and
+# the preset sets no weight of its own; LoRA datasets and fine-tunes.
 AVATARSAAS_BRAND_WEIGHT = float(os.environ.get("AVATARSAAS_BRAND_WEIGHT", "0.5"))
 # Avatar pack downloads (generation/web/downloads.py): per workspace and minute, downloads and
 # in-memory renders of shapes that were not built at job end; renders are cached this long, up
@@ -313,6 +313,13 @@ AVATARSAAS_PACK_CACHE_SECONDS = int(os.environ.get("AVATARSAAS_PACK_CACHE_SECOND
 AVATARSAAS_PACK_CACHE_MAX_BYTES = int(
     os.environ.get("AVATARSAAS_PACK_CACHE_MAX_BYTES", str(16 * 1024 * 1024))
 )
+# Quality control and learned ranking (generation/quality/): extra renders a job may spend on
+# replacing rejected candidates, reference-embedding cache entries per worker, and when a
+# workspace's ranker trains (picks needed, then retrained every so many new picks).
+AVATARSAAS_QUALITY_MAX_REROLLS = int(os.environ.get("AVATARSAAS_QUALITY_MAX_REROLLS", "4"))
+AVATARSAAS_REFERENCE_CACHE_SIZE = int(os.environ.get("AVATARSAAS_REFERENCE_CACHE_SIZE", "64"))
+AVATARSAAS_RANKER_MIN_PICKS = int(os.environ.get("AVATARSAAS_RANKER_MIN_PICKS", "30"))
+AVATARSAAS_RANKER_RETRAIN_EVERY = int(os.environ.get("AVATARSAAS_RANKER_RETRAIN_EVERY", "10"))
 AVATARSAAS_DATASET_MIN_SIDE = int(os.environ.get("AVATARSAAS_DATASET_MIN_SIDE", "256"))
 AVATARSAAS_FINETUNE_MIN_IMAGES = int(os.environ.get("AVATARSAAS_FINETUNE_MIN_IMAGES", "5"))
 AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", "25"))
@@ -391,6 +398,10 @@ MAX_SIGNED_OUT_BODY_BYTES = int(os.environ.get("MAX_SIGNED_OUT_BODY_BYTES", str(
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
 METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", "900"))
+# Picks and votes are sparse: the satisfaction gauges look back further than the job gauges.
+AVATARSAAS_SATISFACTION_WINDOW_SECONDS = int(
+    os.environ.get("AVATARSAAS_SATISFACTION_WINDOW_SECONDS", "86400")
+)
 # Inserted by name so the list above stays the one place others edit.
 MIDDLEWARE.insert(0, "avatarsaas.metrics.RequestMetricsMiddleware")
 MIDDLEWARE.insert(

@@ -4,7 +4,7 @@
                                              # submits, ...); ~10 min on 2 cores
     .venv/bin/python bench/run.py --quick    # smaller samples and drills; < 5 min on 2 cores
     .venv/bin/python bench/run.py --gpu      # engine/train benches on CUDA (SD 1.5-sized, fp16)
-    .venv/bin/python bench/run.py --only drills   # or engine, queue, api, train
+    .venv/bin/python bench/run.py --only drills   # or engine, queue, api, train, ranker
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; the Redis
 drill starts its own private redis-server on a free port. Each bench keeps writing its own
@@ -167,6 +167,20 @@ def bench_train(quick: bool, gpu: bool) -> dict | None:
     return _entry(code, seconds, summary, data, output)
 
 
+def bench_ranker(quick: bool) -> dict:
+    args = [PY, "bench/ranker_bench.py"] + (["--jobs", "200"] if quick else [])
+    code, seconds, output = _run(args, timeout=300)
+    data = _read("ranker.json") if code == 0 else None
+    summary = {}
+    if data:
+        summary = {
+            "held-out top-1 blended": data["blended_top1"],
+            "learned": data["learned_top1"],
+            "fit ms": data["fit_ms"],
+        }
+    return _entry(code, seconds, summary, data, output)
+
+
 def run_drills(quick: bool) -> dict:
     from bench.drills.common import prepare_template
 
@@ -219,12 +233,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller samples; < 5 min")
     parser.add_argument("--gpu", action="store_true", help="engine and train benches on CUDA")
     parser.add_argument(
-        "--only", choices=["engine", "queue", "api", "train", "drills"], action="append"
+        "--only",
+        choices=["engine", "queue", "api", "train", "ranker", "drills"],
+        action="append",
     )
     args = parser.parse_args()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    wanted = set(args.only or ["engine", "queue", "api", "train", "drills"])
+    wanted = set(args.only or ["engine", "queue", "api", "train", "ranker", "drills"])
     started = time.monotonic()
     report: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -233,7 +249,13 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "benches": {},
     }
-    kept = ("engine_bench.json", "queue_bench.json", "api_bench.json", "train_bench.json")
+    kept = (
+        "engine_bench.json",
+        "queue_bench.json",
+        "api_bench.json",
+        "train_bench.json",
+        "ranker.json",
+    )
     with _keep_results(args.quick, *kept):
         if "engine" in wanted:
             report["benches"]["engine"] = bench_engine(args.quick, args.gpu)
@@ -243,6 +265,8 @@ def main() -> int:
             report["benches"]["api"] = bench_api(args.quick)
         if "train" in wanted:
             report["benches"]["train"] = bench_train(args.quick, args.gpu)
+        if "ranker" in wanted:
+            report["benches"]["ranker"] = bench_ranker(args.quick)
     if "drills" in wanted:
         report["drills"] = run_drills(args.quick)
     report["total_seconds"] = round(time.monotonic() - started, 1)

@@ -9,8 +9,10 @@ whatever the number of worker processes, and a worker killed mid-job loses no ob
 The price: job histograms cover jobs *finished in a sliding window* (METRICS_WINDOW_SECONDS),
 so they are gauges in histogram shape. Query them without ``rate()``:
 ``histogram_quantile(0.95, max without(instance, pod) (avatarsaas_job_duration_seconds_bucket))``.
-Each query is bounded by indexed columns (status, queued_at, finished_at / next_attempt_at), so a
-scrape costs the same at a million past jobs as at none (`bench/queue_bench.py --scale`).
+Each query is bounded by indexed columns (status, queued_at, finished_at / next_attempt_at;
+chosen_at and voted_at for the ranking-satisfaction gauges, which use their own, longer window:
+AVATARSAAS_SATISFACTION_WINDOW_SECONDS, a day by default, since picks are sparse), so a scrape
+costs the same at a million past jobs as at none (`bench/queue_bench.py --scale`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
 from generation.models import GenerationJob, WebhookDelivery
+from generation.quality import satisfaction
 from generation.selectors import jobs_finished_since
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,10 @@ TERMINAL = ("succeeded", "failed", "canceled")
 
 def window_seconds() -> int:
     return int(getattr(settings, "METRICS_WINDOW_SECONDS", 900))
+
+
+def satisfaction_window_seconds() -> int:
+    return int(getattr(settings, "AVATARSAAS_SATISFACTION_WINDOW_SECONDS", 86400))
 
 
 def _histogram(name, doc, rows, buckets, *, field_name, is_duration) -> HistogramMetricFamily:
@@ -75,7 +82,8 @@ class DatabaseCollector:
         return []
 
     def collect(self):
-        for part in (self._jobs, self._queue_depth, self._finetunes, self._webhooks):
+        parts = (self._jobs, self._queue_depth, self._finetunes, self._webhooks, self._quality)
+        for part in parts:
             try:
                 yield from part()
             except Exception:  # noqa: BLE001 - one broken source must not blank the scrape
@@ -191,3 +199,47 @@ class DatabaseCollector:
         family.add_metric(["retrying"], failing)
         family.add_metric(["gave_up"], gave_up)
         yield family
+
+    def _quality(self):
+        now = timezone.now()
+        window = window_seconds()
+        rejected = _finished_jobs(now).aggregate(n=Sum("rejected_candidates"))["n"] or 0
+        family = GaugeMetricFamily(
+            "avatarsaas_candidates_rejected",
+            f"Renders rejected before ranking (blank, badly framed, flagged) and re-rolled, in "
+            f"jobs finished in the last {window}s.",
+        )
+        family.add_metric([], rejected)
+        yield family
+
+        long_window = satisfaction_window_seconds()
+        measured = satisfaction.measure(since=now - timedelta(seconds=long_window))
+        choices = GaugeMetricFamily(
+            "avatarsaas_ranking_choices",
+            f"Jobs whose candidate was picked (or downloaded, or voted up) in the last "
+            f"{long_window}s, by whether the worker had ranked it first.",
+            labels=["top_ranked"],
+        )
+        choices.add_metric(["yes"], measured.top_ranked_chosen)
+        choices.add_metric(["no"], measured.choices - measured.top_ranked_chosen)
+        yield choices
+        votes = GaugeMetricFamily(
+            "avatarsaas_feedback_votes",
+            f"Thumbs up/down on candidates cast in the last {long_window}s (still standing).",
+            labels=["vote"],
+        )
+        votes.add_metric(["up"], measured.votes_up)
+        votes.add_metric(["down"], measured.votes_down)
+        yield votes
+        ratio = GaugeMetricFamily(
+            "avatarsaas_satisfaction_ratio",
+            f"Over the last {long_window}s: top1_agreement (share of choices that were the "
+            "first-ranked candidate) and thumbs_up (share of votes that are up); absent when "
+            "there is nothing to divide.",
+            labels=["measure"],
+        )
+        if measured.top1_rate is not None:
+            ratio.add_metric(["top1_agreement"], measured.top1_rate)
+        if measured.thumbs_up_rate is not None:
+            ratio.add_metric(["thumbs_up"], measured.thumbs_up_rate)
+        yield ratio

@@ -1,6 +1,7 @@
 """Staff admin for generation: images to review, jobs to follow and retry, webhook deliveries to
-redeliver (`site`), and the "Engine & models" status page (`engine_status`). Importing `site`
-here registers the model admins when Django autodiscovers this package.
+redeliver (`site`), each workspace's learned ranker, satisfaction and feedback (`quality`), and
+the "Engine & models" status page (`engine_status`). Importing `site` and `quality` here
+registers the model admins when Django autodiscovers this package.
 """
 
-from generation.admin import site  # noqa: F401  (Django autodiscovers this package)
+from generation.admin import quality, site  # noqa: F401  (Django autodiscovers this package)

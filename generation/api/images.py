@@ -11,6 +11,7 @@ from generation.api import schema_examples as ex
 from generation.api.serializers import ImageSerializer, JobSerializer
 from generation.file_responses import serve_file
 from generation.jobs.changes import get_file, rerender_image, select_image
+from generation.quality.feedback import record_file_download
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 
@@ -73,4 +74,5 @@ class FileDownloadView(APIView):
     )
     def get(self, request, file_id):
         f = get_file(tenant=request.tenant, file_id=file_id)
+        record_file_download(tenant=request.tenant, actor=Actor.from_request(request), file=f)
         return serve_file(f)

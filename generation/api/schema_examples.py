@@ -25,6 +25,7 @@ IMAGE = {
     "clip_score": None,
     "brand_score": None,
     "final_score": None,
+    "rank": 1,
     "selected": True,
     "adapter_version_id": "",
     "review_status": "unreviewed",
@@ -86,6 +87,15 @@ def job(status: str = "succeeded", **overrides) -> dict:
         if status == "canceled"
         else None,
         "scores_meaningful": False,
+        "quality": {
+            "meaning": "a friendly blue robot with round glasses",
+            "rejected": [],
+            "extra_renders": 0,
+            "fallbacks": 0,
+            "ranked_by": "unscored",
+        }
+        if status == "succeeded"
+        else {},
         "created_at": "2026-01-31T12:00:00Z",
         "started_at": "2026-01-31T12:00:01Z" if status != "queued" else None,
         "finished_at": "2026-01-31T12:00:03Z" if done else None,
@@ -206,4 +216,18 @@ WEBHOOK_REDELIVERY = OpenApiExample(
     value={**DELIVERY, "status": "pending", "next_attempt_at": "2026-01-31T12:05:00Z"},
     response_only=True,
     status_codes=["202"],
+)
+
+FEEDBACK_UP = OpenApiExample("Thumbs up", value={"vote": "up"}, request_only=True)
+FEEDBACK_CLEAR = OpenApiExample("Withdraw the vote", value={"vote": None}, request_only=True)
+FEEDBACK = OpenApiExample(
+    "Your feedback on the image",
+    value={
+        "image": IMAGE_ID,
+        "vote": "up",
+        "voted_at": "2026-01-31T12:05:00Z",
+        "picked_at": None,
+        "downloads": 1,
+    },
+    response_only=True,
 )

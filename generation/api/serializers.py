@@ -6,7 +6,13 @@ from rest_framework import serializers
 
 from core.storage import signed_url_or_none
 from core.vocabulary import ALLOWED_SIZES, ENGINE_CHOICES, MAX_N
-from generation.models import GeneratedImage, GenerationJob, ImageFile, WebhookDelivery
+from generation.models import (
+    GeneratedImage,
+    GenerationJob,
+    ImageFeedback,
+    ImageFile,
+    WebhookDelivery,
+)
 from generation.models.webhooks import WEBHOOK_EVENTS, WebhookEndpoint
 from generation.worker.claim import queue_position
 
@@ -105,12 +111,30 @@ class ImageSerializer(serializers.ModelSerializer):
             "clip_score",
             "brand_score",
             "final_score",
+            "rank",
             "selected",
             "adapter_version_id",
             "review_status",
             "files",
             "metadata",
         ]
+
+
+class FeedbackSerializer(serializers.Serializer):
+    vote = serializers.ChoiceField(
+        ["up", "down"],
+        allow_null=True,
+        help_text='"up", "down", or null to withdraw your vote. One vote per member or key.',
+    )
+
+
+class FeedbackResultSerializer(serializers.ModelSerializer):
+    image = serializers.UUIDField(source="image_id", read_only=True)
+    vote = serializers.CharField(allow_null=True, source="vote_or_none")
+
+    class Meta:
+        model = ImageFeedback
+        fields = ["image", "vote", "voted_at", "picked_at", "downloads"]
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -151,6 +175,7 @@ class JobSerializer(serializers.ModelSerializer):
             "attempts",
             "failure",
             "scores_meaningful",
+            "quality",
             "created_at",
             "started_at",
             "finished_at",

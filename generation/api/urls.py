@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation.api import images, jobs, parse, webhooks
+from generation.api import feedback, images, jobs, parse, webhooks
 
 urlpatterns = [
     path("jobs/", jobs.JobListCreateView.as_view(), name="api_jobs"),
@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path(
         "images/<uuid:image_id>/select/", images.ImageSelectView.as_view(), name="api_image_select"
+    ),
+    path(
+        "images/<uuid:image_id>/feedback/",
+        feedback.ImageFeedbackView.as_view(),
+        name="api_image_feedback",
     ),
     path("files/<uuid:file_id>/", images.FileDownloadView.as_view(), name="api_file_download"),
     path("parse/", parse.ParseView.as_view(), name="api_parse"),

@@ -152,6 +152,31 @@ class ClipScorer:
         refs = self._image_embeddings(reference_images)
         return self._to_floats((self._image_embeddings(images) @ refs.T).mean(dim=1))
 
+    # Reference embeddings are computed once per reference set and model, then cached by the
+    # worker (generation.quality.reference_cache); these two take and give plain numpy arrays.
+
+    @property
+    def model_hash(self) -> str:
+        """sha256 of the checkpoint (cached per file signature by `loading.model_hash`)."""
+        return model_hash(self.checkpoint)
+
+    def image_embeddings(self, images: Sequence[Image.Image]) -> Any:
+        """L2-normalised embeddings, one float32 numpy row per image."""
+        if not images:
+            raise ValueError("images: at least one image is required.")
+        return self._image_embeddings(images).cpu().numpy().astype("float32")
+
+    def scores_against(self, images: Sequence[Image.Image], embeddings: Any) -> list[float]:
+        """Mean cosine similarity of each image to precomputed normalised embeddings."""
+        import torch
+
+        if len(embeddings) == 0:
+            raise ValueError("embeddings: at least one reference embedding is required.")
+        if not images:
+            return []
+        refs = torch.as_tensor(embeddings, dtype=torch.float32, device=self.device)
+        return self._to_floats((self._image_embeddings(images) @ refs.T).mean(dim=1))
+
     def describe(self) -> dict[str, Any]:
         import open_clip
 

@@ -9,6 +9,7 @@ from core.errors import Conflict, NotFound
 from generation.jobs import state as job_state
 from generation.jobs.submit import JobRequest, require_access, submit_job
 from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
+from generation.quality import feedback
 from generation.webhooks import delivery as webhooks
 from generation.worker import packs
 from tenants import credits
@@ -83,5 +84,6 @@ def select_image(*, tenant: Tenant, actor: Actor, image_id) -> GeneratedImage:
         GeneratedImage.objects.filter(job=image.job).exclude(pk=image.pk).update(selected=False)
         GeneratedImage.objects.filter(pk=image.pk).update(selected=True)
         image.selected = True
+        feedback.record_pick(tenant=tenant, actor=actor, image=image)
     packs.ensure_pack(image, circle=image.job.circle)
     return image

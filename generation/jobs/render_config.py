@@ -39,7 +39,10 @@ class PresetRenderConfig:
 DEFAULT_CONFIG = PresetRenderConfig(preset_id=None, name="Default")
 
 
-def brand_weight() -> float:
+def brand_weight(preset=None) -> float:
+    """The preset's blend weight for the brand score, else the server default."""
+    if preset is not None and getattr(preset, "brand_weight", None) is not None:
+        return float(preset.brand_weight)
     return float(getattr(settings, "AVATARSAAS_BRAND_WEIGHT", 0.5))
 
 
@@ -66,7 +69,7 @@ def render_config_for(preset) -> PresetRenderConfig:
         size=preset.size,
         adapter=adapter,
         reference_images=references,
-        brand_weight=brand_weight(),
+        brand_weight=brand_weight(preset),
     )
 
 

@@ -1,7 +1,9 @@
 """Generation's tables, one module per concern: `jobs` (GenerationJob and its status), `images`
-(candidates and their stored files) and `webhooks` (endpoints and deliveries); re-exported here.
+(candidates and their stored files), `feedback` (votes, picks and downloads per candidate, and
+the per-workspace learned ranker) and `webhooks` (endpoints and deliveries); re-exported here.
 """
 
+from generation.models.feedback import ImageFeedback, Vote, WorkspaceRanker
 from generation.models.images import GeneratedImage, ImageFile
 from generation.models.jobs import GenerationJob, JobStatus
 from generation.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -11,6 +13,9 @@ __all__ = [
     "JobStatus",
     "GeneratedImage",
     "ImageFile",
+    "ImageFeedback",
+    "Vote",
+    "WorkspaceRanker",
     "WebhookEndpoint",
     "WebhookDelivery",
 ]

@@ -21,6 +21,12 @@ class GeneratedImage(TenantOwnedModel):
     brand_score = models.FloatField(null=True, blank=True)
     final_score = models.FloatField(null=True, blank=True)
     selected = models.BooleanField(default=False)
+    rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The worker's order: 1 is the candidate it put first."
+    )
+    quality = models.JSONField(
+        default=dict, blank=True, help_text="Ranking features, normalised scores, ranker used."
+    )
     review_status = models.CharField(
         max_length=16, choices=Review.choices, default=Review.PENDING, db_index=True
     )

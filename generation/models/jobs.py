@@ -82,6 +82,23 @@ class GenerationJob(TenantOwnedModel):
         related_name="+",
         help_text="Set when this job replays an earlier image's batch to reproduce it.",
     )
+    quality = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Meaning text scored against, candidates rejected (and why), ranker used.",
+    )
+    rejected_candidates = models.PositiveSmallIntegerField(default=0)
+    # The candidate the workspace chose (latest pick, else download, else thumbs up) and the
+    # rank the worker had given it: the satisfaction measure and the ranker's training data.
+    chosen_image = models.ForeignKey(
+        "generation.GeneratedImage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    chosen_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 
@@ -109,6 +126,8 @@ class GenerationJob(TenantOwnedModel):
             ),
             # /metrics reads the jobs finished in its sliding window.
             models.Index(fields=["finished_at"], name="job_finished_at"),
+            models.Index(fields=["chosen_at"], name="job_chosen_at"),
+            models.Index(fields=["tenant", "chosen_at"], name="job_tenant_chosen_at"),
         ]
 
     def __str__(self) -> str:

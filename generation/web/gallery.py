@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 
 from core.model_settings import weights_status
 from generation import selectors
-from generation.models import GeneratedImage
+from generation.models import GeneratedImage, WorkspaceRanker
+from generation.quality import learning, satisfaction
 from generation.web.downloads import FORMATS, SHAPES
 from styles.models import StylePreset
 from tenants.roles import Perm
 from tenants.web import paginate, tenant_view
+
+SATISFACTION_DAYS = 30
 
 
 def _date(value: str) -> date | None:
@@ -64,6 +68,12 @@ def gallery(request):
             "presets": StylePreset.objects.available_to(request.tenant).order_by("name"),
             "adapters": selectors.adapter_versions_in_use(request.tenant),
             "weights": weights_status(),
+            "satisfaction": satisfaction.measure(
+                since=timezone.now() - timedelta(days=SATISFACTION_DAYS), tenant=request.tenant
+            ),
+            "satisfaction_days": SATISFACTION_DAYS,
+            "ranker": WorkspaceRanker.objects.for_tenant(request.tenant).first(),
+            "ranker_min_picks": learning.min_picks(),
         },
     )
 

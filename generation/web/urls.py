@@ -1,5 +1,6 @@
 from django.urls import path
 
+from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
 from generation.web import views
 from generation.web import webhooks as webhook_views
@@ -19,6 +20,7 @@ urlpatterns = [
     path("images/<uuid:image_id>/select/", views.image_select, name="image_select"),
     path("images/<uuid:image_id>/rerender/", views.image_rerender, name="image_rerender"),
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
+    path("images/<uuid:image_id>/feedback/", feedback_views.image_feedback, name="image_feedback"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),
     path("gallery/", gallery_views.gallery, name="gallery"),
     path("gallery/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),

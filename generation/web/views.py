@@ -23,6 +23,7 @@ from generation.jobs.changes import (
 from generation.jobs.submit import JobRequest, submit_job
 from generation.jobs.variations import vary_job
 from generation.models import GenerationJob, JobStatus
+from generation.quality import feedback
 from generation.web.downloads import (
     FORMATS,
     SHAPES,
@@ -131,23 +132,48 @@ def _job_for(request, job_id):
         raise Http404(exc.message) from exc
 
 
+def _label(reason: str | None) -> str:
+    """A rejection reason as the job page shows it: near_uniform -> "near uniform"."""
+    return (reason or "").replace("_", " ")
+
+
+def _ranked(images: list) -> list:
+    """The worker's order (stored ranks; older jobs: by final score), the pick first."""
+    ranked = sorted(
+        images,
+        key=lambda i: (
+            i.rank is None,
+            i.rank or 0,
+            i.final_score is None,
+            -(i.final_score or 0),
+            i.index,
+        ),
+    )
+    for position, img in enumerate(ranked, 1):
+        img.rank = img.rank or position
+        img.ranked = img.final_score is not None
+    return sorted(ranked, key=lambda i: not i.selected)
+
+
 @tenant_view(Perm.VIEW)
 def job_detail(request, job_id):
     job = _job_for(request, job_id)
-    images = list(
-        job.images.prefetch_related("files").order_by("-selected", "-final_score", "index")
-    )
-    ranked = sorted(images, key=lambda i: (i.final_score is None, -(i.final_score or 0), i.index))
-    ranks = {img.pk: n for n, img in enumerate(ranked, 1)}
+    images = _ranked(list(job.images.prefetch_related("files")))
+    mine = feedback.feedback_for(actor=Actor.from_request(request), images=images)
     for img in images:
-        img.rank = ranks[img.pk] if img.final_score is not None else None
         img.thumb = selectors.thumbnail_of(img)
+        img.my_vote = mine[img.pk].vote if img.pk in mine else ""
+        img.fallback = _label((img.quality or {}).get("fallback"))
     return render(
         request,
         "generation/job_detail.html",
         {
             "job": job,
             "images": images,
+            "rejected": [
+                {**r, "label": _label(r.get("reason"))}
+                for r in (job.quality or {}).get("rejected", [])
+            ],
             "queue_position": queue_position(job),
             "weights": weights_status(),
             "can_generate": role_allows(request.membership.role, Perm.GENERATE),
@@ -235,7 +261,7 @@ def file_download(request, file_id):
         f = get_file(tenant=request.tenant, file_id=file_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    return serve_file(f)
+    return serve_file(f)  # pages show candidates through here: not counted as a download
 
 
 @tenant_view(Perm.VIEW)
@@ -254,5 +280,6 @@ def image_pack(request, image_id):
         response["Retry-After"] = str(exc.retry_after)
         return response
     response = HttpResponse(body, content_type="application/zip")
+    feedback.record_download(tenant=request.tenant, actor=Actor.from_request(request), image=image)
     response["Content-Disposition"] = f'attachment; filename="avatar-{str(image.pk)[:8]}.zip"'
     return response

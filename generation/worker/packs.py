@@ -13,8 +13,10 @@ from django.db import transaction
 from core import storage
 from generation.engines import registry as engine_registry
 from generation.engines.base import Candidate
-from generation.engines.scoring import best_of, combined_scores
+from generation.engines.scoring import best_of
 from generation.models import GeneratedImage, GenerationJob, ImageFile
+from generation.quality import reference_cache
+from generation.quality.blend import blend
 from generation.worker.postprocess import build_sidecar, make_avatar_pack
 
 logger = logging.getLogger(__name__)
@@ -26,9 +28,11 @@ PACK_SIZES = (1024, 512, 256, 128, 64)
 @dataclass
 class ScoredCandidate:
     candidate: Candidate
-    clip_score: float | None = None
-    brand_score: float | None = None
-    final_score: float | None = None
+    clip_score: float | None = None  # raw cosine vs the meaning text
+    brand_score: float | None = None  # raw mean cosine vs the preset's references
+    final_score: float | None = None  # batch-normalised blend (generation.quality.blend)
+    rank: int | None = None  # 1 = put first (set by generation.worker.ranking)
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,26 +46,45 @@ class StoredCandidate:
 def score_candidates(
     candidates: list[Candidate], *, text: str, reference_names=(), brand_weight: float = 0.5
 ) -> list[ScoredCandidate]:
-    """CLIP text-image scores (and brand scores vs references) when CLIP is configured."""
+    """CLIP scores when CLIP is configured: each image vs `text` (pass the meaning text, see
+    generation.quality.meaning) and vs the reference images (embeddings cached per reference
+    set), each normalised within the batch, then blended with `brand_weight`."""
     scorer = engine_registry.get_scorer()
     scored = [ScoredCandidate(c) for c in candidates]
     if scorer is None or not candidates:
         return scored
     images = [c.image for c in candidates]
     text_scores = scorer.text_image_scores(text, images)
-    brand_scores = None
-    refs = _reference_images(reference_names)
-    if refs:
-        brand_scores = scorer.image_image_scores(images, refs)
-
-    finals = (
-        combined_scores(text_scores, brand_scores, brand_weight) if brand_scores else text_scores
-    )
+    brand_scores = _brand_scores(scorer, images, tuple(reference_names))
+    finals, text_z, brand_z = blend(text_scores, brand_scores, brand_weight)
     for i, item in enumerate(scored):
         item.clip_score = float(text_scores[i])
         item.brand_score = float(brand_scores[i]) if brand_scores else None
         item.final_score = float(finals[i])
+        item.quality = {
+            "text_z": round(text_z[i], 6),
+            "brand_z": round(brand_z[i], 6) if brand_z else None,
+            "brand_weight": brand_weight if brand_scores else 0.0,
+        }
     return scored
+
+
+def _brand_scores(scorer, images, names: tuple[str, ...]) -> list[float] | None:
+    if not names:
+        return None
+    embeddings = reference_cache.embeddings_for(
+        model_hash=scorer.model_hash,
+        names=names,
+        compute=lambda: _embed_references(scorer, names),
+    )
+    if embeddings is None:
+        return None
+    return scorer.scores_against(images, embeddings)
+
+
+def _embed_references(scorer, names):
+    refs = _reference_images(names)
+    return scorer.image_embeddings(refs) if refs else None
 
 
 def _reference_images(names) -> list:
@@ -114,14 +137,25 @@ def store_candidates(job: GenerationJob, scored: list[ScoredCandidate]) -> list[
 
 
 def _best_index(stored: list[StoredCandidate]) -> int:
+    """The candidate ranked first (rank 1), else the best final score, else the first."""
+    ranked = [i for i, s in enumerate(stored) if s.scored.rank == 1]
+    if ranked:
+        return ranked[0]
     scores = [s.scored.final_score for s in stored]
     if any(s is None for s in scores):
         return 0
-
     return best_of(scores)
 
 
-def create_image_rows(job: GenerationJob, stored: list[StoredCandidate]) -> list[GeneratedImage]:
+def create_image_rows(
+    job: GenerationJob, stored: list[StoredCandidate], *, quality: dict[str, Any] | None = None
+) -> list[GeneratedImage]:
+    """The job's image rows (and thumbnails); `quality` (rejects, meaning text, ranker) is saved
+    on the job in the same transaction."""
+    if quality is not None:
+        job.quality = quality
+        job.rejected_candidates = min(len(quality.get("rejected", [])), 32767)
+        job.save(update_fields=["quality", "rejected_candidates"])
     best = _best_index(stored) if stored else -1
     if job.rerender_of_id:
         # A re-render selects the replayed image, not the best of its batch.
@@ -139,6 +173,8 @@ def create_image_rows(job: GenerationJob, stored: list[StoredCandidate]) -> list
             clip_score=item.scored.clip_score,
             brand_score=item.scored.brand_score,
             final_score=item.scored.final_score,
+            rank=item.scored.rank,
+            quality=item.scored.quality,
             selected=(i == best),
             adapter_version_id=job.adapter_version_id,
             metadata={**cand.metadata, "job_id": str(job.pk)},

@@ -25,8 +25,9 @@ from generation.jobs.cache import cache_key_for
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import render_config_for
 from generation.models import GenerationJob, JobStatus
+from generation.quality import rerolls
 from generation.webhooks import delivery as webhooks
-from generation.worker import model_hashes, packs
+from generation.worker import model_hashes, packs, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
 from tenants import credits
 from tenants.actors import Actor
@@ -139,18 +140,24 @@ def _run(job: GenerationJob, owner: str) -> None:
     engine = engine_registry.get_engine(job.engine)
     progress = _Progress(job, owner, job.steps)
     started = time.monotonic()
-    candidates = engine.generate(request, progress=progress)
+    # Technical rejects are re-rolled within the job's budget (a re-render replays as is).
+    checked = rerolls.render_checked(
+        engine, request, progress=progress, checks=not job.rerender_of_id
+    )
     engine_seconds = time.monotonic() - started
     progress(job.steps, job.steps)  # lease check before scoring/storing
+    checked.raise_if_empty()
 
-    scored = packs.score_candidates(
-        candidates,
-        text=job.prompt,
-        reference_names=config.reference_images,
-        brand_weight=config.brand_weight,
+    ranked = ranking.rank_batch(job, checked, config)
+    stored = packs.store_candidates(job, ranked.scored)
+    _finalize(
+        job.pk,
+        owner,
+        stored,
+        engine_seconds,
+        model_hash=_rendered_with(job),
+        quality=ranked.report,
     )
-    stored = packs.store_candidates(job, scored)
-    _finalize(job.pk, owner, stored, engine_seconds, model_hash=_rendered_with(job))
 
 
 def _rendered_with(job: GenerationJob) -> str | None:
@@ -167,6 +174,7 @@ def _finalize(
     engine_seconds: float,
     *,
     model_hash: str | None = None,
+    quality: dict | None = None,
 ) -> None:
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
@@ -178,7 +186,7 @@ def _finalize(
             job.model_hash = model_hash
             job.cache_key = cache_key_for(job, ())
             job.save(update_fields=["model_hash", "cache_key"])
-        images = packs.create_image_rows(job, stored)
+        images = packs.create_image_rows(job, stored, quality=quality)
         best = next((img for img in images if img.selected), None)
         if best is not None:
             # Before "succeeded": a client that sees the job done must find the winner's pack.

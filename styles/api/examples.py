@@ -28,6 +28,7 @@ PRESET = {
     "lock_rules": {"steps": {"min": 20, "max": 30}, "attributes": {"style": ["cartoon"]}},
     "active_adapter": ADAPTER_ID,
     "adapter_strength": 0.8,
+    "brand_weight": 0.4,
     "reference_images": [],
     "created_at": "2026-11-20T10:00:00Z",
     "updated_at": "2026-11-21T09:30:00Z",

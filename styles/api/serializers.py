@@ -49,6 +49,7 @@ class PresetSerializer(serializers.ModelSerializer):
             "lock_rules",
             "active_adapter",
             "adapter_strength",
+            "brand_weight",
             "reference_images",
             "created_at",
             "updated_at",
@@ -124,6 +125,14 @@ class PresetWriteSerializer(serializers.Serializer):
         "get 403 `brand_lock`.",
     )
     adapter_strength = serializers.FloatField(min_value=0, max_value=2, required=False)
+    brand_weight = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Share of the brand (reference image) score in the ranking; the text score "
+        "gets the rest. Both are normalised within each batch first. Null: server default.",
+    )
 
 
 class ActivateAdapterSerializer(serializers.Serializer):

@@ -60,6 +60,12 @@ class StylePreset(models.Model):
         help_text="The LoRA version jobs through this preset render with (diffusion engine).",
     )
     adapter_strength = models.FloatField(default=1.0)
+    brand_weight = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Share of the brand (reference image) score in the ranking, 0-1; the text score "
+        "gets the rest. Empty: the server default (AVATARSAAS_BRAND_WEIGHT).",
+    )
     # Previously active adapter ids, newest last: what "roll back" returns to.
     adapter_history = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

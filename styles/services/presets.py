@@ -43,6 +43,7 @@ EDITABLE = (
     "is_locked",
     "lock_rules",
     "adapter_strength",
+    "brand_weight",
 )
 COPIED = (*EDITABLE, "base_style")
 
@@ -83,6 +84,21 @@ def validate_strength(value: Any) -> float:
     if not 0.0 <= strength <= 2.0:
         raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
     return strength
+
+
+def validate_brand_weight(value: Any) -> float | None:
+    """Share of the brand score in the ranking, 0-1; None means the server default."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("brand_weight must be a number or null.", field="brand_weight")
+    try:
+        weight = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("brand_weight must be a number or null.", field="brand_weight") from exc
+    if not 0.0 <= weight <= 1.0:
+        raise InvalidInput("brand_weight must be between 0 and 1.", field="brand_weight")
+    return weight
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +145,8 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         validate_lock_rules(out["lock_rules"])
     if "adapter_strength" in out:
         out["adapter_strength"] = validate_strength(out["adapter_strength"])
+    if "brand_weight" in out:
+        out["brand_weight"] = validate_brand_weight(out["brand_weight"])
     return out
 
 

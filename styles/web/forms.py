@@ -53,6 +53,14 @@ class PresetForm(forms.Form):
     guidance_scale = forms.FloatField(min_value=0, max_value=30, label="Guidance (CFG)")
     size = forms.TypedChoiceField(coerce=int, choices=SIZES)
     adapter_strength = forms.FloatField(min_value=0, max_value=2, label="LoRA strength")
+    brand_weight = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Brand weight",
+        help_text="0–1: how much the likeness to the reference images counts in the ranking "
+        "against the match to the description. Empty: the server default.",
+    )
     is_locked = forms.BooleanField(required=False, label="Brand kit lock")
     lock_rules = JSONText(
         help_text='Allowed ranges, e.g. {"steps": {"min": 20, "max": 30}, '

@@ -106,3 +106,15 @@ exempt(
     "admin_finetune_validation",
     "staff-only admin view; see test_finetune_review_files_are_staff_only",
 )
+
+register(
+    Route(
+        "api_image_feedback",
+        image,
+        method="post",
+        kind="api",
+        data={"vote": "up"},
+        ok_statuses=(200,),
+    )
+)
+register(Route("image_feedback", image, method="post", data={"vote": "up"}, ok_statuses=(302,)))

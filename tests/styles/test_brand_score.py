@@ -1,8 +1,10 @@
 """Brand consistency: CLIP image-image similarity to a preset's reference images is stored on
-each image, returned by the API and blended into best-of-N with the configured weight."""
+each image, returned by the API and, normalised within the batch like the text score, blended
+into best-of-N with the configured weight (the server default or the preset's own)."""
 
 import pytest
 
+from generation.quality.blend import normalise
 from generation.worker import runner
 from styles.models import StylePreset
 from styles.services import presets
@@ -37,12 +39,13 @@ def test_reference_images_give_a_brand_score_used_in_best_of_n(tenant, use_tiny_
     runner.process_one()
     images = client.get(f"/api/v1/jobs/{response.json()['id']}/images/").json()
     assert len(images) == 3
-    for image in images:
-        assert image["brand_score"] is not None and image["clip_score"] is not None
-        blended = 0.75 * image["clip_score"] + 0.25 * image["brand_score"]
-        assert image["final_score"] == pytest.approx(blended)
+    assert all(i["brand_score"] is not None and i["clip_score"] is not None for i in images)
+    text_z = normalise([i["clip_score"] for i in images])
+    brand_z = normalise([i["brand_score"] for i in images])
+    for image, t, b in zip(images, text_z, brand_z, strict=True):
+        assert image["final_score"] == pytest.approx(0.75 * t + 0.25 * b)
     best = max(images, key=lambda i: i["final_score"])
-    assert best["selected"]
+    assert best["selected"] and best["rank"] == 1
 
 
 def test_without_references_there_is_no_brand_score(tenant, use_tiny_models):
@@ -54,4 +57,6 @@ def test_without_references_there_is_no_brand_score(tenant, use_tiny_models):
     )
     runner.process_one()
     [image] = client.get(f"/api/v1/jobs/{response.json()['id']}/images/").json()
-    assert image["brand_score"] is None and image["final_score"] == image["clip_score"]
+    # One candidate: nothing to normalise against, so its blended score is 0.
+    assert image["brand_score"] is None and image["clip_score"] is not None
+    assert image["final_score"] == 0.0 and image["rank"] == 1 and image["selected"]

@@ -13,6 +13,7 @@ from generation.engines import registry as engine_registry
 from generation.engines.base import EngineError, RenderRequest
 from generation.jobs.render_config import render_config_for
 from generation.prompts.describe import describe
+from generation.quality.meaning import meaning_text
 from generation.worker import packs
 from generation.worker.postprocess import build_sidecar, make_avatar_pack
 from styles.models import StylePreset
@@ -84,7 +85,15 @@ class Command(BaseCommand):
         except EngineError as exc:
             raise CommandError(f"{exc.code}: {exc}") from exc
         sys.stderr.write("\n")
-        scored = packs.score_candidates(candidates, text=described.prompt)
+        meaning = meaning_text(
+            attributes=described.attributes,
+            description=opts["description"],
+            unknown_words=described.unknown_words,
+            parsed=described.parsed_attributes,
+            defaults=config.default_attributes,
+            trigger_word=config.trigger_word,
+        )
+        scored = packs.score_candidates(candidates, text=meaning)
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
         for item in scored:

@@ -1,0 +1,88 @@
+"""A checked batch -> scored against the user's meaning -> ranked (learned or blended).
+
+The worker's glue between the quality stages: `rerolls` has rejected and replaced unusable
+renders; here the survivors are CLIP-scored against the meaning text (never the prompt), their
+scores normalised and blended by the preset's weight (`packs.score_candidates`), and then
+ordered by the workspace's learned ranker when it has an active one, else by the blended score.
+A fallback (a reject delivered because the re-roll budget ran out) always ranks last. Unscored
+batches (no CLIP configured) keep their render order, fallbacks last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from generation.jobs.render_config import PresetRenderConfig
+from generation.models import GenerationJob
+from generation.quality import learning
+from generation.quality.meaning import meaning_of_job
+from generation.quality.ranker import RankerModel, features_of, matrix
+from generation.quality.rerolls import CheckedRender
+from generation.worker import packs
+
+
+@dataclass
+class RankedBatch:
+    scored: list[packs.ScoredCandidate]
+    report: dict[str, Any] = field(default_factory=dict)  # stored as GenerationJob.quality
+
+
+def rank_batch(
+    job: GenerationJob, checked: CheckedRender, config: PresetRenderConfig
+) -> RankedBatch:
+    meaning = meaning_of_job(
+        job, defaults=config.default_attributes, trigger_word=config.trigger_word
+    )
+    scored = packs.score_candidates(
+        checked.candidates,
+        text=meaning,
+        reference_names=config.reference_images,
+        brand_weight=config.brand_weight,
+    )
+    is_scored = bool(scored) and all(s.final_score is not None for s in scored)
+    for item, check in zip(scored, checked.accepted, strict=True):
+        image = check.verdict.features.as_dict()
+        item.quality = {
+            **item.quality,
+            "checks": image,
+            "fallback": check.verdict.reason if check.fallback else None,
+            "features": features_of(
+                blended=item.final_score,
+                text_z=item.quality.get("text_z"),
+                brand_z=item.quality.get("brand_z"),
+                image=image,
+                fallback=check.fallback,
+            ),
+        }
+    model, ranker = learning.ranker_for(job.tenant_id) if is_scored else (None, None)
+    ranked_by = "learned" if model is not None else ("blended" if is_scored else "unscored")
+    _assign_ranks(scored, model if is_scored else None, scored_at_all=is_scored)
+    report = {
+        **checked.report(),
+        "meaning": meaning,
+        "ranked_by": ranked_by,
+        "ranker_version": ranker.version if model is not None and ranker else None,
+        "brand_weight": config.brand_weight,
+    }
+    return RankedBatch(scored, report)
+
+
+def _assign_ranks(
+    scored: list[packs.ScoredCandidate], model: RankerModel | None, *, scored_at_all: bool
+) -> None:
+    if not scored:
+        return
+    if scored_at_all:
+        model = model or RankerModel.prior()
+        x = matrix([s.quality["features"] for s in scored])
+        values = model.scores(x)
+        order = model.order(x)
+        for i, item in enumerate(scored):
+            item.quality["ranker_score"] = round(float(values[i]), 6)
+    else:
+        order = sorted(
+            range(len(scored)), key=lambda i: (scored[i].quality["fallback"] is not None, i)
+        )
+    for position, i in enumerate(order, 1):
+        scored[i].rank = position
