@@ -123,7 +123,7 @@ class FineTuneForm(forms.Form):
     preset = forms.ChoiceField(required=False, help_text="Optional preset it is meant for.")
     rank = forms.IntegerField(initial=HYPERPARAMETERS["rank"].default, label="LoRA rank")
     alpha = forms.IntegerField(initial=HYPERPARAMETERS["alpha"].default, label="LoRA alpha")
-    steps = forms.IntegerField(initial=HYPERPARAMETERS["steps"].default)
+    steps = forms.IntegerField(required=False, label="Steps (blank: derived from the dataset size)")
     learning_rate = forms.FloatField(initial=HYPERPARAMETERS["learning_rate"].default)
     resolution = forms.IntegerField(initial=HYPERPARAMETERS["resolution"].default)
     batch_size = forms.IntegerField(initial=HYPERPARAMETERS["batch_size"].default)
