@@ -1,6 +1,7 @@
 from django.urls import path
 
 from generation.api import views
+from generation.api.adapter_export import AdapterExportView
 
 urlpatterns = [
     path("jobs/", views.JobListCreateView.as_view(), name="api_jobs"),
@@ -17,6 +18,9 @@ urlpatterns = [
     ),
     path("files/<uuid:file_id>/", views.FileDownloadView.as_view(), name="api_file_download"),
     path("parse/", views.ParseView.as_view(), name="api_parse"),
+    path(
+        "adapters/<uuid:adapter_id>/export/", AdapterExportView.as_view(), name="api_adapter_export"
+    ),
     path("webhooks/", views.WebhookListCreateView.as_view(), name="api_webhooks"),
     path(
         "webhooks/<uuid:endpoint_id>/",

@@ -259,6 +259,9 @@ class FineTuneSerializer(serializers.ModelSerializer):
 
 class AdapterSerializer(serializers.ModelSerializer):
     finetune = serializers.UUIDField(source="finetune_id", read_only=True, allow_null=True)
+    export_formats = serializers.SerializerMethodField(
+        help_text="Formats downloadable from /adapters/{id}/export/?format=..."
+    )
 
     class Meta:
         model = LoraAdapter
@@ -273,5 +276,9 @@ class AdapterSerializer(serializers.ModelSerializer):
             "base_model_hash",
             "dataset_hash",
             "trigger_word",
+            "export_formats",
             "created_at",
         ]
+
+    def get_export_formats(self, obj) -> list[str]:
+        return sorted(obj.exports or {})
