@@ -119,3 +119,24 @@ def test_the_presets_background_colour_is_what_transparency_trains_over(pro_tena
     )
     ft = _create(pro_tenant, make_dataset(pro_tenant), preset_id=preset.pk)
     assert train_config(ft).background == (17, 34, 51)
+
+
+def test_the_form_derives_steps_when_left_blank_and_the_page_says_so(
+    owner_client, tenant, small_images
+):
+    from styles.models import FineTune
+
+    dataset = make_dataset(tenant)
+    form = owner_client.get(f"/finetunes/new/?dataset={dataset.pk}").content.decode()
+    assert "leave blank to derive them from the dataset size" in form
+    fields = {"rank": 4, "alpha": 4, "learning_rate": 0.0001, "resolution": 512, "batch_size": 4}
+    response = owner_client.post(
+        "/finetunes/new/", {"name": "Blank", "dataset": str(dataset.pk), "steps": "", **fields}
+    )
+    assert response.status_code == 302
+    ft = FineTune.objects.get(tenant=tenant, name="Blank")
+    assert (ft.steps, ft.steps_derived) == (300, True)
+    page = owner_client.get(f"/finetunes/{ft.pk}/").content.decode()
+    assert "300 steps, derived from the dataset size" in page
+    assert "chosen by hand" not in page
+    assert "images never mirrored" in page.lower()
