@@ -1,6 +1,7 @@
 from django.urls import path
 
 from generation.api import feedback, images, jobs, parse, webhooks
+from generation.api.adapter_export import AdapterExportView
 
 urlpatterns = [
     path("jobs/", jobs.JobListCreateView.as_view(), name="api_jobs"),
@@ -22,6 +23,9 @@ urlpatterns = [
     ),
     path("files/<uuid:file_id>/", images.FileDownloadView.as_view(), name="api_file_download"),
     path("parse/", parse.ParseView.as_view(), name="api_parse"),
+    path(
+        "adapters/<uuid:adapter_id>/export/", AdapterExportView.as_view(), name="api_adapter_export"
+    ),
     path("webhooks/", webhooks.WebhookListCreateView.as_view(), name="api_webhooks"),
     path(
         "webhooks/<uuid:endpoint_id>/",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.images import flatten_alpha
 from generation.engines.base import EngineError, ModelNotConfigured
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
 
@@ -115,7 +116,8 @@ class ClipScorer:
         with torch.inference_mode():
             for start in range(0, len(images), BATCH_SIZE):
                 batch = images[start : start + BATCH_SIZE]
-                pixels = torch.stack([preprocess(im.convert("RGB")) for im in batch])
+                # Transparent logos over white, not the black convert("RGB") leaves behind.
+                pixels = torch.stack([preprocess(flatten_alpha(im)) for im in batch])
                 chunks.append(model.encode_image(pixels.to(self.device)).float())
         return F.normalize(torch.cat(chunks), dim=-1)
 

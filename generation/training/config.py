@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core.images import NEUTRAL_BACKGROUND, RGB
+from core.training_recipe import TrainingRecipe
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -19,7 +22,8 @@ MIXED_PRECISION = ("auto", "no", "fp16", "bf16")
 class TrainConfig:
     rank: int = 16
     alpha: int = 16
-    steps: int = 1000
+    # None: derived from the dataset size by the recipe (epochs), see `steps_for`.
+    steps: int | None = None
     learning_rate: float = 1e-4
     resolution: int = 512
     batch_size: int = 4
@@ -29,14 +33,34 @@ class TrainConfig:
     mixed_precision: str = "auto"
     checkpoint_every: int = 100
     seed: int = 0
+    # Put into every caption that lacks it (empty: captions are used as they are).
+    trigger_word: str = ""
+    # What transparent pixels are composited over before training.
+    background: RGB = NEUTRAL_BACKGROUND
+    # Encode each image with the VAE (and each caption, text encoder frozen) once per run.
+    cache_latents: bool = True
+    recipe: TrainingRecipe = field(default_factory=TrainingRecipe)
+
+    def steps_for(self, n_examples: int) -> int:
+        return self.steps or self.recipe.steps_for(n_examples, self.batch_size)
+
+    @property
+    def bucket_step(self) -> int:
+        # SD's VAE and UNet downsample 64x in all; tiny test resolutions use a finer grid.
+        return 64 if self.resolution >= 256 else 8
 
 
 @dataclass(frozen=True)
 class TrainExample:
-    """One training image, loaded on demand so a 1000-image set never sits in memory."""
+    """One training image, loaded on demand so a 1000-image set never sits in memory.
+
+    `key` identifies the content (e.g. its sha256): cached latents are reused across runs only
+    when every example has one.
+    """
 
     load: Callable[[], Image.Image]
     caption: str
+    key: str | None = None
 
 
 @dataclass
@@ -47,3 +71,4 @@ class TrainResult:
     resumed_from: int = 0
     device: str = "cpu"
     dtype: str = "float32"
+    vae_encodes: int = 0  # images the VAE encoded in this run (0 when the cache was warm)

@@ -24,7 +24,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import storage
+from core.images import NEUTRAL_BACKGROUND, parse_colour
+from core.training_recipe import TrainingRecipe
 from generation.engines.base import AdapterRef, EngineError
+from generation.training import adapter_exports
+from generation.training.config import TrainConfig, TrainExample
 from generation.worker.claim import LeaseLost, lease_seconds, worker_id
 from styles.models import FineTune, FineTuneState, LoraAdapter
 from styles.services.datasets import accepted_images
@@ -133,20 +137,27 @@ class _Progress:
             default_storage.delete(previous)
 
 
-def _examples(ft: FineTune):
+def _examples(ft: FineTune) -> list[TrainExample]:
+    """Images load as stored (transparency included): the trainer composites them over the
+    run's background (`TrainConfig.background`) before anything else sees the pixels."""
     from PIL import Image
-
-    from generation.training import TrainExample
 
     def loader(name: str):
         return lambda: Image.open(io.BytesIO(storage.read_bytes(name)))
 
-    return [TrainExample(loader(img.file.name), img.caption) for img in accepted_images(ft.dataset)]
+    return [
+        TrainExample(loader(img.file.name), img.caption, key=img.sha256)
+        for img in accepted_images(ft.dataset)
+    ]
 
 
-def train_config(ft: FineTune):
-    from generation.training import TrainConfig
+def _background(ft: FineTune):
+    """The preset's background colour when the fine-tune is meant for one that names it."""
+    attributes = (ft.preset.default_attributes or {}) if ft.preset_id else {}
+    return parse_colour(attributes.get("background_color")) or NEUTRAL_BACKGROUND
 
+
+def train_config(ft: FineTune) -> TrainConfig:
     return TrainConfig(
         rank=ft.rank,
         alpha=ft.alpha,
@@ -158,7 +169,25 @@ def train_config(ft: FineTune):
         gradient_checkpointing=ft.gradient_checkpointing,
         checkpoint_every=ft.checkpoint_every,
         seed=ft.seed,
+        trigger_word=ft.trigger_word,
+        background=_background(ft),
+        recipe=TrainingRecipe.from_stored(ft.recipe),
     )
+
+
+def cache_root() -> Path:
+    return Path(getattr(settings, "AVATARSAAS_TRAIN_CACHE", Path(settings.VAR_DIR) / "train-cache"))
+
+
+def _prune_caches(keep_days: float = 2.0) -> None:
+    """Latent caches of runs that ended elsewhere (a worker died, the run moved on)."""
+    root = cache_root()
+    if not root.is_dir():
+        return
+    cutoff = time.time() - keep_days * 86400
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _run(ft: FineTune, owner: str) -> None:
@@ -171,15 +200,29 @@ def _run(ft: FineTune, owner: str) -> None:
     base_hash = model_hash(model_dir)
     progress = _Progress(ft, owner)
     resume = storage.read_bytes(ft.checkpoint_name) if ft.checkpoint_name else None
-    result = train_lora(
-        model_dir,
-        _examples(ft),
-        train_config(ft),
-        device=settings.AVATARSAAS_DEVICE,
-        resume=resume,
-        on_step=progress.on_step,
-        on_checkpoint=progress.on_checkpoint,
+    examples, config = _examples(ft), train_config(ft)
+    metadata = adapter_exports.provenance(
+        ft, config, base_model_hash=base_hash, n_images=len(examples)
     )
+    _prune_caches()
+    # Kept if the worker dies: the run resumes here on the same worker without re-encoding.
+    cache_dir = cache_root() / str(ft.pk)
+    try:
+        result = train_lora(
+            model_dir,
+            examples,
+            config,
+            device=settings.AVATARSAAS_DEVICE,
+            resume=resume,
+            on_step=progress.on_step,
+            on_checkpoint=progress.on_checkpoint,
+            cache_dir=cache_dir,
+            metadata=metadata,
+        )
+    except EngineError:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(cache_dir, ignore_errors=True)
     try:
         weights = Path(result.lora_dir) / LORA_WEIGHTS_NAME
         with transaction.atomic():
@@ -192,7 +235,10 @@ def _run(ft: FineTune, owner: str) -> None:
             )
         adapter_id = uuid.uuid4()
         validation = _validate(locked, adapter_id, weights, owner)
-        _publish(locked, owner, adapter_id, weights, validation)
+        kohya = adapter_exports.write_kohya_export(
+            ft.tenant_id, weights, metadata, rank=config.rank, alpha=config.alpha
+        )
+        _publish(locked, owner, adapter_id, weights, validation, kohya)
     finally:
         shutil.rmtree(result.lora_dir, ignore_errors=True)
 
@@ -237,7 +283,9 @@ def _validate(ft: FineTune, adapter_id, weights: Path, owner: str) -> list[dict]
     return out
 
 
-def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: list[dict]) -> None:
+def _publish(
+    ft: FineTune, owner: str, adapter_id, weights: Path, validation: list[dict], kohya: str
+) -> None:
     data = weights.read_bytes()
     name = storage.save_bytes(ft.tenant_id, "adapters", "safetensors", data)
     with transaction.atomic():
@@ -263,6 +311,8 @@ def _publish(ft: FineTune, owner: str, adapter_id, weights: Path, validation: li
             dataset_hash=locked.dataset_hash,
             trigger_word=locked.trigger_word,
             approved_by=locked.reviewed_by,
+            # The published file is the diffusers export: it carries config and provenance.
+            exports={"diffusers": name, "kohya": kohya},
         )
         if locked.checkpoint_name:
             storage.delete_after_commit([locked.checkpoint_name])

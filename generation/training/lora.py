@@ -1,25 +1,28 @@
 """LoRA training of an SD 1.x UNet (and optionally its text encoder) with peft.
 
 The loop follows diffusers' `train_text_to_image_lora.py`: frozen base weights (fp16/bf16 on
-CUDA), LoRA parameters in fp32 under autocast, epsilon/v-prediction MSE on random timesteps.
-Every random draw of step `s` comes from a generator seeded with (seed, s), and the batch of
-step `s` is a pure function of (seed, s), so a run resumed from a checkpoint at step `s`
-continues exactly as the uninterrupted run would have.
+CUDA), LoRA parameters in fp32 under autocast, epsilon/v-prediction MSE on random timesteps,
+optionally Min-SNR weighted, with a noise offset, caption dropout, flips, aspect buckets,
+warm-up into a cosine or constant learning rate, gradient accumulation and an EMA of the LoRA
+weights (see core.training_recipe for the switches).
+
+Every random draw comes from one CPU generator seeded with the run's seed, and the batch order
+from `data.DataOrder`; a checkpoint holds both, with the LoRA weights, optimizer, LR schedule
+and EMA, so a run resumed from a checkpoint continues bit for bit as the uninterrupted run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import random
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from generation.engines.base import EngineError
+from generation.training import checkpoint
+from generation.training.cache import ExampleEncoder
 from generation.training.config import (
     TEXT_ENCODER_TARGET_MODULES,
     UNET_TARGET_MODULES,
@@ -27,10 +30,13 @@ from generation.training.config import (
     TrainExample,
     TrainResult,
 )
+from generation.training.data import DataOrder
+from generation.training.export import add_metadata
+from generation.training.objective import MicroBatch, diffusion_loss, lr_schedule_for
 
 # on_step(step, total_steps, loss): called after every optimizer step; may raise to stop.
 StepCallback = Callable[[int, int, float], None]
-# on_checkpoint(step, blob): persist `blob` (see `checkpoint_blob`); resume with it later.
+# on_checkpoint(step, blob): persist `blob` (see `LoraRun.checkpoint`); resume with it later.
 CheckpointCallback = Callable[[int, bytes], None]
 LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
 
@@ -87,132 +93,207 @@ def add_lora(parts: dict[str, Any], config: TrainConfig) -> list[Any]:
     from diffusers.training_utils import cast_training_params
     from peft import LoraConfig
 
-    unet = parts["unet"]
-    unet.add_adapter(
-        LoraConfig(
+    def lora(targets) -> Any:
+        return LoraConfig(
             r=config.rank,
             lora_alpha=config.alpha,
             init_lora_weights="gaussian",
-            target_modules=list(UNET_TARGET_MODULES),
+            target_modules=list(targets),
         )
-    )
-    models = [unet]
+
+    models = [parts["unet"]]
+    parts["unet"].add_adapter(lora(UNET_TARGET_MODULES))
     if config.train_text_encoder:
-        parts["text_encoder"].add_adapter(
-            LoraConfig(
-                r=config.rank,
-                lora_alpha=config.alpha,
-                init_lora_weights="gaussian",
-                target_modules=list(TEXT_ENCODER_TARGET_MODULES),
-            )
-        )
+        parts["text_encoder"].add_adapter(lora(TEXT_ENCODER_TARGET_MODULES))
         models.append(parts["text_encoder"])
     # Half-precision optimizer states underflow; only the small LoRA matrices go to fp32.
     cast_training_params(models, dtype=torch.float32)
     if config.gradient_checkpointing:
-        unet.enable_gradient_checkpointing()
+        parts["unet"].enable_gradient_checkpointing()
         if config.train_text_encoder:
             parts["text_encoder"].gradient_checkpointing_enable()
     return [p for m in models for p in m.parameters() if p.requires_grad]
 
 
-def batch_indices(n_examples: int, step: int, config: TrainConfig) -> list[int]:
-    """The examples of step `step`: a per-epoch shuffle, a pure function of (seed, step)."""
-    per_epoch = max(1, n_examples)
-    start = step * config.batch_size
-    out = []
-    for k in range(start, start + config.batch_size):
-        epoch, pos = divmod(k, per_epoch)
-        order = list(range(n_examples))
-        random.Random(config.seed * 1_000_003 + epoch).shuffle(order)
-        out.append(order[pos])
-    return out
+class LoraRun:
+    """One training run: models, optimizer, schedule, EMA, encoded examples and data order."""
 
+    def __init__(
+        self,
+        model_dir: str | Path,
+        examples: Sequence[TrainExample],
+        config: TrainConfig,
+        *,
+        device: str = "auto",
+        cache_dir: str | Path | None = None,
+    ):
+        import torch
+        from diffusers.training_utils import EMAModel
 
-def image_tensor(image, resolution: int):
-    """PIL -> [-1, 1] CHW tensor: shorter side to `resolution`, centre crop."""
-    import numpy as np
-    import torch
-    from PIL import Image
+        if not examples:
+            raise EngineError("No training images.", code="empty_dataset")
+        self.config, self.recipe = config, config.recipe
+        self.device, self.dtype = training_device(device, config.mixed_precision)
+        self.total_steps = config.steps_for(len(examples))
+        torch.manual_seed(config.seed)  # LoRA init; a resumed run overwrites it
+        self.parts = load_components(Path(model_dir), self.device, self.dtype)
+        self.params = add_lora(self.parts, config)
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.learning_rate, weight_decay=1e-2)
+        self.lr_schedule = lr_schedule_for(self.optimizer, self.recipe, self.total_steps)
+        decay = self.recipe.ema_decay
+        self.ema = EMAModel(self.params, decay=decay) if decay else None
+        use_scaler = self.device == "cuda" and self.dtype == torch.float16
+        self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
+        self.generator = torch.Generator("cpu").manual_seed(config.seed)
+        self.encoder = ExampleEncoder(
+            self.parts,
+            examples,
+            config,
+            self.device,
+            self.dtype,
+            Path(cache_dir) if cache_dir and config.cache_latents else None,
+            Path(model_dir),
+        )
+        self.encoder.prepare()
+        self.order = DataOrder(self.encoder.buckets, config.batch_size, config.seed)
+        self.step, self.losses, self.resumed_from = 0, [], 0
 
-    image = image.convert("RGB")
-    scale = resolution / min(image.size)
-    size = (
-        max(resolution, round(image.width * scale)),
-        max(resolution, round(image.height * scale)),
-    )
-    image = image.resize(size, Image.Resampling.BICUBIC)
-    left, top = (image.width - resolution) // 2, (image.height - resolution) // 2
-    image = image.crop((left, top, left + resolution, top + resolution))
-    array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(array).permute(2, 0, 1)
+    def checkpoint(self) -> bytes:
+        return checkpoint.dump(self)
 
+    def restore(self, blob: bytes) -> None:
+        checkpoint.load(self, blob)
+        self.resumed_from = self.step
 
-def checkpoint_blob(parts, optimizer, scaler, step: int, losses: list[float], config) -> bytes:
-    import torch
-    from peft.utils import get_peft_model_state_dict
+    # -- one optimizer step -----------------------------------------------------------------
 
-    state = {
-        "step": step,
-        "losses": list(losses),
-        "config": asdict(config),
-        "unet": get_peft_model_state_dict(parts["unet"]),
-        "text_encoder": (
-            get_peft_model_state_dict(parts["text_encoder"]) if config.train_text_encoder else None
-        ),
-        "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else None,
-    }
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    return buf.getvalue()
+    def draw(self, indices: list[int]) -> MicroBatch:
+        """The micro-batch's random draws, all from the run's generator, in a fixed order."""
+        import torch
 
+        gen, recipe, n = self.generator, self.recipe, len(indices)
+        flips = (torch.rand(n, generator=gen) < 0.5).tolist() if recipe.random_flip else [False] * n
+        dropped = (torch.rand(n, generator=gen) < recipe.caption_dropout).tolist()
+        moments = [self.encoder.moments(i, f) for i, f in zip(indices, flips, strict=True)]
+        mean, std = torch.stack([m for m, _ in moments]), torch.stack([s for _, s in moments])
+        eps = torch.randn(mean.shape, generator=gen)
+        latents = (mean + std * eps) * self.parts["vae"].config.scaling_factor
+        noise = torch.randn(latents.shape, generator=gen)
+        if recipe.noise_offset:
+            # A shift per sample and channel: lets the model move a whole image's brightness
+            # and colour, which plain noise almost never asks of it (flat brand backgrounds).
+            offset = torch.randn((n, latents.shape[1], 1, 1), generator=gen)
+            noise = noise + recipe.noise_offset * offset
+        scheduler = self.parts["scheduler"]
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=gen)
+        return MicroBatch(
+            indices=list(indices),
+            flips=flips,
+            dropped=dropped,
+            latents=latents.to(self.device, self.dtype),
+            noise=noise.to(self.device, self.dtype),
+            timesteps=timesteps.to(self.device),
+        )
 
-def _restore(blob: bytes, parts, optimizer, scaler, config) -> tuple[int, list[float]]:
-    import torch
-    from peft.utils import set_peft_model_state_dict
+    def micro_loss(self, batch: MicroBatch) -> Any:
+        scheduler = self.parts["scheduler"]
+        noisy = scheduler.add_noise(batch.latents, batch.noise, batch.timesteps)
+        hidden = self.encoder.hidden_states(batch.indices, batch.dropped)
+        if scheduler.config.prediction_type == "v_prediction":
+            target = scheduler.get_velocity(batch.latents, batch.noise, batch.timesteps)
+        else:
+            target = batch.noise
+        pred = self.parts["unet"](noisy, batch.timesteps, hidden, return_dict=False)[0]
+        return diffusion_loss(pred, target, batch.timesteps, scheduler, self.recipe.min_snr_gamma)
 
-    state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-    if state["config"] != asdict(config):
-        raise EngineError("The checkpoint was made with other settings.", code="bad_checkpoint")
-    set_peft_model_state_dict(parts["unet"], state["unet"])
-    if config.train_text_encoder and state["text_encoder"] is not None:
-        set_peft_model_state_dict(parts["text_encoder"], state["text_encoder"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scaler is not None and state["scaler"] is not None:
-        scaler.load_state_dict(state["scaler"])
-    return int(state["step"]), [float(x) for x in state["losses"]]
+    def train_step(self) -> float:
+        import torch
 
+        accumulation = self.recipe.gradient_accumulation
+        autocast = (
+            torch.autocast("cuda", dtype=self.dtype)
+            if self.device == "cuda" and self.dtype != torch.float32
+            else contextlib.nullcontext()
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for k in range(accumulation):
+            indices = self.order.batch(self.step * accumulation + k)
+            with autocast:
+                loss = self.micro_loss(self.draw(indices)) / accumulation
+            (self.scaler.scale(loss) if self.scaler else loss).backward()
+            total += float(loss.detach().item())
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.optimizer.step()
+        self.lr_schedule.step()
+        if self.ema is not None:
+            self.ema.step(self.params)
+        self.step += 1
+        if total != total:  # NaN: diverged; stop before saving garbage
+            raise EngineError(f"Training diverged (NaN loss) at step {self.step}.", code="diverged")
+        self.losses.append(total)
+        return total
 
-def _loss(parts, pixels, captions, step: int, config: TrainConfig, device, dtype):
-    import torch
-    import torch.nn.functional as F
+    def train(
+        self,
+        on_step: StepCallback | None = None,
+        on_checkpoint: CheckpointCallback | None = None,
+    ) -> None:
+        self.parts["unet"].train()
+        if self.config.train_text_encoder:
+            self.parts["text_encoder"].train()
+        every = self.config.checkpoint_every
+        while self.step < self.total_steps:
+            loss = self.train_step()
+            if on_step is not None:
+                on_step(self.step, self.total_steps, loss)
+            if on_checkpoint and every and self.step % every == 0 and self.step < self.total_steps:
+                on_checkpoint(self.step, self.checkpoint())
 
-    gen = torch.Generator("cpu").manual_seed(config.seed * 1_000_003 + step)
-    tokens = parts["tokenizer"](
-        captions,
-        padding="max_length",
-        max_length=parts["tokenizer"].model_max_length,
-        truncation=True,
-        return_tensors="pt",
-    ).input_ids.to(device)
-    vae, scheduler = parts["vae"], parts["scheduler"]
-    with torch.no_grad():
-        dist = vae.encode(pixels.to(device, dtype=dtype)).latent_dist
-        eps = torch.randn(dist.mean.shape, generator=gen).to(device, dist.mean.dtype)
-        latents = (dist.mean + dist.std * eps) * vae.config.scaling_factor
-    noise = torch.randn(latents.shape, generator=gen).to(device, latents.dtype)
-    timesteps = torch.randint(
-        0, scheduler.config.num_train_timesteps, (latents.shape[0],), generator=gen
-    ).to(device)
-    noisy = scheduler.add_noise(latents, noise, timesteps)
-    hidden = parts["text_encoder"](tokens, return_dict=False)[0]
-    if scheduler.config.prediction_type == "v_prediction":
-        target = scheduler.get_velocity(latents, noise, timesteps)
-    else:
-        target = noise
-    pred = parts["unet"](noisy, timesteps, hidden, return_dict=False)[0]
-    return F.mse_loss(pred.float(), target.float(), reduction="mean")
+    def final_weights(self) -> None:
+        """Put the weights the adapter ships with into the models (the EMA, when on)."""
+        if self.ema is not None:
+            self.ema.copy_to(self.params)
+        self.parts["unet"].eval()
+        self.parts["text_encoder"].eval()
+
+    def save(self, directory: str | Path, metadata: dict[str, str] | None = None) -> Path:
+        """Write the adapter with `save_lora_weights`, LoRA config (rank, alpha) included."""
+        from diffusers import StableDiffusionPipeline
+        from diffusers.training_utils import _collate_lora_metadata
+        from diffusers.utils import convert_state_dict_to_diffusers
+        from peft.utils import get_peft_model_state_dict
+
+        self.final_weights()
+        te = self.parts["text_encoder"] if self.config.train_text_encoder else None
+        layers = {
+            "unet_lora_layers": convert_state_dict_to_diffusers(
+                get_peft_model_state_dict(self.parts["unet"])
+            ),
+            "text_encoder_lora_layers": convert_state_dict_to_diffusers(
+                get_peft_model_state_dict(te)
+            )
+            if te is not None
+            else None,
+        }
+        # Without the adapter config a loader assumes alpha = rank: an adapter trained at
+        # rank 16, alpha 8 would render at twice its strength.
+        StableDiffusionPipeline.save_lora_weights(
+            save_directory=str(directory),
+            safe_serialization=True,
+            **layers,
+            **_collate_lora_metadata({"unet": self.parts["unet"], "text_encoder": te}),
+        )
+        path = Path(directory) / LORA_WEIGHTS_NAME
+        if metadata:
+            add_metadata(path, metadata)
+        return path
 
 
 def train_lora(
@@ -225,83 +306,29 @@ def train_lora(
     on_step: StepCallback | None = None,
     on_checkpoint: CheckpointCallback | None = None,
     output_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> TrainResult:
-    """Train a LoRA on `examples`; returns where `save_lora_weights` wrote it and the losses."""
-    import torch
+    """Train a LoRA on `examples`; returns where `save_lora_weights` wrote it and the losses.
 
-    if not examples:
-        raise EngineError("No training images.", code="empty_dataset")
-    dev, dtype = training_device(device, config.mixed_precision)
-    torch.manual_seed(config.seed)  # LoRA init; resumed runs overwrite it from the checkpoint
-    parts = load_components(Path(model_dir), dev, dtype)
-    params = add_lora(parts, config)
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=1e-2)
-    use_scaler = dev == "cuda" and dtype == torch.float16
-    scaler = torch.amp.GradScaler("cuda") if use_scaler else None
-    step, losses = (0, [])
-    if resume:
-        step, losses = _restore(resume, parts, optimizer, scaler, config)
-    resumed_from = step
-    parts["unet"].train()
-    if config.train_text_encoder:
-        parts["text_encoder"].train()
-    autocast = (
-        torch.autocast("cuda", dtype=dtype) if dev == "cuda" and dtype != torch.float32 else None
-    )
-    while step < config.steps:
-        idx = batch_indices(len(examples), step, config)
-        pixels = torch.stack([image_tensor(examples[i].load(), config.resolution) for i in idx])
-        captions = [examples[i].caption for i in idx]
-        with autocast or contextlib.nullcontext():
-            loss = _loss(parts, pixels, captions, step, config, dev, dtype)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-        step += 1
-        value = float(loss.detach().item())
-        if value != value:  # NaN: diverged; stop before saving garbage
-            raise EngineError(f"Training diverged (NaN loss) at step {step}.", code="diverged")
-        losses.append(value)
-        if on_step is not None:
-            on_step(step, config.steps, value)
-        every = config.checkpoint_every
-        if on_checkpoint and every and step % every == 0 and step < config.steps:
-            on_checkpoint(step, checkpoint_blob(parts, optimizer, scaler, step, losses, config))
-    out = Path(output_dir or tempfile.mkdtemp(prefix="lora-"))
-    save_lora(parts, config, out)
+    `cache_dir` keeps the encoded examples on local disk (reused by a resumed run); without
+    one they are cached in a temporary directory for this run only.
+    """
+    with contextlib.ExitStack() as stack:
+        if cache_dir is None and config.cache_latents:
+            cache_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="lora-cache-"))
+        run = LoraRun(model_dir, examples, config, device=device, cache_dir=cache_dir)
+        if resume:
+            run.restore(resume)
+        run.train(on_step, on_checkpoint)
+        out = Path(output_dir or tempfile.mkdtemp(prefix="lora-"))
+        run.save(out, metadata)
     return TrainResult(
         lora_dir=str(out),
-        losses=losses,
-        steps=step,
-        resumed_from=resumed_from,
-        device=dev,
-        dtype=str(dtype).removeprefix("torch."),
+        losses=list(run.losses),
+        steps=run.step,
+        resumed_from=run.resumed_from,
+        device=run.device,
+        dtype=str(run.dtype).removeprefix("torch."),
+        vae_encodes=run.encoder.vae_encodes,
     )
-
-
-def save_lora(parts: dict[str, Any], config: TrainConfig, directory: Path) -> Path:
-    from diffusers import StableDiffusionPipeline
-    from diffusers.utils import convert_state_dict_to_diffusers
-    from peft.utils import get_peft_model_state_dict
-
-    unet_layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(parts["unet"]))
-    te_layers = None
-    if config.train_text_encoder:
-        te_layers = convert_state_dict_to_diffusers(
-            get_peft_model_state_dict(parts["text_encoder"])
-        )
-    StableDiffusionPipeline.save_lora_weights(
-        save_directory=str(directory),
-        unet_lora_layers=unet_layers,
-        text_encoder_lora_layers=te_layers,
-        safe_serialization=True,
-    )
-    return directory / LORA_WEIGHTS_NAME

@@ -4,6 +4,7 @@ from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
 from generation.web import views
 from generation.web import webhooks as webhook_views
+from generation.web.adapter_export import adapter_export
 
 urlpatterns = [
     path("generate/", views.generate, name="generate"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
     path("images/<uuid:image_id>/feedback/", feedback_views.image_feedback, name="image_feedback"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),
+    path("adapters/<uuid:adapter_id>/<str:fmt>.safetensors", adapter_export, name="adapter_export"),
     path("gallery/", gallery_views.gallery, name="gallery"),
     path("gallery/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),
     path("settings/webhooks/", webhook_views.webhook_list, name="webhook_list"),

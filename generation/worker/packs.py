@@ -95,7 +95,7 @@ def _reference_images(names) -> list:
     refs = []
     for name in names:
         try:
-            refs.append(Image.open(io.BytesIO(storage.read_bytes(name))).convert("RGB"))
+            refs.append(Image.open(io.BytesIO(storage.read_bytes(name))))  # scorer flattens
         except FileNotFoundError:
             logger.info("reference image %s was removed during the job; skipped", name)
     return refs

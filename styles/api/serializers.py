@@ -208,12 +208,21 @@ class FineTuneCreateSerializer(serializers.Serializer):
     preset = serializers.UUIDField(required=False, allow_null=True)
     rank = serializers.IntegerField(required=False, help_text="1-128, default 16.")
     alpha = serializers.IntegerField(required=False, help_text="1-256, default 16.")
-    steps = serializers.IntegerField(required=False, help_text="10-10000, default 1000.")
+    steps = serializers.IntegerField(
+        required=False,
+        help_text="10-10000; default: derived from the dataset size (the recipe's epochs).",
+    )
     learning_rate = serializers.FloatField(required=False, help_text="1e-6 to 1e-2, default 1e-4.")
     resolution = serializers.IntegerField(required=False, help_text="32-1024, default 512.")
     batch_size = serializers.IntegerField(required=False, help_text="1-16, default 4.")
     train_text_encoder = serializers.BooleanField(required=False, default=False)
     gradient_checkpointing = serializers.BooleanField(required=False, default=False)
+    recipe = serializers.DictField(
+        required=False,
+        help_text="Training recipe overrides: epochs, min_snr_gamma, noise_offset, "
+        "caption_dropout, random_flip, bucketing, lr_schedule (cosine|constant), warmup_ratio, "
+        "gradient_accumulation, ema_decay. Omitted ones keep the defaults.",
+    )
 
 
 class FineTuneSerializer(serializers.ModelSerializer):
@@ -237,6 +246,8 @@ class FineTuneSerializer(serializers.ModelSerializer):
             "rank",
             "alpha",
             "steps",
+            "steps_derived",
+            "recipe",
             "learning_rate",
             "resolution",
             "batch_size",
@@ -264,6 +275,9 @@ class FineTuneSerializer(serializers.ModelSerializer):
 
 class AdapterSerializer(serializers.ModelSerializer):
     finetune = serializers.UUIDField(source="finetune_id", read_only=True, allow_null=True)
+    export_formats = serializers.SerializerMethodField(
+        help_text="Formats downloadable from /adapters/{id}/export/?format=..."
+    )
 
     class Meta:
         model = LoraAdapter
@@ -278,5 +292,9 @@ class AdapterSerializer(serializers.ModelSerializer):
             "base_model_hash",
             "dataset_hash",
             "trigger_word",
+            "export_formats",
             "created_at",
         ]
+
+    def get_export_formats(self, obj) -> list[str]:
+        return sorted(obj.exports or {})

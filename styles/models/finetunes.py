@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from core.training_recipe import TrainingRecipe
 from tenants.scoping import TenantOwnedModel
 
 
@@ -46,6 +47,9 @@ class FineTune(TenantOwnedModel):
     rank = models.PositiveSmallIntegerField(default=16)
     alpha = models.PositiveSmallIntegerField(default=16)
     steps = models.PositiveIntegerField(default=1000)
+    steps_derived = models.BooleanField(
+        default=False, help_text="Steps follow the dataset size (derived again at submit)."
+    )
     learning_rate = models.FloatField(default=1e-4)
     resolution = models.PositiveSmallIntegerField(default=512)
     batch_size = models.PositiveSmallIntegerField(default=4)
@@ -53,6 +57,12 @@ class FineTune(TenantOwnedModel):
     gradient_checkpointing = models.BooleanField(default=False)
     checkpoint_every = models.PositiveIntegerField(default=100)
     seed = models.PositiveIntegerField(default=0)
+    recipe = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Training recipe switches (core.training_recipe.TrainingRecipe); "
+        "empty means the defaults.",
+    )
 
     state = models.CharField(
         max_length=16, choices=FineTuneState.choices, default=FineTuneState.DRAFT, db_index=True
@@ -102,6 +112,14 @@ class FineTune(TenantOwnedModel):
     def credit_reference(self) -> str:
         return f"finetune:{self.pk}"
 
+    @property
+    def training_recipe(self) -> TrainingRecipe:
+        return TrainingRecipe.from_stored(self.recipe)
+
+    @property
+    def recipe_in_words(self) -> list[str]:
+        return self.training_recipe.describe()
+
 
 class LoraAdapter(TenantOwnedModel):
     """A versioned LoRA weights file (safetensors) produced by a fine-tune."""
@@ -125,6 +143,11 @@ class LoraAdapter(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
+    exports = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Downloadable files by format (diffusers, kohya): storage names.",
+    )
 
     class Meta:
         ordering = ["name", "-version"]
@@ -141,3 +164,7 @@ class LoraAdapter(TenantOwnedModel):
     @property
     def is_usable(self) -> bool:
         return self.status == self.Status.READY
+
+    @property
+    def export_formats(self) -> list[str]:
+        return sorted(self.exports or {})

@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.events import webhook_event
 from core.queue import GPU_CLUSTER, nudge
+from core.training_recipe import TrainingRecipe
 from styles.models import FineTune, FineTuneState, LoraDataset
 from styles.services.datasets import accepted_images, check_trigger_word, dataset_hash, get_dataset
 from styles.services.presets import get_own_preset, require_manage
@@ -171,6 +172,23 @@ def validate_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_trigger_matches(trigger: str, dataset: LoraDataset) -> None:
+    """The adapter is called up by the fine-tune's trigger, which goes into every training
+    caption; a dataset captioned for another trigger would teach two words for one style."""
+    if dataset.trigger_word and trigger != dataset.trigger_word:
+        raise InvalidInput(
+            f"trigger_word '{trigger}' differs from the dataset's '{dataset.trigger_word}'; "
+            "use the dataset's trigger word or change the dataset's first.",
+            field="trigger_word",
+        )
+
+
+def derived_steps(recipe: TrainingRecipe, *, n_images: int, batch_size: int) -> int:
+    """Steps for the recipe's passes over `n_images`, within the allowed steps range."""
+    rng = HYPERPARAMETERS["steps"]
+    return int(min(rng.high, max(rng.low, recipe.steps_for(n_images, batch_size))))
+
+
 def require_train(tenant: Tenant, actor: Actor) -> None:
     """API keys need `finetunes:write`; people need the manage-styles permission."""
     if actor.api_key is not None:
@@ -200,9 +218,14 @@ def create_finetune(
     name: str,
     trigger_word: str = "",
     preset_id=None,
+    recipe: dict[str, Any] | None = None,
     **hyperparameters: Any,
 ) -> FineTune:
-    """A draft with validated hyperparameters and its cost quote (nothing reserved yet)."""
+    """A draft with validated hyperparameters and its cost quote (nothing reserved yet).
+
+    Without `steps`, the step count follows the dataset size (the recipe's passes over its
+    accepted images) and is derived again at submit, when the dataset is final.
+    """
     require_train(tenant, actor)
     dataset = get_dataset(tenant=tenant, dataset_id=dataset_id)
     # Held to commit: a concurrent deletion of the dataset waits, then sees this draft.
@@ -213,13 +236,24 @@ def create_finetune(
     trigger = check_trigger_word(trigger_word or dataset.trigger_word)
     if not trigger:
         raise InvalidInput("A trigger word is required, e.g. 'acmebot'.", field="trigger_word")
+    check_trigger_matches(trigger, dataset)
     params = validate_hyperparameters(hyperparameters)
+    training_recipe = TrainingRecipe.from_dict(recipe)
+    steps_derived = hyperparameters.get("steps") in (None, "")
+    if steps_derived:
+        params["steps"] = derived_steps(
+            training_recipe,
+            n_images=accepted_images(dataset).count(),
+            batch_size=params["batch_size"],
+        )
     ft = FineTune.objects.create(
         tenant=tenant,
         name=(name or "").strip()[:100] or dataset.name,
         dataset=dataset,
         preset=preset,
         trigger_word=trigger,
+        recipe=training_recipe.to_dict(),
+        steps_derived=steps_derived,
         created_by=actor.user,
         cost_credits=quote_credits(
             steps=params["steps"],
@@ -270,6 +304,9 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
                 f"The dataset has {count} accepted image(s); at least {minimum} are needed.",
                 field="dataset",
             )
+        check_trigger_matches(ft.trigger_word, ft.dataset)
+        if ft.steps_derived:  # the dataset may have grown or shrunk since the draft
+            _requote(ft, count)
         credits.reserve_credits(
             tenant=ft.tenant, amount=ft.cost_credits, reference=ft.credit_reference, actor=actor
         )
@@ -277,6 +314,18 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
             ft, FineTuneState.SUBMITTED, actor=actor, dataset_hash=dataset_hash(ft.dataset)
         )
     return ft
+
+
+def _requote(ft: FineTune, n_images: int) -> None:
+    recipe = TrainingRecipe.from_stored(ft.recipe)
+    ft.steps = derived_steps(recipe, n_images=n_images, batch_size=ft.batch_size)
+    ft.cost_credits = quote_credits(
+        steps=ft.steps,
+        batch_size=ft.batch_size,
+        resolution=ft.resolution,
+        train_text_encoder=ft.train_text_encoder,
+    )
+    ft.save(update_fields=["steps", "cost_credits"])
 
 
 def approve_finetune(*, finetune_id, staff_user, note: str = "") -> FineTune:

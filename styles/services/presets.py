@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from core import storage
 from core.attributes import clean_edits
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.images import NEUTRAL_BACKGROUND, flatten_alpha, parse_colour
 from core.vocabulary import SCHEDULER_NAMES
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
 from styles.services.imaging import ImageRejected, open_image
@@ -256,7 +257,8 @@ def add_reference_image(
     except ImageRejected as exc:
         raise InvalidInput(exc.message, field="file", code=exc.code) from exc
     buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="PNG")
+    background = parse_colour((preset.default_attributes or {}).get("background_color"))
+    flatten_alpha(image, background or NEUTRAL_BACKGROUND).save(buf, format="PNG")
     name = storage.save_bytes(tenant.pk, "references", "png", buf.getvalue())
     with transaction.atomic():
         ref = ReferenceImage.objects.create(

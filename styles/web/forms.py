@@ -131,7 +131,7 @@ class FineTuneForm(forms.Form):
     preset = forms.ChoiceField(required=False, help_text="Optional preset it is meant for.")
     rank = forms.IntegerField(initial=HYPERPARAMETERS["rank"].default, label="LoRA rank")
     alpha = forms.IntegerField(initial=HYPERPARAMETERS["alpha"].default, label="LoRA alpha")
-    steps = forms.IntegerField(initial=HYPERPARAMETERS["steps"].default)
+    steps = forms.IntegerField(required=False)
     learning_rate = forms.FloatField(initial=HYPERPARAMETERS["learning_rate"].default)
     resolution = forms.IntegerField(initial=HYPERPARAMETERS["resolution"].default)
     batch_size = forms.IntegerField(initial=HYPERPARAMETERS["batch_size"].default)
@@ -147,6 +147,7 @@ class FineTuneForm(forms.Form):
         for name, rng in HYPERPARAMETERS.items():
             if name in self.fields:
                 self.fields[name].help_text = f"{rng.low:g}–{rng.high:g}"
+        self.fields["steps"].help_text += "; leave blank to derive them from the dataset size"
 
 
 class AdapterChoiceForm(forms.Form):

@@ -30,15 +30,17 @@ def test_create_validates_ranges_and_quotes_cost(pro_tenant, small_images):
     response = client.post("/api/v1/finetunes/", base, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
+    # Steps follow the dataset: 6 images, 200 passes (the cap for small sets), 4 a step.
     assert (body["rank"], body["steps"], body["resolution"], body["state"]) == (
         16,
-        1000,
+        300,
         512,
         "draft",
     )
+    assert body["steps_derived"] is True and body["recipe"]["bucketing"] is True
     assert body["trigger_word"] == "acmebot"  # from the dataset
     assert body["cost_credits"] == quote_credits(
-        steps=1000, batch_size=4, resolution=512, train_text_encoder=False
+        steps=300, batch_size=4, resolution=512, train_text_encoder=False
     )
 
     pro_tenant.refresh_from_db()

@@ -4,6 +4,8 @@ renders with the adapter and its images record the version. Plus rejection and c
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -85,6 +87,23 @@ def test_submit_approve_train_validate_activate_and_render(
     assert len(adapter.sha256) == 64 and adapter.base_model_hash and adapter.dataset_hash
     assert adapter.weights.name.endswith(".safetensors")
     assert not ft.checkpoint_name  # checkpoints are cleaned up once the adapter exists
+
+    # The published file is the diffusers export, with its LoRA config and provenance; the
+    # kohya file is converted next to it, and both are offered on the fine-tune's page.
+    from generation.training.export import read
+    from styles.services.adapters import local_weights_path
+
+    assert adapter.exports["diffusers"] == adapter.weights.name
+    assert default_storage.exists(adapter.exports["kohya"])
+    _, header = read(local_weights_path(adapter))
+    assert header["avatarsaas.trigger_word"] == "acmebot"
+    assert header["avatarsaas.base_model_hash"] == adapter.base_model_hash
+    lora_config = json.loads(header["lora_adapter_metadata"])
+    assert (lora_config["unet.r"], lora_config["unet.lora_alpha"]) == (4, 4)
+    client.force_login(owner_of(tenant))
+    page = client.get(f"/finetunes/{ft.pk}/").content.decode()
+    assert f"/adapters/{adapter.pk}/kohya.safetensors" in page
+    assert "Training recipe" in page and "never mirrored" in page
 
     owner = Actor(user=owner_of(tenant))
     cartoon = StylePreset.objects.get(tenant=None, slug="cartoon")
