@@ -7,7 +7,7 @@ from core.errors import InvalidInput
 from core.training_recipe import TrainingRecipe
 from generation.training.finetune_runner import train_config
 from styles.models import LoraDataset
-from styles.services import datasets, finetunes
+from styles.services import dataset_ingest, finetunes
 from tenants.actors import Actor
 from tests.factories import api_client_for, owner_of
 from tests.styles.conftest import make_dataset, png_bytes, upload, zip_bytes
@@ -69,7 +69,7 @@ def test_steps_are_derived_from_the_dataset_and_again_at_submit(pro_tenant, smal
     ft = _create(pro_tenant, dataset, batch_size=2, recipe={"epochs": 10})
     assert (ft.steps, ft.steps_derived) == (30, True)  # 10 passes x 6 images / 2
     quoted = ft.cost_credits
-    datasets.ingest_uploads(
+    dataset_ingest.ingest_uploads(
         tenant=pro_tenant,
         actor=Actor.system(),
         dataset_id=dataset.pk,
