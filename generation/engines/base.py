@@ -47,6 +47,16 @@ class AdapterRef:
 
 
 @dataclass(frozen=True)
+class ControlRef:
+    """One ControlNet condition: a prepared control map (at render size) and its weight."""
+
+    type: str  # one of core.vocabulary.CONTROL_TYPES
+    image: Image.Image
+    scale: float = 1.0
+    map_hash: str = ""  # sha256 of the stored map file, recorded in metadata
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     prompt: str
     negative_prompt: str = ""
@@ -60,10 +70,15 @@ class RenderRequest:
     scheduler: str = "dpmpp_2m_karras"
     adapter: AdapterRef | None = None
     palette: tuple[str, ...] = ()  # brand colours as "#rrggbb"
+    controls: tuple[ControlRef, ...] = ()
 
     @property
     def n(self) -> int:
         return len(self.seeds)
+
+    @property
+    def mode(self) -> str:
+        return "txt2img"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from generation.engines.base import (
 )
 from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, validate_request
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
+from generation.engines.pipelines import PipelineSet, control_types, task_kwargs
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -75,6 +76,7 @@ class DiffusersEngine:
         device: str = "auto",
         lora_cache_size: int = 8,
         safety_checker_dir: str | Path | None = None,
+        controlnet_dirs: dict[str, str] | None = None,
     ):
         self.model_dir = resolve_model_path(
             model_dir, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
@@ -96,6 +98,8 @@ class DiffusersEngine:
         self._adapters: OrderedDict[str, str] = OrderedDict()  # version_id -> adapter name
         self._lora_enabled = True
         self._pipe: Any = None
+        self.controlnet_dirs = dict(controlnet_dirs or {})
+        self._pipelines: PipelineSet | None = None
         self._scheduler_config: Any = None
         self._safety: tuple[Any, Any] | None = None
         self._model_hash: str | None = None
@@ -127,6 +131,12 @@ class DiffusersEngine:
             if self._pipe is None:
                 self._pipe = self._load_pipeline()
                 self._scheduler_config = self._pipe.scheduler.config
+                self._pipelines = PipelineSet(
+                    self._pipe,
+                    device=self.device,
+                    dtype=self.dtype,
+                    controlnet_dirs=self.controlnet_dirs,
+                )
                 if self.safety_checker_dir:
                     self._safety = self._load_safety_checker()
             return self._pipe
@@ -215,6 +225,13 @@ class DiffusersEngine:
         pipe.set_adapters([name], adapter_weights=[float(adapter.strength)])
 
     @property
+    def pipelines(self) -> PipelineSet:
+        """The base pipeline and the ControlNet/img2img/inpaint pipelines derived from it."""
+        self.load()
+        assert self._pipelines is not None
+        return self._pipelines
+
+    @property
     def cached_adapters(self) -> list[str]:
         """Version ids of the adapters held in memory, least recently used first."""
         return list(self._adapters)
@@ -229,31 +246,34 @@ class DiffusersEngine:
 
         validate_request(request)
         check_prompt(request.prompt)
-        pipe = self.load()
-        steps = request.steps
+        self.load()
+        pipelines = self.pipelines
+        final: dict[str, Any] = {}
 
-        def on_step_end(_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+        def on_step_end(task_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+            final["latents"] = kwargs.get("latents")
             if progress is not None:
-                progress(step + 1, steps)
+                # img2img runs only strength x steps of the schedule.
+                progress(step + 1, getattr(task_pipe, "num_timesteps", None) or request.steps)
             return kwargs
 
         with self._lock:
-            pipe.scheduler = self._make_scheduler(request.scheduler)
-            self._apply_adapter(pipe, request.adapter)
+            self._apply_adapter(pipelines.base, request.adapter)
+            task_pipe = pipelines.pipeline(request.mode, control_types(request))
+            task_pipe.scheduler = self._make_scheduler(request.scheduler)
             # CPU generators: the initial noise is the same on every device, and one generator
             # per seed makes each candidate's noise independent of its batch neighbours.
             generators = [torch.Generator("cpu").manual_seed(s) for s in request.seeds]
             with torch.inference_mode():
-                out = pipe(
+                out = task_pipe(
                     prompt=request.prompt,
                     negative_prompt=request.negative_prompt or None,
                     num_images_per_prompt=request.n,
-                    num_inference_steps=steps,
+                    num_inference_steps=request.steps,
                     guidance_scale=request.guidance_scale,
-                    width=request.width,
-                    height=request.height,
                     generator=generators,
                     callback_on_step_end=on_step_end,
+                    **task_kwargs(request),
                 )
             images: list[Image.Image] = list(out.images)
             flagged = self._flag_unsafe(images)
@@ -308,6 +328,16 @@ class DiffusersEngine:
                 if adapter
                 else None
             ),
+            "mode": request.mode,
+            "controls": [
+                {
+                    "type": c.type,
+                    "scale": c.scale,
+                    "map_hash": c.map_hash,
+                    "model_hash": self.pipelines.controlnet_hash(c.type),
+                }
+                for c in request.controls
+            ],
             # Conv/attention kernels round differently per batch size (even on CPU a candidate
             # can differ from a solo render of its seed by 1/255 in a few pixels), so an exact
             # re-render replays the whole batch: see diffusers_requests.request_from_metadata.

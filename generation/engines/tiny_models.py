@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.vocabulary import CONTROL_TYPES
+
 TINY_SEED = 0
 TINY_CLIP_ARCH = "avatarsaas-tiny-clip"
 TINY_CLIP_CONFIG = {
@@ -30,14 +32,25 @@ class TinyModelPaths:
     sd_model_dir: Path
     clip_arch: str
     clip_checkpoint: Path
+    controlnet_dir: Path | None = None
+
+    @property
+    def controlnet_dirs(self) -> dict[str, str]:
+        """The tiny ControlNet serves every control type (one directory per type in settings)."""
+        if self.controlnet_dir is None:
+            return {}
+        return {t: str(self.controlnet_dir) for t in CONTROL_TYPES}
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the app at these models."""
-        return {
+        env = {
             "AVATARSAAS_SD_MODEL": str(self.sd_model_dir),
             "AVATARSAAS_CLIP_ARCH": self.clip_arch,
             "AVATARSAAS_CLIP_CHECKPOINT": str(self.clip_checkpoint),
         }
+        for control_type, path in self.controlnet_dirs.items():
+            env[f"AVATARSAAS_CONTROLNET_{control_type.upper()}"] = path
+        return env
 
 
 def _byte_level_chars() -> set[str]:
@@ -167,11 +180,42 @@ def build_tiny_clip(directory: str | Path) -> tuple[str, Path]:
 
 
 def build_tiny_models(directory: str | Path) -> TinyModelPaths:
-    """Build both tiny models under `directory` (sd/ and clip/) and return their paths."""
+    """Build the tiny models under `directory` (sd/, clip/, controlnet/) and return their paths."""
     directory = Path(directory)
     sd_dir = build_tiny_sd(directory / "sd")
     arch, checkpoint = build_tiny_clip(directory / "clip")
-    return TinyModelPaths(sd_model_dir=sd_dir, clip_arch=arch, clip_checkpoint=checkpoint)
+    controlnet = build_tiny_controlnet(sd_dir, directory / "controlnet")
+    return TinyModelPaths(
+        sd_model_dir=sd_dir, clip_arch=arch, clip_checkpoint=checkpoint, controlnet_dir=controlnet
+    )
+
+
+def build_tiny_controlnet(
+    sd_model_dir: str | Path, directory: str | Path, *, seed: int = 3
+) -> Path:
+    """Write a tiny ControlNet made from the tiny pipeline's UNet (`ControlNetModel.from_unet`).
+
+    `from_unet` copies the encoder half and zero-initialises the output ("zero") convolutions,
+    so an untrained ControlNet changes nothing; random ones make the condition visible, as a
+    trained one would. The conditioning embedding downsamples as much as the VAE does (the tiny
+    VAE's two blocks halve the picture once), so a render-size map meets the latents.
+    """
+    import torch
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+
+    sd_model_dir, directory = Path(sd_model_dir), Path(directory)
+    unet = UNet2DConditionModel.from_pretrained(sd_model_dir / "unet")
+    vae_blocks = len(AutoencoderKL.load_config(sd_model_dir / "vae")["block_out_channels"])
+    channels = (16, 32, 96, 256)[:vae_blocks]
+    torch.manual_seed(seed)
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=channels)
+    zero_convs = [*net.controlnet_down_blocks, net.controlnet_mid_block]
+    with torch.no_grad():
+        for conv in [*zero_convs, net.controlnet_cond_embedding.conv_out]:
+            torch.nn.init.normal_(conv.weight, std=0.05)
+            torch.nn.init.normal_(conv.bias, std=0.05)
+    net.save_pretrained(directory, safe_serialization=True)
+    return directory
 
 
 def build_tiny_lora(sd_model_dir: str | Path, directory: str | Path, *, seed: int = 1) -> Path:

@@ -17,6 +17,7 @@ from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
 from generation.jobs.cache import cache_key_for, cached_source, fill_from_cache
+from generation.jobs.controls import ControlUpload, PlannedControl, plan_controls, store_controls
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
 from generation.models import GenerationJob, JobStatus
@@ -51,9 +52,14 @@ class JobRequest:
     scheduler: str | None = None
     circle: bool = False
     adapter_strength: float | None = None
+    # ControlNet: the job's own control image; the preset's control images apply unless off.
+    control: ControlUpload | None = None
+    use_preset_controls: bool = True
     # Internal (re-render): replay exactly these seeds, skip the cache, remember the source.
     seeds: tuple[int, ...] | None = None
     rerender_of: str | None = None
+    # Internal (re-render, seed variation): replay these stored controls instead of new maps.
+    controls: tuple[dict, ...] | None = None
 
     @classmethod
     def from_job(cls, job: GenerationJob, **overrides: Any) -> JobRequest:
@@ -70,6 +76,7 @@ class JobRequest:
             "scheduler": job.scheduler,
             "circle": job.circle,
             "adapter_strength": job.adapter_strength,
+            "controls": tuple(job.controls or ()),
         }
         return cls(**{**fields, **overrides})
 
@@ -84,6 +91,7 @@ class Quote:
     steps: int
     guidance_scale: float
     scheduler: str
+    controls: tuple[PlannedControl, ...] = ()
 
 
 def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
@@ -145,6 +153,16 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
     )
     scheduler = request.scheduler or config.scheduler
     described = describing.describe(request.description, edits=request.attributes, config=config)
+    controls = ()
+    if request.controls is None:
+        controls = tuple(
+            plan_controls(
+                engine=engine,
+                config=config,
+                upload=request.control,
+                use_preset=request.use_preset_controls,
+            )
+        )
     enforce_lock(
         preset=preset,
         params={
@@ -155,6 +173,7 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
             "engine": engine,
             "scheduler": scheduler,
             "attributes": described.attributes,
+            "custom_control": request.control is not None,
         },
         role=role_of(tenant=tenant, actor=actor),
         api_key=actor.api_key,
@@ -165,13 +184,20 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
         api_key=actor.api_key,
         use=key_policy.KeyUse(preset_id=config.preset_id, engine=engine, n=n, size=size),
     )
-    cost = pricing.quote_cost(engine=engine, n=n, size=size, steps=steps)
-    return Quote(engine, cost, described, config, size, steps, guidance, scheduler)
+    n_controls = len(request.controls) if request.controls is not None else len(controls)
+    cost = pricing.quote_cost(engine=engine, n=n, size=size, steps=steps, controls=n_controls)
+    return Quote(engine, cost, described, config, size, steps, guidance, scheduler, controls)
 
 
 def _fingerprint(request: JobRequest) -> str:
+    def encode(value: Any) -> str:
+        # Uploaded bytes (control image, mask) count by content, not by their text form.
+        if isinstance(value, bytes | bytearray):
+            return hashlib.sha256(value).hexdigest()
+        return str(value)
+
     return hashlib.sha256(
-        json.dumps(asdict(request), sort_keys=True, default=str).encode()
+        json.dumps(asdict(request), sort_keys=True, default=encode).encode()
     ).hexdigest()
 
 
@@ -284,6 +310,11 @@ def _create_job(
         cost_credits=quote.cost,
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
+        controls=(
+            list(request.controls)
+            if request.controls is not None
+            else store_controls(tenant.pk, quote.size, list(quote.controls))
+        ),
     )
     # An unknown model hash (weights not readable here, none published yet) cannot identify
     # the pixels: no cache key, no lookup. The worker fills both in when it renders.

@@ -3,12 +3,13 @@
 """
 
 from generation.models.images import GeneratedImage, ImageFile
-from generation.models.jobs import GenerationJob, JobStatus
+from generation.models.jobs import GenerationJob, JobMode, JobStatus
 from generation.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "GenerationJob",
     "JobStatus",
+    "JobMode",
     "GeneratedImage",
     "ImageFile",
     "WebhookEndpoint",

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from generation.web import edits, views
 from generation.web import gallery as gallery_views
-from generation.web import views
 from generation.web import webhooks as webhook_views
 
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/vary/", views.job_vary, name="job_vary"),
+    path(
+        "jobs/<uuid:job_id>/controls/<int:index>.png",
+        edits.job_control_map,
+        name="job_control_map",
+    ),
     path("images/<uuid:image_id>/select/", views.image_select, name="image_select"),
     path("images/<uuid:image_id>/rerender/", views.image_rerender, name="image_rerender"),
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),

@@ -198,6 +198,7 @@ def delete_preset(*, tenant: Tenant, actor: Actor, preset_id) -> None:
     preset = get_own_preset(tenant=tenant, preset_id=preset_id)
     record_event(tenant=tenant, actor=actor, action="preset.deleted", target=preset)
     files = list(preset.references.values_list("file", flat=True))
+    files += list(preset.control_images.values_list("file", flat=True))
     preset.delete()
     storage.delete_after_commit(files)
 
