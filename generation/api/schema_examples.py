@@ -123,6 +123,22 @@ JOB_CREATE_WITH_CONTROL = OpenApiExample(
     },
     request_only=True,
 )
+VARY_REQUEST = OpenApiExample("Vary (strong)", value={"strength": 0.6}, request_only=True)
+JOB_VARIATION = OpenApiExample(
+    "Variation queued",
+    value=job(
+        "queued",
+        n=1,
+        seeds=[1234567],
+        attempts=0,
+        cost_credits=1,
+        mode="vary",
+        parent_image=IMAGE_ID,
+        strength=0.6,
+    ),
+    response_only=True,
+    status_codes=["201"],
+)
 JOB_QUEUED = OpenApiExample(
     "Queued job", value=job("queued", attempts=0), response_only=True, status_codes=["201", "200"]
 )

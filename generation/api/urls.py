@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation.api import images, jobs, parse, webhooks
+from generation.api import edits, images, jobs, parse, webhooks
 
 urlpatterns = [
     path("jobs/", jobs.JobListCreateView.as_view(), name="api_jobs"),
@@ -12,6 +12,7 @@ urlpatterns = [
         images.ImageRerenderView.as_view(),
         name="api_image_rerender",
     ),
+    path("images/<uuid:image_id>/vary/", edits.ImageVaryView.as_view(), name="api_image_vary"),
     path(
         "images/<uuid:image_id>/select/", images.ImageSelectView.as_view(), name="api_image_select"
     ),

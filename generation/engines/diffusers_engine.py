@@ -24,7 +24,8 @@ from generation.engines.base import (
 )
 from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, validate_request
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
-from generation.engines.pipelines import PipelineSet, control_types, task_kwargs
+from generation.engines.masks import composite
+from generation.engines.pipelines import PipelineSet, control_types, task_kwargs, task_metadata
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 PIPELINE_CLASSES = {
     "StableDiffusionPipeline": "StableDiffusionPipeline",
     "StableDiffusionXLPipeline": "StableDiffusionXLPipeline",
+    # Dedicated inpainting models (AVATARSAAS_INPAINT_MODEL), used for region edits only.
+    "StableDiffusionInpaintPipeline": "StableDiffusionInpaintPipeline",
+    "StableDiffusionXLInpaintPipeline": "StableDiffusionXLInpaintPipeline",
 }
 
 
@@ -77,6 +81,7 @@ class DiffusersEngine:
         lora_cache_size: int = 8,
         safety_checker_dir: str | Path | None = None,
         controlnet_dirs: dict[str, str] | None = None,
+        inpaint_model_dir: str | Path | None = None,
     ):
         self.model_dir = resolve_model_path(
             model_dir, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
@@ -100,6 +105,14 @@ class DiffusersEngine:
         self._pipe: Any = None
         self.controlnet_dirs = dict(controlnet_dirs or {})
         self._pipelines: PipelineSet | None = None
+        self.inpaint_model_dir = (
+            resolve_model_path(
+                inpaint_model_dir, what="inpainting model", setting="AVATARSAAS_INPAINT_MODEL"
+            )
+            if inpaint_model_dir
+            else None
+        )
+        self._inpainter: DiffusersEngine | None = None
         self._scheduler_config: Any = None
         self._safety: tuple[Any, Any] | None = None
         self._model_hash: str | None = None
@@ -146,7 +159,7 @@ class DiffusersEngine:
 
         cls = getattr(diffusers, self.pipeline_class)
         kwargs: dict[str, Any] = {"dtype": self.dtype, "local_files_only": True}
-        if cls.__name__ == "StableDiffusionPipeline":
+        if cls.__name__ in ("StableDiffusionPipeline", "StableDiffusionInpaintPipeline"):
             # The safety checker, when configured, runs in _flag_unsafe for both SD and SDXL.
             kwargs.update(safety_checker=None, feature_extractor=None)
             kwargs["requires_safety_checker"] = False
@@ -232,6 +245,20 @@ class DiffusersEngine:
         return self._pipelines
 
     @property
+    def inpainter(self) -> DiffusersEngine:
+        """The engine of the dedicated inpainting model (its own warm pipeline and adapters)."""
+        with self._lock:
+            if self._inpainter is None:
+                self._inpainter = DiffusersEngine(
+                    self.inpaint_model_dir,
+                    device=self.device,
+                    lora_cache_size=self.lora_cache_size,
+                    safety_checker_dir=self.safety_checker_dir,
+                    controlnet_dirs=self.controlnet_dirs,
+                )
+            return self._inpainter
+
+    @property
     def cached_adapters(self) -> list[str]:
         """Version ids of the adapters held in memory, least recently used first."""
         return list(self._adapters)
@@ -246,6 +273,8 @@ class DiffusersEngine:
 
         validate_request(request)
         check_prompt(request.prompt)
+        if request.mode == "inpaint" and self.inpaint_model_dir is not None:
+            return self.inpainter.generate(request, progress)
         self.load()
         pipelines = self.pipelines
         final: dict[str, Any] = {}
@@ -276,8 +305,11 @@ class DiffusersEngine:
                     **task_kwargs(request),
                 )
             images: list[Image.Image] = list(out.images)
+            if request.mode == "inpaint":
+                # Outside the feathered mask every pixel is the parent's own.
+                images = [composite(im, request.init_image, request.mask_image) for im in images]
             flagged = self._flag_unsafe(images)
-        return self._candidates(request, images, flagged)
+        return self._candidates(request, images, flagged, final.get("latents"))
 
     def _flag_unsafe(self, images: list[Image.Image]) -> list[bool]:
         if self._safety is None:
@@ -293,12 +325,21 @@ class DiffusersEngine:
         return [bool(f) for f in has_nsfw]
 
     def _candidates(
-        self, request: RenderRequest, images: list[Image.Image], flagged: list[bool]
+        self,
+        request: RenderRequest,
+        images: list[Image.Image],
+        flagged: list[bool],
+        latents: Any = None,
     ) -> list[Candidate]:
         base = self._render_metadata(request)
+        keep = latents is not None and request.mode != "inpaint"
         candidates = [
             Candidate(
-                index=i, seed=seed, image=image, metadata={**base, "seed": seed, "batch_index": i}
+                index=i,
+                seed=seed,
+                image=image,
+                metadata={**base, "seed": seed, "batch_index": i},
+                latents=latents[i : i + 1].detach().cpu().numpy() if keep else None,
             )
             for i, (seed, image, bad) in enumerate(zip(request.seeds, images, flagged, strict=True))
             if not bad
@@ -328,16 +369,7 @@ class DiffusersEngine:
                 if adapter
                 else None
             ),
-            "mode": request.mode,
-            "controls": [
-                {
-                    "type": c.type,
-                    "scale": c.scale,
-                    "map_hash": c.map_hash,
-                    "model_hash": self.pipelines.controlnet_hash(c.type),
-                }
-                for c in request.controls
-            ],
+            **task_metadata(request, self.pipelines),
             # Conv/attention kernels round differently per batch size (even on CPU a candidate
             # can differ from a solo render of its seed by 1/255 in a few pixels), so an exact
             # re-render replays the whole batch: see diffusers_requests.request_from_metadata.

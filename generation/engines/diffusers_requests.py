@@ -64,6 +64,9 @@ def request_from_metadata(
     *,
     adapter_path: str | None = None,
     control_maps: Sequence[Any] = (),
+    init_image: Any = None,
+    init_latents: Any = None,
+    mask_image: Any = None,
 ) -> RenderRequest:
     """Rebuild the request that produced a candidate; its pixels are at `batch_index`.
 
@@ -99,6 +102,12 @@ def request_from_metadata(
             ControlRef(c["type"], image, c["scale"], c.get("map_hash", ""))
             for c, image in zip(recorded, control_maps, strict=True)
         ),
+        init_image=init_image,
+        init_latents=init_latents,
+        init_hash=metadata.get("init_hash") or "",
+        strength=metadata.get("strength"),
+        mask_image=mask_image,
+        mask_hash=metadata.get("mask_hash") or "",
     )
 
 
@@ -113,6 +122,7 @@ def validate_request(request: RenderRequest) -> None:
     if request.steps < 1:
         raise EngineError("steps: must be at least 1.", code="bad_request")
     _validate_controls(request)
+    _validate_init(request)
     if request.scheduler not in SCHEDULERS:
         raise EngineError(
             f"scheduler: unknown {request.scheduler!r}; accepted: {', '.join(SCHEDULERS)}.",
@@ -139,3 +149,25 @@ def _validate_controls(request: RenderRequest) -> None:
                 f"{request.width}x{request.height}.",
                 code="bad_request",
             )
+
+
+def _validate_init(request: RenderRequest) -> None:
+    if request.mode == "txt2img":
+        return
+    strength = request.strength
+    if strength is None or not 0.0 < strength <= 1.0:
+        raise EngineError("strength: must be in (0, 1].", code="bad_request")
+    if int(request.steps * strength) < 1:
+        # diffusers runs int(steps x strength) denoising steps; zero would render nothing.
+        raise EngineError(
+            f"strength: {strength} of {request.steps} steps is less than one step.",
+            code="bad_request",
+        )
+    size = (request.width, request.height)
+    if request.init_image is not None and tuple(request.init_image.size) != size:
+        raise EngineError("init_image: must be the render size.", code="bad_request")
+    if request.mask_image is not None:
+        if request.init_image is None:
+            raise EngineError("mask_image: an edit needs the parent image.", code="bad_request")
+        if tuple(request.mask_image.size) != size:
+            raise EngineError("mask_image: must be the render size.", code="bad_request")

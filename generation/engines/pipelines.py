@@ -17,6 +17,7 @@ from typing import Any
 
 from generation.engines.base import EngineError, RenderRequest
 from generation.engines.loading import model_hash, resolve_model_path
+from generation.engines.masks import generation_mask
 
 AUTO_CLASSES = {
     "txt2img": "AutoPipelineForText2Image",
@@ -119,4 +120,50 @@ def task_kwargs(request: RenderRequest) -> dict[str, Any]:
         kwargs["controlnet_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
     if request.mode == "txt2img":
         kwargs.update(width=request.width, height=request.height)
+    elif request.mode == "img2img":
+        kwargs.update(image=init_input(request), strength=float(request.strength or 0.0))
+    else:  # inpaint: the model repaints the grown mask; the engine composites afterwards
+        kwargs.update(
+            image=request.init_image,
+            mask_image=generation_mask(request.mask_image),
+            strength=float(request.strength or 1.0),
+            width=request.width,
+            height=request.height,
+        )
     return kwargs
+
+
+def task_metadata(request: RenderRequest, pipelines: PipelineSet) -> dict[str, Any]:
+    """What a controlled, varied or edited render adds to the candidate's metadata."""
+    init_from = None
+    if request.init_latents is not None:
+        init_from = "latents"
+    elif request.init_image is not None:
+        init_from = "pixels"
+    return {
+        "mode": request.mode,
+        "strength": request.strength,
+        "init_hash": request.init_hash,
+        "init_from": init_from,
+        "mask_hash": request.mask_hash,
+        "controls": [
+            {
+                "type": c.type,
+                "scale": c.scale,
+                "map_hash": c.map_hash,
+                "model_hash": pipelines.controlnet_hash(c.type),
+            }
+            for c in request.controls
+        ],
+    }
+
+
+def init_input(request: RenderRequest) -> Any:
+    """What an img2img pipeline starts from: the parent's own latents when kept (a 4-channel
+    tensor is taken as latents as-is, so the parent re-enters the model without a VAE round
+    trip), else its pixels (encoded by the VAE)."""
+    if request.init_latents is None:
+        return request.init_image
+    import torch
+
+    return torch.from_numpy(request.init_latents)

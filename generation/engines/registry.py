@@ -72,6 +72,7 @@ def _build_engine(name: str) -> Engine:
         lora_cache_size=settings.AVATARSAAS_LORA_CACHE_SIZE,
         safety_checker_dir=settings.AVATARSAAS_SAFETY_CHECKER or None,
         controlnet_dirs=settings.AVATARSAAS_CONTROLNET_MODELS,
+        inpaint_model_dir=settings.AVATARSAAS_INPAINT_MODEL or None,
     )
 
 

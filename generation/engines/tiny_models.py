@@ -33,6 +33,7 @@ class TinyModelPaths:
     clip_arch: str
     clip_checkpoint: Path
     controlnet_dir: Path | None = None
+    inpaint_model_dir: Path | None = None
 
     @property
     def controlnet_dirs(self) -> dict[str, str]:
@@ -50,6 +51,8 @@ class TinyModelPaths:
         }
         for control_type, path in self.controlnet_dirs.items():
             env[f"AVATARSAAS_CONTROLNET_{control_type.upper()}"] = path
+        if self.inpaint_model_dir is not None:
+            env["AVATARSAAS_INPAINT_MODEL"] = str(self.inpaint_model_dir)
         return env
 
 
@@ -79,7 +82,7 @@ def _write_clip_tokenizer(directory: Path) -> None:
     (directory / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
 
 
-def _tiny_sd_components():
+def _tiny_sd_components(in_channels: int = 4):
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
@@ -89,7 +92,7 @@ def _tiny_sd_components():
         block_out_channels=(32, 64),
         layers_per_block=2,
         sample_size=32,
-        in_channels=4,
+        in_channels=in_channels,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
@@ -129,9 +132,13 @@ def _tiny_sd_components():
     return unet, vae, text_encoder, scheduler
 
 
-def build_tiny_sd(directory: str | Path) -> Path:
-    """Write a tiny random SD 1.x pipeline to `directory` in `save_pretrained` layout."""
-    from diffusers import StableDiffusionPipeline
+def build_tiny_sd(directory: str | Path, *, inpainting: bool = False) -> Path:
+    """Write a tiny random SD 1.x pipeline to `directory` in `save_pretrained` layout.
+
+    `inpainting` writes a dedicated inpainting pipeline instead: its UNet takes 9 channels
+    (noisy latents, mask, masked-image latents), like the public SD inpainting models.
+    """
+    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
     from transformers import CLIPTokenizer
 
     directory = Path(directory)
@@ -142,8 +149,9 @@ def build_tiny_sd(directory: str | Path) -> Path:
         merges=str(tok_src / "merges.txt"),
         model_max_length=77,
     )
-    unet, vae, text_encoder, scheduler = _tiny_sd_components()
-    pipe = StableDiffusionPipeline(
+    unet, vae, text_encoder, scheduler = _tiny_sd_components(9 if inpainting else 4)
+    cls = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipe = cls(
         unet=unet,
         vae=vae,
         text_encoder=text_encoder,
@@ -180,13 +188,17 @@ def build_tiny_clip(directory: str | Path) -> tuple[str, Path]:
 
 
 def build_tiny_models(directory: str | Path) -> TinyModelPaths:
-    """Build the tiny models under `directory` (sd/, clip/, controlnet/) and return their paths."""
+    """Build the tiny models under `directory` (sd/, clip/, controlnet/, sd-inpaint/) and
+    return their paths."""
     directory = Path(directory)
     sd_dir = build_tiny_sd(directory / "sd")
     arch, checkpoint = build_tiny_clip(directory / "clip")
-    controlnet = build_tiny_controlnet(sd_dir, directory / "controlnet")
     return TinyModelPaths(
-        sd_model_dir=sd_dir, clip_arch=arch, clip_checkpoint=checkpoint, controlnet_dir=controlnet
+        sd_model_dir=sd_dir,
+        clip_arch=arch,
+        clip_checkpoint=checkpoint,
+        controlnet_dir=build_tiny_controlnet(sd_dir, directory / "controlnet"),
+        inpaint_model_dir=build_tiny_sd(directory / "sd-inpaint", inpainting=True),
     )
 
 

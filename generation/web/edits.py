@@ -3,13 +3,19 @@ variations ("Vary (subtle)" / "Vary (strong)") and region edits painted on a can
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.vocabulary import VARIATION_STRENGTHS
 from generation.file_responses import serve_stored_png
-from generation.jobs.changes import get_job
+from generation.jobs.changes import get_image, get_job
+from generation.jobs.variations import vary_image
+from tenants.actors import Actor
 from tenants.roles import Perm
-from tenants.web import tenant_view
+from tenants.web import flash_domain_error, tenant_view
 
 
 @tenant_view(Perm.VIEW)
@@ -22,3 +28,26 @@ def job_control_map(request, job_id, index: int):
     if not 0 <= index < len(job.controls or []):
         raise Http404("No such control map.")
     return serve_stored_png(job.controls[index]["map"])
+
+
+@tenant_view(Perm.GENERATE)
+@require_POST
+def image_vary(request, image_id):
+    """'Vary (subtle)' / 'Vary (strong)' on a candidate: an image-to-image job from it."""
+    kind = request.POST.get("variation", "subtle")
+    strength = VARIATION_STRENGTHS.get(kind, VARIATION_STRENGTHS["subtle"])
+    try:
+        job = vary_image(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            image_id=image_id,
+            strength=strength,
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        flash_domain_error(request, exc)
+        image = get_image(tenant=request.tenant, image_id=image_id)
+        return redirect("job_detail", job_id=image.job_id)
+    messages.success(request, f"A {kind} variation of that avatar is rendering now.")
+    return redirect("job_detail", job_id=job.pk)

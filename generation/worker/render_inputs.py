@@ -49,6 +49,32 @@ def control_refs(job: GenerationJob) -> tuple[ControlRef, ...]:
     )
 
 
+def parent_inputs(job: GenerationJob) -> dict[str, Any]:
+    """A variation's or edit's starting point: the parent's pixels (and latents), the mask."""
+    if job.mode == "generate":
+        return {}
+    parent = job.parent_image
+    if parent is None:
+        raise EngineError("The image this job starts from was deleted.", code="parent_missing")
+    pixels = read_checked(parent.original.name, "", "parent image")
+    inputs: dict[str, Any] = {
+        "init_image": open_png(pixels, "RGB"),
+        "init_hash": sha256_hex(pixels),
+        "strength": job.strength,
+    }
+    if job.mode == "vary" and job.engine == "diffusers" and parent.latents:
+        import numpy as np
+
+        data = read_checked(parent.latents.name, "", "parent latents")
+        inputs["init_latents"] = np.load(io.BytesIO(data), allow_pickle=False)
+        inputs["init_hash"] = sha256_hex(data)
+    if job.mode == "edit":
+        mask = read_checked(job.mask.name, job.mask_hash, "mask")
+        inputs["mask_image"] = open_png(mask, "L")
+        inputs["mask_hash"] = job.mask_hash
+    return inputs
+
+
 def render_request_for(
     job: GenerationJob, config: PresetRenderConfig, adapter: AdapterRef | None
 ) -> RenderRequest:
@@ -65,4 +91,5 @@ def render_request_for(
         adapter=adapter,
         palette=config.palette,
         controls=control_refs(job),
+        **parent_inputs(job),
     )

@@ -55,3 +55,13 @@ def _controlled_job(tenant):
 
 
 register(Route("job_control_map", _controlled_job))
+
+
+def _image(tenant):
+    from tests.cross_tenant.routes_generation import image
+
+    return image(tenant)
+
+
+register(Route("api_image_vary", _image, method="post", kind="api", data={"strength": 0.5}))
+register(Route("image_vary", _image, method="post", data={"variation": "strong"}))
