@@ -139,6 +139,28 @@ JOB_VARIATION = OpenApiExample(
     response_only=True,
     status_codes=["201"],
 )
+EDIT_REQUEST = OpenApiExample(
+    "Repaint the marked region",
+    value={"mask": TINY_PNG_B64, "prompt": "a red bow tie instead"},
+    request_only=True,
+)
+JOB_EDIT = OpenApiExample(
+    "Region edit queued",
+    value=job(
+        "queued",
+        n=1,
+        seeds=[1234567],
+        attempts=0,
+        cost_credits=3,
+        description="a friendly blue robot with round glasses, a red bow tie instead",
+        mode="edit",
+        parent_image=IMAGE_ID,
+        strength=1.0,
+        mask_hash=MAP_HASH,
+    ),
+    response_only=True,
+    status_codes=["201"],
+)
 JOB_QUEUED = OpenApiExample(
     "Queued job", value=job("queued", attempts=0), response_only=True, status_codes=["201", "200"]
 )

@@ -13,6 +13,7 @@ urlpatterns = [
         name="api_image_rerender",
     ),
     path("images/<uuid:image_id>/vary/", edits.ImageVaryView.as_view(), name="api_image_vary"),
+    path("images/<uuid:image_id>/edit/", edits.ImageEditView.as_view(), name="api_image_edit"),
     path(
         "images/<uuid:image_id>/select/", images.ImageSelectView.as_view(), name="api_image_select"
     ),

@@ -24,6 +24,7 @@ urlpatterns = [
     path("images/<uuid:image_id>/select/", views.image_select, name="image_select"),
     path("images/<uuid:image_id>/rerender/", views.image_rerender, name="image_rerender"),
     path("images/<uuid:image_id>/vary/", edits.image_vary, name="image_vary"),
+    path("images/<uuid:image_id>/edit/", edits.image_edit, name="image_edit"),
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),
     path("gallery/", gallery_views.gallery, name="gallery"),

@@ -65,3 +65,6 @@ def _image(tenant):
 
 register(Route("api_image_vary", _image, method="post", kind="api", data={"strength": 0.5}))
 register(Route("image_vary", _image, method="post", data={"variation": "strong"}))
+register(Route("api_image_edit", _image, method="post", kind="api", data={"prompt": "a hat"}))
+register(Route("image_edit", _image))
+register(Route("image_edit", _image, method="post", data={"prompt": "a hat"}))
