@@ -58,7 +58,7 @@ class ImageVaryView(APIView):
         responses={201: JobSerializer, 200: JobSerializer},
         parameters=[IDEMPOTENCY],
         examples=[ex.VARY_REQUEST, ex.JOB_VARIATION],
-        extensions=domain_errors(402, 404),
+        extensions=domain_errors(402, 404, 409),
     )
     def post(self, request, image_id):
         get_image(tenant=request.tenant, image_id=image_id)  # another workspace's: 404 first
@@ -114,7 +114,7 @@ class ImageEditView(APIView):
         responses={201: JobSerializer},
         parameters=[IDEMPOTENCY],
         examples=[ex.EDIT_REQUEST, ex.JOB_EDIT],
-        extensions=domain_errors(402, 404),
+        extensions=domain_errors(402, 404, 409),
     )
     def post(self, request, image_id):
         get_image(tenant=request.tenant, image_id=image_id)  # another workspace's: 404 first
