@@ -11,7 +11,7 @@ through the feathered mask, so nothing outside it changes.
 from __future__ import annotations
 
 from core import storage
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput
 from generation.engines.control_maps import png_bytes, sha256_hex
 from generation.engines.masks import binary_mask
 from generation.jobs.changes import get_image
@@ -78,6 +78,7 @@ def edit_image(
         raise InvalidInput(f"Keep the edit under {MAX_EDIT_PROMPT} characters.", field="prompt")
     parent = image.job
     data = png_bytes(read_mask(mask, parent.size))
+    name = storage.save_bytes(tenant.pk, "masks", "png", data)
     room = MAX_DESCRIPTION - len(text) - 2
     request = JobRequest.from_job(
         parent,
@@ -89,9 +90,15 @@ def edit_image(
         mode=JobMode.EDIT,
         parent_image_id=str(image.pk),
         strength=1.0 if strength is None else strength,
-        mask=(storage.save_bytes(tenant.pk, "masks", "png", data), sha256_hex(data)),
+        mask=(name, sha256_hex(data)),
     )
-    job, _ = submit_job(
-        tenant=tenant, actor=actor, request=request, idempotency_key=idempotency_key
-    )
+    try:
+        job, _ = submit_job(
+            tenant=tenant, actor=actor, request=request, idempotency_key=idempotency_key
+        )
+    except DomainError:
+        storage.delete_after_commit([name])  # refused (credits, quota, lock): keep no orphan
+        raise
+    if job.mask.name != name:  # an idempotent replay answered with the first job's mask
+        storage.delete_after_commit([name])
     return job
