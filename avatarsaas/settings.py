@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from core.logging_json import logging_config
 from core.outbound import parse_networks
+from core.vocabulary import CONTROL_TYPES
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -292,6 +293,14 @@ AVATARSAAS_CLIP_CHECKPOINT = os.environ.get("AVATARSAAS_CLIP_CHECKPOINT", "")
 AVATARSAAS_SAFETY_CHECKER = os.environ.get("AVATARSAAS_SAFETY_CHECKER", "")
 AVATARSAAS_DEVICE = os.environ.get("AVATARSAAS_DEVICE", "auto")
 AVATARSAAS_LORA_CACHE_SIZE = int(os.environ.get("AVATARSAAS_LORA_CACHE_SIZE", "8"))
+# ControlNet weights, one local diffusers directory per control type
+# (AVATARSAAS_CONTROLNET_CANNY, _LINEART, _SCRIBBLE, _SILHOUETTE, _POSE); empty = that type is off.
+AVATARSAAS_CONTROLNET_MODELS = {
+    t: os.environ.get(f"AVATARSAAS_CONTROLNET_{t.upper()}", "") for t in CONTROL_TYPES
+}
+# A dedicated inpainting pipeline (9-channel UNet) for region edits; empty = the base model
+# through diffusers' standard inpainting path.
+AVATARSAAS_INPAINT_MODEL = os.environ.get("AVATARSAAS_INPAINT_MODEL", "")
 # A running job's lease; the worker renews it as it renders. A worker silent for this long is
 # presumed dead and its job is retried (up to the job's max_attempts).
 AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS", "60"))

@@ -16,6 +16,10 @@ def diffusion_configured() -> bool:
     return bool(settings.AVATARSAAS_SD_MODEL)
 
 
+def controlnet_configured(control_type: str) -> bool:
+    return bool(settings.AVATARSAAS_CONTROLNET_MODELS.get(control_type))
+
+
 def clip_configured() -> bool:
     return bool(settings.AVATARSAAS_CLIP_CHECKPOINT)
 

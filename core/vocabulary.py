@@ -10,3 +10,8 @@ ENGINE_CHOICES = ("auto", *ENGINE_NAMES)
 ALLOWED_SIZES = (64, 128, 256, 512, 768, 1024)
 MAX_N = 8
 SCHEDULER_NAMES = ("dpmpp_2m_karras", "euler_a", "ddim", "lcm")
+# ControlNet conditions: what a control image shows. Each type has its own ControlNet weights
+# (settings) and its own preprocessing (generation.engines.control_maps).
+CONTROL_TYPES = ("canny", "lineart", "scribble", "silhouette", "pose")
+# Region edits and variations: how much of the parent is re-noised (img2img / inpaint strength).
+VARIATION_STRENGTHS = {"subtle": 0.3, "strong": 0.6}

@@ -2,7 +2,8 @@
 
 import logging
 
-from django.http import FileResponse, HttpResponseRedirect
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect
 
 from core.errors import NotFound
 from core.storage import signed_url_or_none
@@ -27,5 +28,19 @@ def serve_file(f: ImageFile):
         as_attachment=False,
         filename=f"avatar-{f.size}-{f.shape}.{f.format}",
     )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def serve_stored_png(name: str):
+    """A stored PNG by storage name (control maps, masks): bytes or a signed-URL redirect."""
+    signed = signed_url_or_none(name)
+    if signed:
+        return HttpResponseRedirect(signed)
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("This file is no longer in storage.") from exc
+    response = FileResponse(handle, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response

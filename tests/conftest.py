@@ -60,6 +60,8 @@ def use_tiny_models(settings, tiny_models):
     settings.AVATARSAAS_CLIP_ARCH = tiny_models.clip_arch
     settings.AVATARSAAS_CLIP_CHECKPOINT = str(tiny_models.clip_checkpoint)
     settings.AVATARSAAS_DEVICE = "cpu"
+    settings.AVATARSAAS_CONTROLNET_MODELS = tiny_models.controlnet_dirs
+    settings.AVATARSAAS_INPAINT_MODEL = ""  # region edits: the base model's inpainting path
     yield tiny_models
     engine_registry.reset()
 
@@ -71,5 +73,6 @@ def no_models(settings):
 
     settings.AVATARSAAS_SD_MODEL = ""
     settings.AVATARSAAS_CLIP_CHECKPOINT = ""
+    settings.AVATARSAAS_CONTROLNET_MODELS = {}
     yield
     engine_registry.reset()

@@ -3,6 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +12,7 @@ from core.api_schema import domain_errors
 from generation.api import schema_examples as ex
 from generation.api.serializers import ImageSerializer, JobCreateSerializer, JobSerializer
 from generation.jobs.changes import cancel_job, get_job
+from generation.jobs.controls import ControlUpload
 from generation.jobs.submit import JobRequest, submit_job
 from generation.models import GeneratedImage, GenerationJob, JobStatus
 from tenants.actors import Actor
@@ -31,6 +33,17 @@ def _job_request(data) -> JobRequest:
         scheduler=data.get("scheduler"),
         circle=data.get("circle", False),
         adapter_strength=data.get("adapter_strength"),
+        control=(
+            ControlUpload(
+                data=data["control_image"],
+                type=data.get("control_type", "canny"),
+                scale=data.get("control_scale", 1.0),
+                preprocess=data.get("control_preprocess", True),
+            )
+            if data.get("control_image")
+            else None
+        ),
+        use_preset_controls=data.get("use_preset_controls", True),
     )
 
 
@@ -41,6 +54,7 @@ class JobListCreateView(generics.ListAPIView):
     required_scopes = {"GET": "jobs:read", "POST": "jobs:write"}
     serializer_class = JobSerializer
     pagination_class = NewestFirst
+    parser_classes = [JSONParser, MultiPartParser]  # multipart: control_image as a file
 
     @extend_schema(
         summary="List jobs",
@@ -72,6 +86,9 @@ class JobListCreateView(generics.ListAPIView):
             " 200 with the original job when the same `Idempotency-Key` is replayed."
             " 402 when credits run out, 403 when the key's restrictions forbid the parameters,"
             " 429 `quota_exceeded` when the key's monthly quota is spent."
+            " With `control_image` (base64 in JSON, or a multipart file) a ControlNet steers the"
+            " render; the preset's own control images apply too unless `use_preset_controls`"
+            " is false."
         ),
         request=JobCreateSerializer,
         responses={201: JobSerializer, 200: JobSerializer},
@@ -83,7 +100,12 @@ class JobListCreateView(generics.ListAPIView):
                 description="Makes retries safe: the same key returns the same job (max 200).",
             )
         ],
-        examples=[ex.JOB_CREATE_REQUEST, ex.JOB_CREATE_WITH_PRESET, ex.JOB_QUEUED],
+        examples=[
+            ex.JOB_CREATE_REQUEST,
+            ex.JOB_CREATE_WITH_PRESET,
+            ex.JOB_CREATE_WITH_CONTROL,
+            ex.JOB_QUEUED,
+        ],
         extensions=domain_errors(402, 404, 409),
     )
     def post(self, request):

@@ -79,6 +79,11 @@ def job(status: str = "succeeded", **overrides) -> dict:
         "circle": False,
         "adapter_version_id": "",
         "adapter_strength": None,
+        "mode": "generate",
+        "parent_image": None,
+        "strength": None,
+        "controls": [],
+        "mask_hash": "",
         "model_hash": "",
         "cost_credits": 2,
         "cache_hit": False,
@@ -119,6 +124,62 @@ JOB_CREATE_WITH_PRESET = OpenApiExample(
     "Submit with a brand preset",
     value={"description": "一只戴眼镜的蓝色机器人", "preset": PRESET_ID, "n": 4, "circle": True},
     request_only=True,
+)
+# A 1x1 PNG stands in for a real line drawing in this example.
+TINY_PNG_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgAB4iG8MwAAAABJRU5ErkJggg=="
+)
+MAP_HASH = "3f1d0c9b6e2a4d8f7a5c1e0b9d8c7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
+JOB_CREATE_WITH_CONTROL = OpenApiExample(
+    "Submit with your own control image (ControlNet)",
+    value={
+        "description": "a friendly blue robot mascot",
+        "engine": "diffusers",
+        "n": 2,
+        "size": 512,
+        "control_image": TINY_PNG_B64,
+        "control_type": "lineart",
+        "control_scale": 0.8,
+    },
+    request_only=True,
+)
+VARY_REQUEST = OpenApiExample("Vary (strong)", value={"strength": 0.6}, request_only=True)
+JOB_VARIATION = OpenApiExample(
+    "Variation queued",
+    value=job(
+        "queued",
+        n=1,
+        seeds=[1234567],
+        attempts=0,
+        cost_credits=1,
+        mode="vary",
+        parent_image=IMAGE_ID,
+        strength=0.6,
+    ),
+    response_only=True,
+    status_codes=["201"],
+)
+EDIT_REQUEST = OpenApiExample(
+    "Repaint the marked region",
+    value={"mask": TINY_PNG_B64, "prompt": "a red bow tie instead"},
+    request_only=True,
+)
+JOB_EDIT = OpenApiExample(
+    "Region edit queued",
+    value=job(
+        "queued",
+        n=1,
+        seeds=[1234567],
+        attempts=0,
+        cost_credits=3,
+        description="a friendly blue robot with round glasses, a red bow tie instead",
+        mode="edit",
+        parent_image=IMAGE_ID,
+        strength=1.0,
+        mask_hash=MAP_HASH,
+    ),
+    response_only=True,
+    status_codes=["201"],
 )
 JOB_QUEUED = OpenApiExample(
     "Queued job", value=job("queued", attempts=0), response_only=True, status_codes=["201", "200"]

@@ -5,7 +5,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.storage import signed_url_or_none
-from core.vocabulary import ALLOWED_SIZES, ENGINE_CHOICES, MAX_N
+from core.vocabulary import ALLOWED_SIZES, CONTROL_TYPES, ENGINE_CHOICES, MAX_N
+from generation.api.uploads import ImageBytesField
+from generation.jobs.controls import public_controls
 from generation.models import (
     GeneratedImage,
     GenerationJob,
@@ -41,6 +43,26 @@ class JobCreateSerializer(serializers.Serializer):
     circle = serializers.BooleanField(default=False, help_text="Also make circle-masked avatars.")
     adapter_strength = serializers.FloatField(
         min_value=0, max_value=2, required=False, allow_null=True
+    )
+    control_image = ImageBytesField(
+        required=False,
+        allow_null=True,
+        help_text="Your own ControlNet control picture: base64 (or a data: URL) in JSON, or a "
+        "file in multipart. PNG, JPEG or WebP, at most 8 MB and 4096x4096 px.",
+    )
+    control_type = serializers.ChoiceField(
+        CONTROL_TYPES, default="canny", help_text="What the control picture shows."
+    )
+    control_scale = serializers.FloatField(
+        min_value=0, max_value=2, default=1.0, help_text="ControlNet conditioning scale."
+    )
+    control_preprocess = serializers.BooleanField(
+        default=True,
+        help_text="Derive the control map (edges, line art, scribble, silhouette) from the "
+        "picture; false when it already is a map. Pose pictures are always used as given.",
+    )
+    use_preset_controls = serializers.BooleanField(
+        default=True, help_text="Apply the preset's own control images (diffusion engine)."
     )
 
 
@@ -139,6 +161,8 @@ class FeedbackResultSerializer(serializers.ModelSerializer):
 
 class JobSerializer(serializers.ModelSerializer):
     preset = serializers.UUIDField(source="preset_id", allow_null=True)
+    parent_image = serializers.UUIDField(source="parent_image_id", allow_null=True)
+    controls = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
     queue_position = serializers.SerializerMethodField()
     scores_meaningful = serializers.SerializerMethodField()
@@ -169,6 +193,11 @@ class JobSerializer(serializers.ModelSerializer):
             "circle",
             "adapter_version_id",
             "adapter_strength",
+            "mode",
+            "parent_image",
+            "strength",
+            "controls",
+            "mask_hash",
             "model_hash",
             "cost_credits",
             "cache_hit",
@@ -181,6 +210,9 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
             "images",
         ]
+
+    def get_controls(self, obj) -> list[dict]:
+        return public_controls(obj.controls)
 
     def get_failure(self, obj) -> dict | None:
         if not obj.failure_code:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation.api import feedback, images, jobs, parse, webhooks
+from generation.api import edits, feedback, images, jobs, parse, webhooks
 from generation.api.adapter_export import AdapterExportView
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
         images.ImageRerenderView.as_view(),
         name="api_image_rerender",
     ),
+    path("images/<uuid:image_id>/vary/", edits.ImageVaryView.as_view(), name="api_image_vary"),
+    path("images/<uuid:image_id>/edit/", edits.ImageEditView.as_view(), name="api_image_edit"),
     path(
         "images/<uuid:image_id>/select/", images.ImageSelectView.as_view(), name="api_image_select"
     ),

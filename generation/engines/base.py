@@ -47,6 +47,16 @@ class AdapterRef:
 
 
 @dataclass(frozen=True)
+class ControlRef:
+    """One ControlNet condition: a prepared control map (at render size) and its weight."""
+
+    type: str  # one of core.vocabulary.CONTROL_TYPES
+    image: Image.Image
+    scale: float = 1.0
+    map_hash: str = ""  # sha256 of the stored map file, recorded in metadata
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     prompt: str
     negative_prompt: str = ""
@@ -60,10 +70,29 @@ class RenderRequest:
     scheduler: str = "dpmpp_2m_karras"
     adapter: AdapterRef | None = None
     palette: tuple[str, ...] = ()  # brand colours as "#rrggbb"
+    controls: tuple[ControlRef, ...] = ()
+    # Image-to-image variation / region edit: the parent picture (and, for diffusion, the
+    # latents it was decoded from, a (1, 4, h/8, w/8) array), how much of it is re-drawn, and
+    # for an edit the mask (L, 255 = change). The hashes are recorded in metadata.
+    init_image: Image.Image | None = None
+    init_latents: Any = None
+    init_hash: str = ""
+    strength: float | None = None
+    mask_image: Image.Image | None = None
+    mask_hash: str = ""
 
     @property
     def n(self) -> int:
         return len(self.seeds)
+
+    @property
+    def mode(self) -> str:
+        """txt2img, img2img (a variation) or inpaint (a region edit)."""
+        if self.mask_image is not None:
+            return "inpaint"
+        if self.init_image is not None or self.init_latents is not None:
+            return "img2img"
+        return "txt2img"
 
 
 @dataclass
@@ -73,6 +102,9 @@ class Candidate:
     image: Image.Image
     # Everything needed to re-render this exact image (JSON-serialisable).
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The diffusion latents the image was decoded from (numpy, (1, 4, h/8, w/8)), kept so a
+    # variation can start from them; None for composited edits and the vector engine.
+    latents: Any = None
 
 
 class Engine(Protocol):

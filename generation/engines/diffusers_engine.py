@@ -24,6 +24,8 @@ from generation.engines.base import (
 )
 from generation.engines.diffusers_requests import SCHEDULERS, check_prompt, validate_request
 from generation.engines.loading import model_hash, pick_device, resolve_model_path
+from generation.engines.masks import composite
+from generation.engines.pipelines import PipelineSet, control_types, task_kwargs, task_metadata
 from generation.engines.prompt_encoding import prompt_kwargs
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 PIPELINE_CLASSES = {
     "StableDiffusionPipeline": "StableDiffusionPipeline",
     "StableDiffusionXLPipeline": "StableDiffusionXLPipeline",
+    # Dedicated inpainting models (AVATARSAAS_INPAINT_MODEL), used for region edits only.
+    "StableDiffusionInpaintPipeline": "StableDiffusionInpaintPipeline",
+    "StableDiffusionXLInpaintPipeline": "StableDiffusionXLInpaintPipeline",
 }
 
 
@@ -76,6 +81,8 @@ class DiffusersEngine:
         device: str = "auto",
         lora_cache_size: int = 8,
         safety_checker_dir: str | Path | None = None,
+        controlnet_dirs: dict[str, str] | None = None,
+        inpaint_model_dir: str | Path | None = None,
     ):
         self.model_dir = resolve_model_path(
             model_dir, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
@@ -97,6 +104,16 @@ class DiffusersEngine:
         self._adapters: OrderedDict[str, str] = OrderedDict()  # version_id -> adapter name
         self._lora_enabled = True
         self._pipe: Any = None
+        self.controlnet_dirs = dict(controlnet_dirs or {})
+        self._pipelines: PipelineSet | None = None
+        self.inpaint_model_dir = (
+            resolve_model_path(
+                inpaint_model_dir, what="inpainting model", setting="AVATARSAAS_INPAINT_MODEL"
+            )
+            if inpaint_model_dir
+            else None
+        )
+        self._inpainter: DiffusersEngine | None = None
         self._scheduler_config: Any = None
         self._safety: tuple[Any, Any] | None = None
         self._model_hash: str | None = None
@@ -128,6 +145,12 @@ class DiffusersEngine:
             if self._pipe is None:
                 self._pipe = self._load_pipeline()
                 self._scheduler_config = self._pipe.scheduler.config
+                self._pipelines = PipelineSet(
+                    self._pipe,
+                    device=self.device,
+                    dtype=self.dtype,
+                    controlnet_dirs=self.controlnet_dirs,
+                )
                 if self.safety_checker_dir:
                     self._safety = self._load_safety_checker()
             return self._pipe
@@ -137,7 +160,7 @@ class DiffusersEngine:
 
         cls = getattr(diffusers, self.pipeline_class)
         kwargs: dict[str, Any] = {"dtype": self.dtype, "local_files_only": True}
-        if cls.__name__ == "StableDiffusionPipeline":
+        if cls.__name__ in ("StableDiffusionPipeline", "StableDiffusionInpaintPipeline"):
             # The safety checker, when configured, runs in _flag_unsafe for both SD and SDXL.
             kwargs.update(safety_checker=None, feature_extractor=None)
             kwargs["requires_safety_checker"] = False
@@ -216,6 +239,27 @@ class DiffusersEngine:
         pipe.set_adapters([name], adapter_weights=[float(adapter.strength)])
 
     @property
+    def pipelines(self) -> PipelineSet:
+        """The base pipeline and the ControlNet/img2img/inpaint pipelines derived from it."""
+        self.load()
+        assert self._pipelines is not None
+        return self._pipelines
+
+    @property
+    def inpainter(self) -> DiffusersEngine:
+        """The engine of the dedicated inpainting model (its own warm pipeline and adapters)."""
+        with self._lock:
+            if self._inpainter is None:
+                self._inpainter = DiffusersEngine(
+                    self.inpaint_model_dir,
+                    device=self.device,
+                    lora_cache_size=self.lora_cache_size,
+                    safety_checker_dir=self.safety_checker_dir,
+                    controlnet_dirs=self.controlnet_dirs,
+                )
+            return self._inpainter
+
+    @property
     def cached_adapters(self) -> list[str]:
         """Version ids of the adapters held in memory, least recently used first."""
         return list(self._adapters)
@@ -230,36 +274,44 @@ class DiffusersEngine:
 
         validate_request(request)
         check_prompt(request.prompt)
-        pipe = self.load()
-        steps = request.steps
+        if request.mode == "inpaint" and self.inpaint_model_dir is not None:
+            return self.inpainter.generate(request, progress)
+        self.load()
+        pipelines = self.pipelines
+        final: dict[str, Any] = {}
 
-        def on_step_end(_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+        def on_step_end(task_pipe: Any, step: int, _t: Any, kwargs: dict) -> dict:
+            final["latents"] = kwargs.get("latents")
             if progress is not None:
-                progress(step + 1, steps)
+                # img2img runs only strength x steps of the schedule.
+                progress(step + 1, getattr(task_pipe, "num_timesteps", None) or request.steps)
             return kwargs
 
         with self._lock:
-            pipe.scheduler = self._make_scheduler(request.scheduler)
-            self._apply_adapter(pipe, request.adapter)
+            self._apply_adapter(pipelines.base, request.adapter)
+            task_pipe = pipelines.pipeline(request.mode, control_types(request))
+            task_pipe.scheduler = self._make_scheduler(request.scheduler)
             # CPU generators: the initial noise is the same on every device, and one generator
             # per seed makes each candidate's noise independent of its batch neighbours.
             generators = [torch.Generator("cpu").manual_seed(s) for s in request.seeds]
             # Over 77 tokens the text is encoded in chunks rather than truncated.
-            text = prompt_kwargs(pipe, request.prompt, request.negative_prompt)
+            text = prompt_kwargs(task_pipe, request.prompt, request.negative_prompt)
             with torch.inference_mode():
-                out = pipe(
+                out = task_pipe(
                     **text,
                     num_images_per_prompt=request.n,
-                    num_inference_steps=steps,
+                    num_inference_steps=request.steps,
                     guidance_scale=request.guidance_scale,
-                    width=request.width,
-                    height=request.height,
                     generator=generators,
                     callback_on_step_end=on_step_end,
+                    **task_kwargs(request),
                 )
             images: list[Image.Image] = list(out.images)
+            if request.mode == "inpaint":
+                # Outside the feathered mask every pixel is the parent's own.
+                images = [composite(im, request.init_image, request.mask_image) for im in images]
             flagged = self._flag_unsafe(images)
-        return self._candidates(request, images, flagged)
+        return self._candidates(request, images, flagged, final.get("latents"))
 
     def _flag_unsafe(self, images: list[Image.Image]) -> list[bool]:
         if self._safety is None:
@@ -275,12 +327,21 @@ class DiffusersEngine:
         return [bool(f) for f in has_nsfw]
 
     def _candidates(
-        self, request: RenderRequest, images: list[Image.Image], flagged: list[bool]
+        self,
+        request: RenderRequest,
+        images: list[Image.Image],
+        flagged: list[bool],
+        latents: Any = None,
     ) -> list[Candidate]:
         base = self._render_metadata(request)
+        keep = latents is not None and request.mode != "inpaint"
         candidates = [
             Candidate(
-                index=i, seed=seed, image=image, metadata={**base, "seed": seed, "batch_index": i}
+                index=i,
+                seed=seed,
+                image=image,
+                metadata={**base, "seed": seed, "batch_index": i},
+                latents=latents[i : i + 1].detach().cpu().numpy() if keep else None,
             )
             for i, (seed, image, bad) in enumerate(zip(request.seeds, images, flagged, strict=True))
             if not bad
@@ -310,6 +371,7 @@ class DiffusersEngine:
                 if adapter
                 else None
             ),
+            **task_metadata(request, self.pipelines),
             # Conv/attention kernels round differently per batch size (even on CPU a candidate
             # can differ from a solo render of its seed by 1/255 in a few pixels), so an exact
             # re-render replays the whole batch: see diffusers_requests.request_from_metadata.

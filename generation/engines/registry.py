@@ -50,6 +50,8 @@ def get_engine(name: str) -> Engine:
             settings.AVATARSAAS_SD_MODEL,
             settings.AVATARSAAS_DEVICE,
             settings.AVATARSAAS_SAFETY_CHECKER,
+            tuple(sorted(settings.AVATARSAAS_CONTROLNET_MODELS.items())),
+            settings.AVATARSAAS_INPAINT_MODEL,
         )
     else:
         raise InvalidInput(f"Unknown engine '{name}'.", field="engine")
@@ -69,6 +71,8 @@ def _build_engine(name: str) -> Engine:
         device=settings.AVATARSAAS_DEVICE,
         lora_cache_size=settings.AVATARSAAS_LORA_CACHE_SIZE,
         safety_checker_dir=settings.AVATARSAAS_SAFETY_CHECKER or None,
+        controlnet_dirs=settings.AVATARSAAS_CONTROLNET_MODELS,
+        inpaint_model_dir=settings.AVATARSAAS_INPAINT_MODEL or None,
     )
 
 

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.vocabulary import CONTROL_TYPES
+
 TINY_SEED = 0
 TINY_CLIP_ARCH = "avatarsaas-tiny-clip"
 TINY_CLIP_CONFIG = {
@@ -30,14 +32,28 @@ class TinyModelPaths:
     sd_model_dir: Path
     clip_arch: str
     clip_checkpoint: Path
+    controlnet_dir: Path | None = None
+    inpaint_model_dir: Path | None = None
+
+    @property
+    def controlnet_dirs(self) -> dict[str, str]:
+        """The tiny ControlNet serves every control type (one directory per type in settings)."""
+        if self.controlnet_dir is None:
+            return {}
+        return {t: str(self.controlnet_dir) for t in CONTROL_TYPES}
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the app at these models."""
-        return {
+        env = {
             "AVATARSAAS_SD_MODEL": str(self.sd_model_dir),
             "AVATARSAAS_CLIP_ARCH": self.clip_arch,
             "AVATARSAAS_CLIP_CHECKPOINT": str(self.clip_checkpoint),
         }
+        for control_type, path in self.controlnet_dirs.items():
+            env[f"AVATARSAAS_CONTROLNET_{control_type.upper()}"] = path
+        if self.inpaint_model_dir is not None:
+            env["AVATARSAAS_INPAINT_MODEL"] = str(self.inpaint_model_dir)
+        return env
 
 
 def _byte_level_chars() -> set[str]:
@@ -66,7 +82,7 @@ def _write_clip_tokenizer(directory: Path) -> None:
     (directory / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
 
 
-def _tiny_sd_components():
+def _tiny_sd_components(in_channels: int = 4):
     import torch
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
@@ -76,7 +92,7 @@ def _tiny_sd_components():
         block_out_channels=(32, 64),
         layers_per_block=2,
         sample_size=32,
-        in_channels=4,
+        in_channels=in_channels,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
@@ -116,9 +132,13 @@ def _tiny_sd_components():
     return unet, vae, text_encoder, scheduler
 
 
-def build_tiny_sd(directory: str | Path) -> Path:
-    """Write a tiny random SD 1.x pipeline to `directory` in `save_pretrained` layout."""
-    from diffusers import StableDiffusionPipeline
+def build_tiny_sd(directory: str | Path, *, inpainting: bool = False) -> Path:
+    """Write a tiny random SD 1.x pipeline to `directory` in `save_pretrained` layout.
+
+    `inpainting` writes a dedicated inpainting pipeline instead: its UNet takes 9 channels
+    (noisy latents, mask, masked-image latents), like the public SD inpainting models.
+    """
+    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionPipeline
     from transformers import CLIPTokenizer
 
     directory = Path(directory)
@@ -129,8 +149,9 @@ def build_tiny_sd(directory: str | Path) -> Path:
         merges=str(tok_src / "merges.txt"),
         model_max_length=77,
     )
-    unet, vae, text_encoder, scheduler = _tiny_sd_components()
-    pipe = StableDiffusionPipeline(
+    unet, vae, text_encoder, scheduler = _tiny_sd_components(9 if inpainting else 4)
+    cls = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+    pipe = cls(
         unet=unet,
         vae=vae,
         text_encoder=text_encoder,
@@ -167,11 +188,46 @@ def build_tiny_clip(directory: str | Path) -> tuple[str, Path]:
 
 
 def build_tiny_models(directory: str | Path) -> TinyModelPaths:
-    """Build both tiny models under `directory` (sd/ and clip/) and return their paths."""
+    """Build the tiny models under `directory` (sd/, clip/, controlnet/, sd-inpaint/) and
+    return their paths."""
     directory = Path(directory)
     sd_dir = build_tiny_sd(directory / "sd")
     arch, checkpoint = build_tiny_clip(directory / "clip")
-    return TinyModelPaths(sd_model_dir=sd_dir, clip_arch=arch, clip_checkpoint=checkpoint)
+    return TinyModelPaths(
+        sd_model_dir=sd_dir,
+        clip_arch=arch,
+        clip_checkpoint=checkpoint,
+        controlnet_dir=build_tiny_controlnet(sd_dir, directory / "controlnet"),
+        inpaint_model_dir=build_tiny_sd(directory / "sd-inpaint", inpainting=True),
+    )
+
+
+def build_tiny_controlnet(
+    sd_model_dir: str | Path, directory: str | Path, *, seed: int = 3
+) -> Path:
+    """Write a tiny ControlNet made from the tiny pipeline's UNet (`ControlNetModel.from_unet`).
+
+    `from_unet` copies the encoder half and zero-initialises the output ("zero") convolutions,
+    so an untrained ControlNet changes nothing; random ones make the condition visible, as a
+    trained one would. The conditioning embedding downsamples as much as the VAE does (the tiny
+    VAE's two blocks halve the picture once), so a render-size map meets the latents.
+    """
+    import torch
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+
+    sd_model_dir, directory = Path(sd_model_dir), Path(directory)
+    unet = UNet2DConditionModel.from_pretrained(sd_model_dir / "unet")
+    vae_blocks = len(AutoencoderKL.load_config(sd_model_dir / "vae")["block_out_channels"])
+    channels = (16, 32, 96, 256)[:vae_blocks]
+    torch.manual_seed(seed)
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=channels)
+    zero_convs = [*net.controlnet_down_blocks, net.controlnet_mid_block]
+    with torch.no_grad():
+        for conv in [*zero_convs, net.controlnet_cond_embedding.conv_out]:
+            torch.nn.init.normal_(conv.weight, std=0.05)
+            torch.nn.init.normal_(conv.bias, std=0.05)
+    net.save_pretrained(directory, safe_serialization=True)
+    return directory
 
 
 def build_tiny_lora(sd_model_dir: str | Path, directory: str | Path, *, seed: int = 1) -> Path:

@@ -31,6 +31,16 @@ def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
         "circle": job.circle,
         "preset": str(job.preset_id or ""),
     }
+    # Added only when used, so the keys of plain jobs (and their cached results) stay the same.
+    if job.controls:
+        parts["controls"] = [(c["type"], c["scale"], c["map_hash"]) for c in job.controls]
+    if job.mode != "generate":
+        parts["edit"] = {
+            "mode": job.mode,
+            "parent": str(job.parent_image_id or ""),
+            "strength": job.strength,
+            "mask": job.mask_hash,
+        }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -17,6 +17,17 @@ from styles.services.locks import check_lock_rules, check_locked_presets_only
 
 
 @dataclass(frozen=True)
+class PresetControl:
+    """One of the preset's control images: what steers its diffusion jobs."""
+
+    id: str
+    type: str
+    scale: float
+    file: str  # storage name of the uploaded picture
+    preprocess: bool = True
+
+
+@dataclass(frozen=True)
 class PresetRenderConfig:
     preset_id: str | None
     name: str
@@ -34,6 +45,7 @@ class PresetRenderConfig:
     # Storage names of the preset's reference images (brand-consistency score).
     reference_images: tuple[str, ...] = ()
     brand_weight: float = 0.5
+    controls: tuple[PresetControl, ...] = ()
 
 
 DEFAULT_CONFIG = PresetRenderConfig(preset_id=None, name="Default")
@@ -51,9 +63,15 @@ def render_config_for(preset) -> PresetRenderConfig:
         return DEFAULT_CONFIG
     adapter = _adapter_ref(preset)
     trigger = preset.trigger_word or (adapter and preset.active_adapter.trigger_word) or ""
-    references = ()
+    references, controls = (), ()
     if preset.tenant_id is not None:
         references = tuple(r.file.name for r in preset.references.all())
+        controls = tuple(
+            PresetControl(
+                str(c.pk), c.control_type, c.conditioning_scale, c.file.name, c.preprocess
+            )
+            for c in preset.control_images.all()
+        )
     return PresetRenderConfig(
         preset_id=str(preset.pk),
         name=preset.name,
@@ -70,6 +88,7 @@ def render_config_for(preset) -> PresetRenderConfig:
         adapter=adapter,
         reference_images=references,
         brand_weight=brand_weight(preset),
+        controls=controls,
     )
 
 

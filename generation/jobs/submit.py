@@ -17,6 +17,7 @@ from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
 from generation.jobs.cache import cache_key_for, cached_source, fill_from_cache
+from generation.jobs.controls import ControlUpload, PlannedControl, plan_controls, store_controls
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
 from generation.models import GenerationJob, JobStatus
@@ -33,6 +34,7 @@ from tenants.roles import Perm, role_allows
 from tenants.selectors import role_of
 
 MAX_DESCRIPTION = 1000
+MIN_STRENGTH = 0.05
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,20 @@ class JobRequest:
     scheduler: str | None = None
     circle: bool = False
     adapter_strength: float | None = None
+    # ControlNet: the job's own control image; the preset's control images apply unless off.
+    control: ControlUpload | None = None
+    use_preset_controls: bool = True
     # Internal (re-render): replay exactly these seeds, skip the cache, remember the source.
     seeds: tuple[int, ...] | None = None
     rerender_of: str | None = None
+    # Internal (re-render, seed variation): replay these stored controls instead of new maps.
+    controls: tuple[dict, ...] | None = None
+    # Variations and region edits (set by generation.jobs.variations / edits): the parent
+    # image, how much of it is re-drawn, and an edit's stored mask (name, sha256).
+    mode: str = "generate"
+    parent_image_id: str | None = None
+    strength: float | None = None
+    mask: tuple[str, str] | None = None
 
     @classmethod
     def from_job(cls, job: GenerationJob, **overrides: Any) -> JobRequest:
@@ -70,6 +83,11 @@ class JobRequest:
             "scheduler": job.scheduler,
             "circle": job.circle,
             "adapter_strength": job.adapter_strength,
+            "controls": tuple(job.controls or ()),
+            "mode": job.mode,
+            "parent_image_id": str(job.parent_image_id) if job.parent_image_id else None,
+            "strength": job.strength,
+            "mask": (job.mask.name, job.mask_hash) if job.mask else None,
         }
         return cls(**{**fields, **overrides})
 
@@ -84,6 +102,7 @@ class Quote:
     steps: int
     guidance_scale: float
     scheduler: str
+    controls: tuple[PlannedControl, ...] = ()
 
 
 def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
@@ -130,6 +149,23 @@ def _validate(request: JobRequest) -> None:
         raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
     if not isinstance(request.attributes, dict):
         raise InvalidInput("attributes must be an object.", field="attributes")
+    if request.mode != "generate":
+        _validate_strength(request)
+
+
+def _validate_strength(request: JobRequest) -> None:
+    if request.strength is None or not MIN_STRENGTH <= request.strength <= 1:
+        raise InvalidInput(f"strength must be between {MIN_STRENGTH} and 1.", field="strength")
+
+
+def _check_steps_for_strength(request: JobRequest, engine: str, steps: int) -> None:
+    # Diffusion runs int(steps x strength) denoising steps of the schedule; zero renders nothing.
+    if engine == "diffusers" and request.mode != "generate" and int(steps * request.strength) < 1:
+        raise InvalidInput(
+            f"strength {request.strength} of {steps} steps is less than one denoising step; "
+            "raise the strength or the steps.",
+            field="strength",
+        )
 
 
 def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
@@ -144,7 +180,18 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
         request.guidance_scale if request.guidance_scale is not None else config.guidance_scale
     )
     scheduler = request.scheduler or config.scheduler
+    _check_steps_for_strength(request, engine, steps)
     described = describing.describe(request.description, edits=request.attributes, config=config)
+    controls = ()
+    if request.controls is None:
+        controls = tuple(
+            plan_controls(
+                engine=engine,
+                config=config,
+                upload=request.control,
+                use_preset=request.use_preset_controls,
+            )
+        )
     enforce_lock(
         preset=preset,
         params={
@@ -155,6 +202,7 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
             "engine": engine,
             "scheduler": scheduler,
             "attributes": described.attributes,
+            "custom_control": request.control is not None,
         },
         role=role_of(tenant=tenant, actor=actor),
         api_key=actor.api_key,
@@ -165,14 +213,30 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
         api_key=actor.api_key,
         use=key_policy.KeyUse(preset_id=config.preset_id, engine=engine, n=n, size=size),
     )
-    cost = pricing.quote_cost(engine=engine, n=n, size=size, steps=steps)
-    return Quote(engine, cost, described, config, size, steps, guidance, scheduler)
+    n_controls = len(request.controls) if request.controls is not None else len(controls)
+    cost = pricing.quote_cost(
+        engine=engine,
+        n=n,
+        size=size,
+        steps=steps,
+        controls=n_controls,
+        strength=request.strength if request.mode != "generate" else None,
+        edit=request.mode == "edit",
+    )
+    return Quote(engine, cost, described, config, size, steps, guidance, scheduler, controls)
 
 
 def _fingerprint(request: JobRequest) -> str:
-    return hashlib.sha256(
-        json.dumps(asdict(request), sort_keys=True, default=str).encode()
-    ).hexdigest()
+    def encode(value: Any) -> str:
+        # Uploaded bytes (control image, mask) count by content, not by their text form.
+        if isinstance(value, bytes | bytearray):
+            return hashlib.sha256(value).hexdigest()
+        return str(value)
+
+    fields = asdict(request)
+    if fields.get("mask"):
+        fields["mask"] = fields["mask"][1]  # the stored name is fresh on every call; the hash
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=encode).encode()).hexdigest()
 
 
 def _model_hash(engine: str) -> str:
@@ -284,6 +348,16 @@ def _create_job(
         cost_credits=quote.cost,
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
+        mode=request.mode,
+        parent_image_id=request.parent_image_id,
+        strength=request.strength if request.mode != "generate" else None,
+        mask=request.mask[0] if request.mask else "",
+        mask_hash=request.mask[1] if request.mask else "",
+        controls=(
+            list(request.controls)
+            if request.controls is not None
+            else store_controls(tenant.pk, quote.size, list(quote.controls))
+        ),
     )
     # An unknown model hash (weights not readable here, none published yet) cannot identify
     # the pixels: no cache key, no lookup. The worker fills both in when it renders.

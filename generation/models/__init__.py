@@ -5,12 +5,13 @@ the per-workspace learned ranker) and `webhooks` (endpoints and deliveries); re-
 
 from generation.models.feedback import ImageFeedback, Vote, WorkspaceRanker
 from generation.models.images import GeneratedImage, ImageFile
-from generation.models.jobs import GenerationJob, JobStatus
+from generation.models.jobs import GenerationJob, JobMode, JobStatus
 from generation.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "GenerationJob",
     "JobStatus",
+    "JobMode",
     "GeneratedImage",
     "ImageFile",
     "ImageFeedback",

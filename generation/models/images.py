@@ -35,6 +35,9 @@ class GeneratedImage(TenantOwnedModel):
     metadata = models.JSONField(default=dict, help_text="Everything needed to re-render.")
     original = models.FileField(max_length=300)
     sidecar = models.FileField(max_length=300, blank=True)
+    # The diffusion latents the pixels were decoded from (.npy): a variation starts from these,
+    # so it re-enters the model exactly instead of through a VAE round trip.
+    latents = models.FileField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["job", "index"]

@@ -12,6 +12,12 @@ class JobStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+class JobMode(models.TextChoices):
+    GENERATE = "generate", "Generate"
+    VARY = "vary", "Variation (image-to-image)"
+    EDIT = "edit", "Region edit (inpainting)"
+
+
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 
 
@@ -99,6 +105,25 @@ class GenerationJob(TenantOwnedModel):
     )
     chosen_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     chosen_at = models.DateTimeField(null=True, blank=True)
+    mode = models.CharField(max_length=16, choices=JobMode.choices, default=JobMode.GENERATE)
+    parent_image = models.ForeignKey(
+        "generation.GeneratedImage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The image a variation or a region edit starts from (lineage).",
+    )
+    strength = models.FloatField(
+        null=True, blank=True, help_text="How much of the parent is re-drawn (0-1)."
+    )
+    controls = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ControlNet conditions: type, scale, source, stored map and its sha256.",
+    )
+    mask = models.FileField(max_length=300, blank=True, help_text="Region edit: white = change.")
+    mask_hash = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
 

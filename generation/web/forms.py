@@ -53,6 +53,31 @@ class GenerateForm(forms.Form):
         help_text="Diffusion steps; empty uses the preset's.",
     )
     circle = forms.BooleanField(required=False, label="Also make circle avatars")
+    control_image = forms.FileField(
+        required=False,
+        label="Control image",
+        help_text="PNG, JPEG or WebP; at most 8 MB and 4096×4096 px.",
+    )
+    control_type = forms.ChoiceField(
+        label="Control type",
+        choices=[
+            ("scribble", "Sketch"),
+            ("lineart", "Line art"),
+            ("silhouette", "Silhouette"),
+            ("canny", "Edge map"),
+            ("pose", "Pose (OpenPose picture)"),
+        ],
+        initial="scribble",
+        required=False,
+    )
+    control_scale = forms.FloatField(
+        label="Conditioning scale",
+        min_value=0,
+        max_value=2,
+        initial=1.0,
+        required=False,
+        help_text="0 = no effect, 1 = as trained.",
+    )
 
     def __init__(self, *args, presets=(), diffusion_configured=True, **kwargs):
         super().__init__(*args, **kwargs)

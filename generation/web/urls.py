@@ -1,8 +1,8 @@
 from django.urls import path
 
+from generation.web import edits, views
 from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
-from generation.web import views
 from generation.web import webhooks as webhook_views
 from generation.web.adapter_export import adapter_export
 
@@ -18,8 +18,15 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("jobs/<uuid:job_id>/vary/", views.job_vary, name="job_vary"),
+    path(
+        "jobs/<uuid:job_id>/controls/<int:index>.png",
+        edits.job_control_map,
+        name="job_control_map",
+    ),
     path("images/<uuid:image_id>/select/", views.image_select, name="image_select"),
     path("images/<uuid:image_id>/rerender/", views.image_rerender, name="image_rerender"),
+    path("images/<uuid:image_id>/vary/", edits.image_vary, name="image_vary"),
+    path("images/<uuid:image_id>/edit/", edits.image_edit, name="image_edit"),
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
     path("images/<uuid:image_id>/feedback/", feedback_views.image_feedback, name="image_feedback"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),

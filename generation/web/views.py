@@ -20,6 +20,7 @@ from generation.jobs.changes import (
     rerender_image,
     select_image,
 )
+from generation.jobs.controls import ControlUpload
 from generation.jobs.submit import JobRequest, submit_job
 from generation.jobs.variations import vary_job
 from generation.models import GenerationJob, JobStatus
@@ -36,6 +37,7 @@ from generation.web.forms import GenerateForm
 from generation.web.preset_thumbnails import preset_thumbnail_png
 from generation.worker.claim import queue_position
 from styles.models import StylePreset
+from styles.services.control_images import MAX_CONTROL_BYTES
 from tenants.actors import Actor
 from tenants.roles import Perm, role_allows
 from tenants.web import flash_domain_error, paginate, tenant_view
@@ -50,7 +52,10 @@ def generate(request):
     presets = _presets(request.tenant)
     weights = weights_status()
     form = GenerateForm(
-        request.POST or None, presets=presets, diffusion_configured=weights.diffusion
+        request.POST or None,
+        request.FILES or None,
+        presets=presets,
+        diffusion_configured=weights.diffusion,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -68,6 +73,7 @@ def generate(request):
                     steps=data["steps"],
                     circle=data["circle"],
                     attributes=_edited_attributes(request.POST),
+                    control=_control_upload(data),
                 ),
             )
         except DomainError as exc:
@@ -85,9 +91,22 @@ def generate(request):
             "presets": presets,
             "selected_preset": form["preset"].value() or "",
             "advanced_fields": [form[n] for n in ("n", "seed", "engine", "size", "steps")],
+            "control_fields": [form[n] for n in ("control_image", "control_type", "control_scale")],
             "weights": weights,
             "pricing": pricing.pricing_summary(),
         },
+    )
+
+
+def _control_upload(data) -> ControlUpload | None:
+    upload = data.get("control_image")
+    if not upload:
+        return None
+    scale = data.get("control_scale")
+    return ControlUpload(
+        data=upload.read(MAX_CONTROL_BYTES + 1),
+        type=data.get("control_type") or "scribble",
+        scale=1.0 if scale is None else scale,
     )
 
 

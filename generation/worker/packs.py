@@ -41,6 +41,7 @@ class StoredCandidate:
     original: str
     sidecar: str
     thumbnails: list[dict[str, Any]] = field(default_factory=list)
+    latents: str = ""
 
 
 def score_candidates(
@@ -132,8 +133,19 @@ def store_candidates(job: GenerationJob, scored: list[ScoredCandidate]) -> list[
                     "bytes": len(f.data),
                 }
             )
-        stored.append(StoredCandidate(item, original, sidecar, thumbs))
+        stored.append(StoredCandidate(item, original, sidecar, thumbs, _store_latents(job, cand)))
     return stored
+
+
+def _store_latents(job: GenerationJob, cand: Candidate) -> str:
+    """The latents a diffusion candidate was decoded from (.npy, exact dtype), for variations."""
+    if cand.latents is None:
+        return ""
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, cand.latents, allow_pickle=False)
+    return storage.save_bytes(job.tenant_id, "latents", "npy", buf.getvalue())
 
 
 def _best_index(stored: list[StoredCandidate]) -> int:
@@ -180,6 +192,7 @@ def create_image_rows(
             metadata={**cand.metadata, "job_id": str(job.pk)},
             original=item.original,
             sidecar=item.sidecar,
+            latents=item.latents,
         )
         for t in item.thumbnails:
             ImageFile.objects.create(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import observe
 from core.logging_json import job_log_context
 from generation.engines import registry as engine_registry
-from generation.engines.base import EngineError, RenderRequest
+from generation.engines.base import EngineError
 from generation.jobs import state as job_state
 from generation.jobs.cache import cache_key_for
 from generation.jobs.dispatch import enqueue_job
@@ -29,6 +29,7 @@ from generation.quality import rerolls
 from generation.webhooks import delivery as webhooks
 from generation.worker import model_hashes, packs, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
+from generation.worker.render_inputs import render_request_for
 from tenants import credits
 from tenants.actors import Actor
 
@@ -124,19 +125,7 @@ def _run(job: GenerationJob, owner: str) -> None:
             )
         if job.adapter_strength is not None:
             adapter = replace(adapter, strength=job.adapter_strength)
-    request = RenderRequest(
-        prompt=job.prompt,
-        negative_prompt=job.negative_prompt,
-        attributes=job.attributes,
-        seeds=tuple(job.seeds),
-        width=job.size,
-        height=job.size,
-        steps=job.steps,
-        guidance_scale=job.guidance_scale,
-        scheduler=job.scheduler,
-        adapter=adapter,
-        palette=config.palette,
-    )
+    request = render_request_for(job, config, adapter)
     engine = engine_registry.get_engine(job.engine)
     progress = _Progress(job, owner, job.steps)
     started = time.monotonic()

@@ -30,6 +30,7 @@ PRESET = {
     "adapter_strength": 0.8,
     "brand_weight": 0.4,
     "reference_images": [],
+    "control_images": [],
     "created_at": "2026-11-20T10:00:00Z",
     "updated_at": "2026-11-21T09:30:00Z",
 }
@@ -144,4 +145,21 @@ BRAND_KIT = OpenApiExample(
     "Locked presets only",
     value={"locked_presets_only": True, "updated_at": "2026-11-21T09:45:00Z"},
     response_only=True,
+)
+
+CONTROL_IMAGE_ID = "6e1d2c3b-4a59-4f68-9b7a-0c1d2e3f4a5b"
+CONTROL_IMAGE = {
+    "id": CONTROL_IMAGE_ID,
+    "preset": PRESET_ID,
+    "control_type": "silhouette",
+    "conditioning_scale": 0.8,
+    "preprocess": True,
+    "original_name": "mascot-outline.png",
+    "url": f"https://avatarsaas.example.com/api/v1/control-images/{CONTROL_IMAGE_ID}/file/",
+    "created_at": "2026-11-21T09:40:00Z",
+}
+CONTROL_IMAGE_RESPONSE = OpenApiExample("Control image", value=CONTROL_IMAGE, response_only=True)
+CONTROL_IMAGE_LIST = OpenApiExample("Control images", value=[CONTROL_IMAGE], response_only=True)
+CONTROL_IMAGE_UPDATE = OpenApiExample(
+    "Steer more gently", value={"conditioning_scale": 0.5}, request_only=True
 )

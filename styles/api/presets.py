@@ -31,7 +31,9 @@ class PresetListCreateView(generics.ListAPIView):
     pagination_class = NewestFirst
 
     def get_queryset(self):
-        return selectors.presets_for(self.request.tenant).prefetch_related("references")
+        return selectors.presets_for(self.request.tenant).prefetch_related(
+            "references", "control_images"
+        )
 
     @extend_schema(
         summary="List style presets",

@@ -4,13 +4,14 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.storage import signed_url_or_none
-from core.vocabulary import ENGINE_CHOICES, SCHEDULER_NAMES
+from core.vocabulary import CONTROL_TYPES, ENGINE_CHOICES, SCHEDULER_NAMES
 from styles.models import (
     BrandKitSettings,
     DatasetImage,
     FineTune,
     LoraAdapter,
     LoraDataset,
+    PresetControlImage,
     ReferenceImage,
     StylePreset,
 )
@@ -25,6 +26,7 @@ class PresetSerializer(serializers.ModelSerializer):
         source="active_adapter_id", read_only=True, allow_null=True
     )
     reference_images = serializers.SerializerMethodField()
+    control_images = serializers.SerializerMethodField()
 
     class Meta:
         model = StylePreset
@@ -51,6 +53,7 @@ class PresetSerializer(serializers.ModelSerializer):
             "adapter_strength",
             "brand_weight",
             "reference_images",
+            "control_images",
             "created_at",
             "updated_at",
         ]
@@ -59,6 +62,54 @@ class PresetSerializer(serializers.ModelSerializer):
         if obj.is_builtin:
             return []
         return [str(r.pk) for r in obj.references.all()]
+
+    def get_control_images(self, obj) -> list[str]:
+        if obj.is_builtin:
+            return []
+        return [str(c.pk) for c in obj.control_images.all()]
+
+
+class ControlImageSerializer(serializers.ModelSerializer):
+    preset = serializers.UUIDField(source="preset_id", read_only=True)
+    url = serializers.SerializerMethodField(help_text="Download the stored PNG copy.")
+
+    class Meta:
+        model = PresetControlImage
+        fields = [
+            "id",
+            "preset",
+            "control_type",
+            "conditioning_scale",
+            "preprocess",
+            "original_name",
+            "url",
+            "created_at",
+        ]
+
+    def get_url(self, obj) -> str:
+        signed = signed_url_or_none(obj.file.name)
+        if signed:
+            return signed
+        return self.context["request"].build_absolute_uri(
+            reverse("api_control_image_file", args=[obj.pk])
+        )
+
+
+class ControlImageUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A silhouette, line art, sketch, pose or edge picture (PNG, JPEG or WebP, "
+        "at most 8 MB and 4096x4096 px). Stored as a metadata-free PNG copy."
+    )
+    control_type = serializers.ChoiceField(CONTROL_TYPES, help_text="What the picture shows.")
+    conditioning_scale = serializers.FloatField(min_value=0, max_value=2, default=1.0)
+    preprocess = serializers.BooleanField(
+        default=True, help_text="Derive the control map from it; false if it already is one."
+    )
+
+
+class ControlImageUpdateSerializer(serializers.Serializer):
+    conditioning_scale = serializers.FloatField(min_value=0, max_value=2, required=False)
+    preprocess = serializers.BooleanField(required=False)
 
 
 class ReferenceImageSerializer(serializers.ModelSerializer):

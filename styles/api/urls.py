@@ -1,6 +1,14 @@
 from django.urls import path
 
-from styles.api import adapters, brand_kit, datasets, finetunes, presets, references
+from styles.api import (
+    adapters,
+    brand_kit,
+    control_images,
+    datasets,
+    finetunes,
+    presets,
+    references,
+)
 
 urlpatterns = [
     path("presets/", presets.PresetListCreateView.as_view(), name="api_presets"),
@@ -29,6 +37,21 @@ urlpatterns = [
         "references/<uuid:reference_id>/file/",
         references.ReferenceFileView.as_view(),
         name="api_reference_file",
+    ),
+    path(
+        "presets/<uuid:preset_id>/control-images/",
+        control_images.PresetControlImagesView.as_view(),
+        name="api_preset_control_images",
+    ),
+    path(
+        "control-images/<uuid:control_id>/",
+        control_images.ControlImageDetailView.as_view(),
+        name="api_control_image_detail",
+    ),
+    path(
+        "control-images/<uuid:control_id>/file/",
+        control_images.ControlImageFileView.as_view(),
+        name="api_control_image_file",
     ),
     path("brand-kit/", brand_kit.BrandKitView.as_view(), name="api_brand_kit"),
     path("datasets/", datasets.DatasetListCreateView.as_view(), name="api_datasets"),

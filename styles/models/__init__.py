@@ -3,6 +3,7 @@
 re-exported here.
 """
 
+from styles.models.controls import PresetControlImage
 from styles.models.datasets import DatasetImage, LoraDataset
 from styles.models.finetunes import FineTune, FineTuneState, LoraAdapter
 from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset
@@ -10,6 +11,7 @@ from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset
 __all__ = [
     "StylePreset",
     "ReferenceImage",
+    "PresetControlImage",
     "BrandKitSettings",
     "LoraDataset",
     "DatasetImage",

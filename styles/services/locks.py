@@ -5,7 +5,11 @@
     {"steps": {"min": 20, "max": 30}, "guidance_scale": {"min": 5, "max": 8},
      "n": {"max": 4}, "size": {"allowed": [512, 768]}, "engine": {"allowed": ["diffusers"]},
      "scheduler": {"allowed": ["dpmpp_2m_karras"]},
-     "attributes": {"style": ["cartoon"], "colors": ["blue", "white"]}}
+     "attributes": {"style": ["cartoon"], "colors": ["blue", "white"]},
+     "custom_control": false}
+
+`custom_control: false` forbids jobs through the preset from bringing their own ControlNet
+control image (the preset's own control images still apply).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from tenants.selectors import role_of
 
 RANGE_KEYS = ("steps", "guidance_scale", "n", "size")
 CHOICE_KEYS = ("size", "engine", "scheduler")
-RULE_KEYS = frozenset({*RANGE_KEYS, *CHOICE_KEYS, "attributes"})
+CUSTOM_CONTROL = "custom_control"
+RULE_KEYS = frozenset({*RANGE_KEYS, *CHOICE_KEYS, "attributes", CUSTOM_CONTROL})
 LOCK_CODE = "brand_lock"
 LOCK_FIELDS = ("is_locked", "lock_rules")
 LOCK_DEFAULTS: dict[str, Any] = {"is_locked": False, "lock_rules": {}}
@@ -44,6 +49,9 @@ def validate_lock_rules(rules: Any) -> dict[str, Any]:
     for key, rule in rules.items():
         if key == "attributes":
             _validate_attribute_rules(rule)
+            continue
+        if key == CUSTOM_CONTROL:
+            _validate_custom_control_rule(rule)
             continue
         if not isinstance(rule, dict) or not set(rule) <= {"min", "max", "allowed"}:
             raise InvalidInput(
@@ -91,6 +99,23 @@ def check_lock_rules(rules: dict[str, Any], params: dict[str, Any]) -> None:
                 code=LOCK_CODE,
             )
     _check_attributes(rules.get("attributes") or {}, params.get("attributes") or {})
+    check_custom_control(rules, params)
+
+
+def _validate_custom_control_rule(rule: Any) -> None:
+    if not isinstance(rule, bool):
+        raise InvalidInput("lock_rules.custom_control must be true or false.", field="lock_rules")
+
+
+def check_custom_control(rules: dict[str, Any], params: dict[str, Any]) -> None:
+    """A locked preset with custom_control: false refuses a job's own control image."""
+    if rules.get(CUSTOM_CONTROL) is False and params.get(CUSTOM_CONTROL):
+        raise NotAllowed(
+            "This brand preset is locked: jobs may not bring their own control image "
+            "(the preset's control images apply).",
+            field="control_image",
+            code=LOCK_CODE,
+        )
 
 
 def _check_attributes(rules: dict[str, list], attributes: dict[str, Any]) -> None:

@@ -236,6 +236,7 @@ def delete_preset(*, tenant: Tenant, actor: Actor, preset_id) -> None:
     require_lock_rights(tenant=tenant, actor=actor, preset=preset)
     record_event(tenant=tenant, actor=actor, action="preset.deleted", target=preset)
     files = list(preset.references.values_list("file", flat=True))
+    files += list(preset.control_images.values_list("file", flat=True))
     preset.delete()
     storage.delete_after_commit(files)
 

@@ -82,6 +82,35 @@ class ReferenceImageForm(forms.Form):
     file = forms.ImageField(label="Reference image", help_text="PNG, JPEG or WebP.")
 
 
+class ControlImageForm(forms.Form):
+    file = forms.ImageField(
+        label="Control image", help_text="PNG, JPEG or WebP; at most 8 MB and 4096×4096 px."
+    )
+    control_type = forms.ChoiceField(
+        label="Control type",
+        choices=[
+            ("silhouette", "Silhouette (the subject's outline, filled)"),
+            ("lineart", "Line art"),
+            ("scribble", "Sketch"),
+            ("canny", "Edge map"),
+            ("pose", "Pose (an OpenPose skeleton picture)"),
+        ],
+    )
+    conditioning_scale = forms.FloatField(
+        label="Conditioning scale",
+        min_value=0,
+        max_value=2,
+        initial=1.0,
+        help_text="0 = no effect, 1 = as trained, up to 2.",
+    )
+    preprocess = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Derive the map from the picture",
+        help_text="Untick when the picture already is a map (white strokes on black).",
+    )
+
+
 class BrandKitForm(forms.Form):
     locked_presets_only = forms.BooleanField(
         required=False, label="API keys and members may only use locked presets"

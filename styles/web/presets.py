@@ -8,7 +8,13 @@ from core.errors import DomainError
 from styles import selectors
 from styles.services import presets
 from styles.web.errors import form_error, styles_view
-from styles.web.forms import AdapterChoiceForm, BrandKitForm, PresetForm, ReferenceImageForm
+from styles.web.forms import (
+    AdapterChoiceForm,
+    BrandKitForm,
+    ControlImageForm,
+    PresetForm,
+    ReferenceImageForm,
+)
 from tenants.actors import Actor
 from tenants.roles import Perm
 from tenants.web import flash_domain_error
@@ -58,6 +64,8 @@ def preset_detail(request, preset_id):
             "preset": preset,
             "references": preset.references.all() if not preset.is_builtin else [],
             "reference_form": ReferenceImageForm(),
+            "control_images": preset.control_images.all() if not preset.is_builtin else [],
+            "control_form": ControlImageForm(),
             "adapter_form": AdapterChoiceForm(
                 adapters=ready, initial={"strength": preset.adapter_strength}
             ),

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from styles.web import adapters, brand_kit, datasets, finetunes, presets, references
+from styles.web import (
+    adapters,
+    brand_kit,
+    control_images,
+    datasets,
+    finetunes,
+    presets,
+    references,
+)
 
 urlpatterns = [
     path("presets/", presets.preset_list, name="preset_list"),
@@ -22,6 +30,21 @@ urlpatterns = [
         "references/<uuid:reference_id>/delete/",
         references.reference_delete,
         name="reference_delete",
+    ),
+    path(
+        "presets/<uuid:preset_id>/control-images/",
+        control_images.preset_control_add,
+        name="preset_control_add",
+    ),
+    path(
+        "control-images/<uuid:control_id>/",
+        control_images.control_image_file,
+        name="control_image_file",
+    ),
+    path(
+        "control-images/<uuid:control_id>/delete/",
+        control_images.control_image_delete,
+        name="control_image_delete",
     ),
     path("datasets/", datasets.dataset_list, name="dataset_list"),
     path("datasets/<uuid:dataset_id>/", datasets.dataset_detail, name="dataset_detail"),

@@ -22,7 +22,8 @@ class Command(BaseCommand):
             "directory",
             metavar="DIR",
             type=Path,
-            help="Output directory; sd/ and clip/ are created inside it (overwritten if present).",
+            help="Output directory; sd/, clip/, controlnet/ and sd-inpaint/ are created inside it "
+            "(overwritten if present).",
         )
 
     def handle(self, *args, directory: Path, **options) -> None:
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         paths = build_tiny_models(directory.expanduser().resolve())
         self.stdout.write(f"Stable Diffusion pipeline: {paths.sd_model_dir}")
         self.stdout.write(f"CLIP checkpoint:           {paths.clip_checkpoint} ({paths.clip_arch})")
+        self.stdout.write(f"ControlNet (every type):   {paths.controlnet_dir}")
+        self.stdout.write(f"Inpainting pipeline:       {paths.inpaint_model_dir}")
         self.stdout.write("\nSet these to use them:")
         for name, value in paths.env().items():
             self.stdout.write(f"export {name}={value}")
