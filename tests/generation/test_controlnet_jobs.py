@@ -9,6 +9,7 @@ import json
 
 import pytest
 from PIL import Image, ImageDraw
+from rest_framework.test import APIClient
 
 from core import storage
 from generation.engines.control_maps import sha256_hex
@@ -16,7 +17,7 @@ from generation.jobs import pricing
 from generation.models import GenerationJob
 from generation.worker import runner
 from styles.models import StylePreset
-from tests.factories import api_client_for
+from tests.factories import api_client_for, owner_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.ml]
 
@@ -175,13 +176,16 @@ def test_unconfigured_controlnet_is_refused_at_submit(use_tiny_models, settings,
 def test_locked_preset_can_forbid_custom_control_images(use_tiny_models, tenant):
     client = api_client_for(tenant)
     preset = client.post("/api/v1/presets/", {"name": "Locked"}, format="json").json()
-    bad = client.patch(
+    # Locking is for owners and admins signed in (API keys may not lift or set a lock).
+    owner = APIClient()
+    owner.force_login(owner_of(tenant))
+    bad = owner.patch(
         f"/api/v1/presets/{preset['id']}/",
         {"is_locked": True, "lock_rules": {"custom_control": "no"}},
         format="json",
     )
     assert bad.status_code == 400
-    locked = client.patch(
+    locked = owner.patch(
         f"/api/v1/presets/{preset['id']}/",
         {"is_locked": True, "lock_rules": {"custom_control": False}},
         format="json",
