@@ -12,7 +12,7 @@ from tenants.billing.catalog import ensure_builtin_packs
 from tenants.models import CreditEntry, CreditPack, CreditPurchase, Tenant
 from tests.cross_tenant.routes_generation import _job
 from tests.factories import make_user
-from tests.styles.test_admin_review import _submitted
+from tests.styles.admin.test_admin_review import _submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from generation.engines.vector import VectorEngine
 from generation.jobs.render_config import DEFAULT_CONFIG
 from generation.prompts.describe import describe
 from generation.quality.image_checks import inspect
-from tests.quality.conftest import avatar, shifted
+from tests.generation.quality.conftest import avatar, shifted
 
 
 def test_blank_and_near_uniform_images_are_rejected():

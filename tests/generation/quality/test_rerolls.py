@@ -9,7 +9,7 @@ from generation.quality.rerolls import max_rerolls, render_checked, reroll_seed
 from generation.worker import runner
 from tenants.models import CreditEntry, Tenant
 from tests.factories import api_client_for
-from tests.quality.conftest import SpoilingEngine
+from tests.generation.quality.conftest import SpoilingEngine
 
 
 def _request(seeds=(11, 12, 13), size=64):

@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 
 from core import outbound
-from tests.generation.webhook_servers import FakeDNS
+from tests.generation.webhooks.webhook_servers import FakeDNS
 
 BLOCKED = [
     "127.0.0.1",

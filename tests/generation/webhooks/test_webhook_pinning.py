@@ -16,7 +16,7 @@ from core import outbound
 from generation.models import WebhookDelivery
 from generation.webhooks import delivery as webhooks
 from tests.factories import api_client_for
-from tests.generation.webhook_servers import FakeDNS, Server, reply
+from tests.generation.webhooks.webhook_servers import FakeDNS, Server, reply
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from generation.models import GenerationJob, ImageFeedback
 from tests.factories import api_client_for
+from tests.generation.quality.test_feedback import _job, _ranked, _vote
 from tests.ops.test_metrics import TOKEN, _samples, _scrape
-from tests.quality.test_feedback import _job, _ranked, _vote
 
 pytestmark = pytest.mark.django_db
 

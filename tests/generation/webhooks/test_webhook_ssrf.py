@@ -15,7 +15,7 @@ from django.urls import reverse
 from generation.models import WebhookDelivery, WebhookEndpoint
 from generation.webhooks import delivery as webhooks
 from tests.factories import api_client_for
-from tests.generation.webhook_servers import (
+from tests.generation.webhooks.webhook_servers import (
     SECRET,
     FakeDNS,
     Server,

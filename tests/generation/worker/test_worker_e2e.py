@@ -18,7 +18,7 @@ from generation.worker import runner
 from tenants.models import CreditEntry, CreditReservation
 from tests.factories import api_client_for, make_tenant
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 

@@ -14,11 +14,11 @@ from django_q.brokers import get_broker
 from generation.webhooks import delivery as webhooks
 from tenants.models import Plan
 from tests.factories import api_client_for, make_tenant
-from tests.generation.webhook_servers import FakeDNS
+from tests.generation.webhooks.webhook_servers import FakeDNS
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

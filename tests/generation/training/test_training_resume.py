@@ -18,8 +18,8 @@ from styles.services import finetunes
 from tenants.actors import Actor
 from tenants.models import CreditReservation
 from tests.factories import owner_of
-from tests.generation.test_worker_e2e import qcluster, wait_for
-from tests.generation.test_worker_e2e import server_db as server_db  # noqa: F401 (fixture)
+from tests.generation.worker.test_worker_e2e import qcluster, wait_for
+from tests.generation.worker.test_worker_e2e import server_db as server_db  # noqa: F401 (fixture)
 from tests.styles.conftest import TINY_HYPERPARAMETERS, make_dataset
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
