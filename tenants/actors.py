@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.client_ip import client_ip as resolve_client_ip
+from tenants.models import ApiKey
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-    from tenants.models import ApiKey
 
 
 @dataclass(frozen=True)
@@ -22,8 +21,6 @@ class Actor:
     @classmethod
     def from_request(cls, request) -> Actor:
         api_key = getattr(request, "api_key", None) or getattr(request, "auth", None)
-        from tenants.models import ApiKey
-
         if not isinstance(api_key, ApiKey):
             api_key = None
         user = getattr(request, "user", None)

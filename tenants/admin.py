@@ -3,8 +3,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
 from core.errors import DomainError
-from tenants import credits
+from tenants import credits, workspace
 from tenants.actors import Actor
+from tenants.audit import record_event
+from tenants.billing.services import refund_credit_purchase
 from tenants.models import (
     ApiKey,
     AuditEvent,
@@ -125,9 +127,6 @@ class TenantAdmin(admin.ModelAdmin):
         self._set_active(request, queryset, True)
 
     def _set_active(self, request, queryset, active: bool):
-        from tenants import workspace
-        from tenants.audit import record_event
-
         actor = Actor.from_request(request)
         for tenant in queryset:
             if active:  # also undoes an owner's deletion during its grace period
@@ -259,8 +258,6 @@ class CreditPurchaseAdmin(admin.ModelAdmin):
         permissions=["refund_purchase"],
     )
     def refund_at_stripe(self, request, queryset):
-        from tenants.billing.services import refund_credit_purchase
-
         actor = Actor.from_request(request)
         for purchase in queryset:
             try:

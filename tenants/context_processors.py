@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from tenants.roles import PERMISSION_MATRIX
+from tenants.selectors import memberships_of
 
 
 def active_tenant(request):
@@ -16,7 +17,5 @@ def active_tenant(request):
 
 
 def _active_memberships(request) -> list:
-    from tenants.selectors import memberships_of
-
     user = getattr(request, "user", None)
     return list(memberships_of(user)) if user is not None and user.is_authenticated else []

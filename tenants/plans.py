@@ -6,6 +6,8 @@ database whose plan rows were deleted (or flushed by transactional tests).
 
 from __future__ import annotations
 
+from tenants.models import Plan
+
 DEFAULT_PLAN = "free"
 
 # slug: (name, signup credits, monthly credits, price cents, concurrency, rpm, fine-tunes/month,
@@ -44,7 +46,5 @@ def ensure_builtin_plans(plan_model) -> None:
 
 
 def default_plan():
-    from tenants.models import Plan
-
     plan, _ = Plan.objects.get_or_create(slug=DEFAULT_PLAN, defaults=plan_fields(DEFAULT_PLAN))
     return plan

@@ -26,9 +26,13 @@ from django.utils import timezone
 from core import storage
 from core.images import NEUTRAL_BACKGROUND, parse_colour
 from core.training_recipe import TrainingRecipe
+from generation.engines import registry as engine_registry
 from generation.engines.base import AdapterRef, EngineError
+from generation.engines.loading import model_hash, resolve_model_path
 from generation.training import adapter_exports
 from generation.training.config import TrainConfig, TrainExample
+from generation.training.lora import LORA_WEIGHTS_NAME, train_lora
+from generation.training.validation import VALIDATION_SEEDS, grid_image, render_grid
 from generation.worker.claim import LeaseLost, lease_seconds, worker_id
 from styles.models import FineTune, FineTuneState, LoraAdapter
 from styles.services.datasets import accepted_images
@@ -191,9 +195,6 @@ def _prune_caches(keep_days: float = 2.0) -> None:
 
 
 def _run(ft: FineTune, owner: str) -> None:
-    from generation.engines.loading import model_hash, resolve_model_path
-    from generation.training.lora import LORA_WEIGHTS_NAME, train_lora
-
     model_dir = resolve_model_path(
         settings.AVATARSAAS_SD_MODEL, what="Stable Diffusion model", setting="AVATARSAAS_SD_MODEL"
     )
@@ -251,9 +252,6 @@ def _owned(finetune_id, owner: str, state: str) -> FineTune:
 
 
 def _validate(ft: FineTune, adapter_id, weights: Path, owner: str) -> list[dict]:
-    from generation.engines import registry as engine_registry
-    from generation.training.validation import VALIDATION_SEEDS, grid_image, render_grid
-
     # The id the adapter will be published under: the warm engine keeps these weights loaded
     # under that name, so the first job through a preset does not load them again.
     ref = AdapterRef(str(adapter_id), str(weights), 1.0)

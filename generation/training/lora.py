@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.engines.base import EngineError
+from generation.engines.loading import pick_device
 from generation.training import checkpoint
 from generation.training.cache import ExampleEncoder
 from generation.training.config import (
@@ -44,8 +45,6 @@ LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
 def training_device(preference: str, mixed_precision: str) -> tuple[str, Any]:
     """(device, weight dtype): fp32 on CPU; bf16 (if supported) or fp16 on CUDA."""
     import torch
-
-    from generation.engines.loading import pick_device
 
     device, _ = pick_device(preference)
     if device == "cpu" or mixed_precision == "no":

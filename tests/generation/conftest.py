@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.styles.conftest import (  # noqa: F401 (fixtures: fine-tune tests live under generation/training)
+    pro_tenant,
+    small_images,
+    staff_user,
+)
+
 
 @pytest.fixture(scope="session")
 def tiny_loras(tiny_models, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
