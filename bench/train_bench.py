@@ -4,14 +4,20 @@
     python bench/train_bench.py --gpu      # SD 1.5-sized UNet/VAE/text encoder (random weights),
                                            # 512², rank 16, batch 4, fp16 autocast, CUDA
 
-Runs `generation.training.lora.train_lora` (the code the `gpu` workers run) on synthetic
-images and times the steady state (the first steps pay for allocator/cuDNN warm-up and are
-left out). Results go to bench/results/train_bench.json.
+Runs the production training loop (`generation.training.lora.LoraRun`, what the `gpu` workers
+run) on synthetic PNG images and times the steady state (the first steps pay for allocator and
+kernel warm-up and are left out), with the latent cache (the default: each image decoded and
+VAE-encoded once, before the first step) and without it (every step decodes and encodes its
+images again), in alternating blocks of steps in one process. The top-level numbers are the
+cached loop's; `without_latent_cache` and `latent_cache_speedup` compare. Results go to
+bench/results/train_bench.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import io
 import json
 import sys
 import tempfile
@@ -32,41 +38,79 @@ def _examples(n: int, size: int):
     from generation.training import TrainExample
 
     def loader(seed: int):
-        def load():
-            rng = np.random.default_rng(seed)
-            blocks = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
-            return Image.fromarray(blocks).resize((size, size), Image.Resampling.NEAREST)
+        # PNG bytes decoded on every load, as the worker reads stored dataset images.
+        rng = np.random.default_rng(seed)
+        blocks = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(blocks).resize((size, size), Image.Resampling.NEAREST).save(buf, "PNG")
+        data = buf.getvalue()
+        return lambda: Image.open(io.BytesIO(data))
 
-        return load
-
-    return [TrainExample(loader(i), f"benchbot, sample {i}") for i in range(n)]
+    return [TrainExample(loader(i), f"sample {i}", key=str(i)) for i in range(n)]
 
 
-def _timed_run(model_dir: Path, config, device: str, warmup: int) -> dict:
-    from generation.training.lora import train_lora
+def _interleaved_cache_comparison(model_dir: Path, config, device: str, warmup: int) -> dict:
+    """Steps/s of the training loop with and without the latent cache, measured in alternating
+    blocks of steps in one process: on a shared machine the load moves by the minute, and two
+    runs one after the other would compare the neighbours more than the cache."""
+    from generation.training.lora import LoraRun
 
-    stamps: list[float] = []
-    started = time.perf_counter()
-    result = train_lora(
-        model_dir,
-        _examples(16, config.resolution),
-        config,
-        device=device,
-        on_step=lambda step, total, loss: stamps.append(time.perf_counter()),
-    )
-    total = time.perf_counter() - started
-    steady = stamps[warmup:]
-    steady_rate = (len(steady) - 1) / (steady[-1] - steady[0]) if len(steady) > 1 else 0.0
+    def sync() -> None:
+        if device == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+
+    examples = _examples(16, config.resolution)
+    with tempfile.TemporaryDirectory() as cache:
+        started = time.perf_counter()
+        cached = LoraRun(model_dir, examples, config, device=device, cache_dir=cache)
+        prepared = time.perf_counter() - started  # load + one decode/encode pass
+        plain = dataclasses.replace(config, cache_latents=False)
+        runs = {"cached": cached, "uncached": LoraRun(model_dir, examples, plain, device=device)}
+        spent = {name: [0.0, 0.0, 0] for name in runs}  # wall, cpu, steps
+        losses: dict[str, list[float]] = {name: [] for name in runs}
+        for run in runs.values():
+            run.parts["unet"].train()
+            for _ in range(warmup):  # one-off kernel set-up, allocator growth
+                run.train_step()
+        block = 3
+        while spent["cached"][2] < config.steps:
+            for name, run in runs.items():
+                sync()
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(block):
+                    losses[name].append(run.train_step())
+                sync()
+                spent[name][0] += time.perf_counter() - wall
+                spent[name][1] += time.process_time() - cpu
+                spent[name][2] += block
+
+    def report(name: str) -> dict:
+        wall, cpu, steps = spent[name]
+        run = runs[name]
+        return {
+            "steps": steps,
+            "latent_cache": run.config.cache_latents,
+            "vae_encodes": run.encoder.vae_encodes,
+            "warmup_steps_excluded": warmup,
+            "steps_per_second": steps / wall,
+            "images_per_second": steps / wall * config.batch_size,
+            # On a shared CPU the wall clock partly measures the neighbours.
+            "cpu_seconds_per_step": cpu / steps,
+            "last_loss": losses[name][-1],
+            "device": run.device,
+            "dtype": str(run.dtype).removeprefix("torch."),
+        }
+
+    with_cache, without = report("cached"), report("uncached")
     return {
-        "steps": result.steps,
-        "warmup_steps_excluded": warmup,
-        "steps_per_second": steady_rate,
-        "images_per_second": steady_rate * config.batch_size,
-        "wall_seconds_including_load": total,
-        "first_loss": result.losses[0],
-        "last_loss": result.losses[-1],
-        "device": result.device,
-        "dtype": result.dtype,
+        **with_cache,
+        "seconds_to_load_and_encode_all_images": prepared,
+        "without_latent_cache": without,
+        "latent_cache_speedup": with_cache["steps_per_second"] / without["steps_per_second"],
+        "latent_cache_cpu_speedup": without["cpu_seconds_per_step"]
+        / with_cache["cpu_seconds_per_step"],
     }
 
 
@@ -82,10 +126,11 @@ def bench_tiny(steps: int) -> dict:
         resolution=64,
         batch_size=4,
         checkpoint_every=0,
+        trigger_word="benchbot",
     )
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_sd(Path(tmp) / "sd")
-        run = _timed_run(model_dir, config, "cpu", warmup=3)
+        run = _interleaved_cache_comparison(model_dir, config, "cpu", warmup=3)
     return {"mode": "tiny-cpu", "resolution": 64, "rank": 4, "batch_size": 4, **run}
 
 
@@ -117,11 +162,12 @@ def bench_gpu(steps: int, gradient_checkpointing: bool) -> dict:
         mixed_precision="fp16",
         gradient_checkpointing=gradient_checkpointing,
         checkpoint_every=0,
+        trigger_word="benchbot",
     )
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = _save_sd15_random(Path(tmp) / "sd15")
         torch.cuda.reset_peak_memory_stats()
-        run = _timed_run(model_dir, config, "cuda", warmup=5)
+        run = _interleaved_cache_comparison(model_dir, config, "cuda", warmup=5)
     return {
         "mode": "sd15-arch-cuda-fp16",
         "gpu": torch.cuda.get_device_name(0),

@@ -78,6 +78,13 @@ class ExampleEncoder:
         shaping = {
             "format": CACHE_FORMAT,
             "model": str(self._model_dir),
+            # Weights replaced in place at the same path must not reuse old latents.
+            "weights": sorted(
+                (str(f.relative_to(self._model_dir)), f.stat().st_size, f.stat().st_mtime_ns)
+                for part in ("vae", "text_encoder")
+                for f in (self._model_dir / part).glob("*")
+                if f.is_file()
+            ),
             "dtype": str(self.dtype),
             "resolution": cfg.resolution,
             "bucket_step": cfg.bucket_step,
@@ -119,9 +126,12 @@ class ExampleEncoder:
     def _open_cache(self) -> None:
         manifest = self.cache_dir / MANIFEST
         fingerprint = self.fingerprint()
-        if manifest.is_file():
-            if json.loads(manifest.read_text()).get("fingerprint") == fingerprint:
-                return
+        if (
+            manifest.is_file()
+            and json.loads(manifest.read_text()).get("fingerprint") == fingerprint
+        ):
+            return
+        if self.cache_dir.exists():  # made for other images, settings or weights
             shutil.rmtree(self.cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         manifest.write_text(json.dumps({"fingerprint": fingerprint}))
