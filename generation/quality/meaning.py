@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from generation.prompts.parsing import parse_description
 from generation.prompts.prompting import merge_attributes, subject_phrase
 
 FALLBACK = "an avatar"
@@ -85,7 +86,12 @@ def meaning_text(
     style = meant.get("style")
     if style:
         parts.append(STYLE_WORDS.get(style, f"{style} style"))
-    details = _details(unknown_words, " ".join(parts).lower())
+    # Details the parser kept for the prompt but mapped to no attribute ("holding a coffee mug");
+    # negated phrases are not among them, so exclusions stay out of the meaning.
+    kept = (
+        [w for d in parse_description(description).details for w in d.text.split()] if parts else []
+    )
+    details = _details([*kept, *unknown_words], " ".join(parts).lower())
     if details:
         parts.append(" ".join(details))
     text = ", ".join(parts) if parts else " ".join(str(description).split())
