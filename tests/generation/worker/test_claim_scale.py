@@ -25,8 +25,9 @@ def _jobs(tenant, n, status=JobStatus.QUEUED, **fields):
 
 @pytest.mark.django_db
 def test_round_robin_reads_last_served_at_not_history():
-    Plan.objects.filter(pk="free").update(max_concurrent_jobs=10)
     veteran, newcomer = make_tenant("Veteran"), make_tenant("Newcomer")
+    # After make_tenant, which recreates a flushed free plan (cap 1) on demand.
+    Plan.objects.filter(pk="free").update(max_concurrent_jobs=10)
     # The veteran has a long history but was last served long ago; the newcomer never was.
     long_ago = timezone.now() - timedelta(days=30)
     _jobs(veteran, 20, JobStatus.SUCCEEDED, started_at=timezone.now(), finished_at=timezone.now())
@@ -66,8 +67,10 @@ def test_inactive_and_capped_tenants_are_not_candidates(tenant, other_tenant):
 def test_cap_is_exact_under_concurrent_claims():
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; CI runs this on PostgreSQL")
-    Plan.objects.filter(pk="free").update(max_concurrent_jobs=2)
     capped, other = make_tenant("Capped"), make_tenant("Other")
+    # After the tenants: a transactional test before this one may have flushed the plan rows,
+    # and make_tenant recreates the free plan (cap 1) on demand.
+    Plan.objects.filter(pk="free").update(max_concurrent_jobs=2)
     _jobs(capped, 6)
     _jobs(other, 6)
     workers = 8
