@@ -1,19 +1,28 @@
 """HTTP responses for stored references, dataset images and validation grids (dashboard, staff)."""
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 
+from core.storage import signed_url_or_none
 from styles.models import DatasetImage, FineTune
 
 
-def serve_stored(name: str, content_type: str = "image/png"):
+def serve_stored(name: str, content_type: str = "image/png", *, missing=Http404):
     try:
         handle = open_storage(name)
     except FileNotFoundError as exc:
-        raise Http404("This file is no longer in storage.") from exc
+        raise missing("This file is no longer in storage.") from exc
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def serve_signed_or_stored(name: str, *, missing=Http404):
+    """A 302 to a short-lived signed URL when files live on S3, else the stored PNG."""
+    signed = signed_url_or_none(name)
+    if signed:
+        return HttpResponseRedirect(signed)
+    return serve_stored(name, missing=missing)
 
 
 def open_storage(name: str):

@@ -1,6 +1,5 @@
 """API views for a preset's ControlNet control images: list, add, get, edit, download, remove."""
 
-from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -10,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_schema import domain_errors
-from core.storage import signed_url_or_none
 from styles.api import examples as ex
 from styles.api.scopes import READ, WRITE
 from styles.api.serializers import (
@@ -18,6 +16,7 @@ from styles.api.serializers import (
     ControlImageUpdateSerializer,
     ControlImageUploadSerializer,
 )
+from styles.file_responses import serve_signed_or_stored
 from styles.services import control_images, presets
 from tenants.actors import Actor
 from tenants.permissions import HasScope
@@ -123,13 +122,4 @@ class ControlImageFileView(APIView):
     )
     def get(self, request, control_id):
         control = control_images.get_control_image(tenant=request.tenant, control_id=control_id)
-        signed = signed_url_or_none(control.file.name)
-        if signed:
-            return HttpResponseRedirect(signed)
-        try:
-            handle = control.file.open("rb")
-        except FileNotFoundError as exc:
-            raise NotFound("This file is no longer in storage.") from exc
-        response = FileResponse(handle, content_type="image/png")
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return serve_signed_or_stored(control.file.name, missing=NotFound)

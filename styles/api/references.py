@@ -1,6 +1,5 @@
 """API views for a preset's brand reference images: list, add, get, download, remove."""
 
-from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -10,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_schema import domain_errors
-from core.storage import signed_url_or_none
 from styles.api import examples as ex
 from styles.api.scopes import READ, WRITE
 from styles.api.serializers import ReferenceImageSerializer, ReferenceUploadSerializer
+from styles.file_responses import serve_signed_or_stored
 from styles.services import presets
 from tenants.actors import Actor
 from tenants.permissions import HasScope
@@ -97,13 +96,4 @@ class ReferenceFileView(APIView):
     )
     def get(self, request, reference_id):
         ref = presets.get_reference(tenant=request.tenant, reference_id=reference_id)
-        signed = signed_url_or_none(ref.file.name)
-        if signed:
-            return HttpResponseRedirect(signed)
-        try:
-            handle = ref.file.open("rb")
-        except FileNotFoundError as exc:
-            raise NotFound("This file is no longer in storage.") from exc
-        response = FileResponse(handle, content_type="image/png")
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return serve_signed_or_stored(ref.file.name, missing=NotFound)
