@@ -96,10 +96,10 @@ def page_preview(request, *, history: AttributeHistory, engine: str | None) -> d
     d = quote.described
     return {
         "chips": [
-            {"name": k, "label": k.replace("_", " "), "value": chip_text(v)}
+            _chip(k, v, edited=k in history.current)
             for k, v in d.attributes.items()
             if k != "exclude"
-        ],
+        ],  # fmt: skip
         "excluded": d.attributes.get("exclude") or [],
         "not_understood": d.not_understood,
         "prompt": d.prompt,
@@ -110,6 +110,13 @@ def page_preview(request, *, history: AttributeHistory, engine: str | None) -> d
         "cost": quote.cost,
         "engine": quote.engine,
     }
+
+
+def _chip(name: str, value, *, edited: bool) -> dict:
+    text = chip_text(value)
+    size = min(max(10, len(text) + 2), 40)  # long lists stay readable, within reason
+    return {"name": name, "label": name.replace("_", " "), "value": text, "size": size,
+            "edited": edited}  # fmt: skip
 
 
 def _n(value) -> int:

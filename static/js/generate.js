@@ -79,10 +79,14 @@
     Object.keys(attributes).forEach(function (key) {
       if (key === "exclude") return;
       var text = chipText(attributes[key]);
-      var label = el("label", { "class": "chip-edit" });
-      label.appendChild(el("span", {}, key.replace(/_/g, " ")));
+      var edited = Object.prototype.hasOwnProperty.call(overrides(), key);
+      var label = el("label", { "class": "chip-edit" + (edited ? " edited" : "") });
+      var name = el("span", {}, key.replace(/_/g, " "));
+      if (edited) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("small", {}, "(edited)")); }
+      label.appendChild(name);
       label.appendChild(el("input", { name: "attr_" + key, value: text, "data-shown": text,
-                                       "aria-label": "Attribute " + key, size: "10" }));
+                                       "aria-label": "Attribute " + key,
+                                       size: String(Math.min(Math.max(10, text.length + 2), 40)) }));
       label.appendChild(el("input", { type: "hidden", name: "shown_" + key, value: text }));
       chips.appendChild(label);
     });

@@ -188,6 +188,8 @@ def test_edit_undo_redo_then_generate_without_javascript(owner_client, tenant):
               shown_colors="blue", attr_subject="robot", shown_subject="robot"),
     )  # fmt: skip
     assert _chips(edited)["colors"] == "green"
+    assert re.search(r"colors <small>\(edited\)</small>", edited.content.decode())
+    assert "subject <small>" not in edited.content.decode()
     assert edited.context["history"].can_undo and not edited.context["history"].can_redo
     assert "green robot" in edited.context["preview"]["prompt"]
 
