@@ -65,13 +65,22 @@ def sketch_alt(attributes: dict) -> str:
     return "Vector sketch: " + ("; ".join(shown) if shown else "a default character")
 
 
+def summary(attributes: dict, not_understood: list[dict]) -> str:
+    """One sentence for the status region, so a screen reader hears what changed."""
+    understood = ", ".join(f"{k.replace('_', ' ')} {chip_text(v)}" for k, v in attributes.items())
+    text = f"Understood: {understood or 'nothing yet'}."
+    if not_understood:
+        text += " Not understood: " + ", ".join(n["text"] for n in not_understood) + "."
+    return text + " Sketch updated."
+
+
 def page_preview(request, *, history: AttributeHistory, engine: str | None) -> dict:
     """The server-rendered preview boxes; {"error": ...} when the description cannot be
     previewed. Another tenant's preset raises NotFound (the page answers 404)."""
     post = request.POST
     description = post.get("description", "").strip()
     if not description:
-        return {"error": "Describe your bot to preview it."}
+        return {"error": "Describe your bot to preview it.", "summary": "Nothing to preview yet."}
     preset_id = post.get("preset") or None
     try:
         quote = quote_job(
@@ -92,9 +101,11 @@ def page_preview(request, *, history: AttributeHistory, engine: str | None) -> d
     except NotFound:
         raise
     except DomainError as exc:
-        return {"error": f"{exc.field}: {exc.message}" if exc.field else exc.message}
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return {"error": message, "summary": message}
     d = quote.described
     return {
+        "summary": summary(d.attributes, d.not_understood),
         "chips": [
             _chip(k, v, edited=k in history.current)
             for k, v in d.attributes.items()

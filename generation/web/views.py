@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.model_settings import weights_status
 from generation import selectors
 from generation.file_responses import serve_file
@@ -95,11 +95,19 @@ def generate(request):
                 flash_domain_error(request, exc)
         else:
             return redirect("job_detail", job_id=job.pk)
+    engine = request.POST.get("engine")
+    engine = engine if engine in ENGINES else None
     if action in ("preview", "undo", "redo"):
-        engine = request.POST.get("engine")
-        preview = page_preview(
-            request, history=history, engine=engine if engine in ENGINES else None
-        )
+        preview = page_preview(request, history=history, engine=engine)
+    elif action == "generate":
+        # A refused submit keeps showing what was understood (without JavaScript nothing
+        # else would); the form's own errors say what to fix, so the preview's are dropped.
+        try:
+            preview = page_preview(request, history=history, engine=engine)
+        except NotFound:
+            preview = None
+        if preview and "error" in preview:
+            preview = None
     return render(
         request,
         "generation/generate.html",

@@ -15,6 +15,7 @@
   var quote = document.getElementById("cost-quote");
   var preview = document.getElementById("parse-preview");
   var sketch = document.getElementById("sketch");
+  var status = document.getElementById("preview-status");
   var historyField = document.getElementById("attr-history");
   var undoButton = document.getElementById("undo-button");
   var redoButton = document.getElementById("redo-button");
@@ -122,6 +123,18 @@
     return "Vector sketch: " + (shown.length ? shown.join("; ") : "a default character");
   }
 
+  // One sentence for the status region, so a screen reader hears what changed.
+  function summary(attributes, notUnderstood) {
+    var understood = Object.keys(attributes).map(function (k) {
+      return k.replace(/_/g, " ") + " " + chipText(attributes[k]);
+    }).join(", ");
+    var text = "Understood: " + (understood || "nothing yet") + ".";
+    if (notUnderstood.length) {
+      text += " Not understood: " + notUnderstood.map(function (n) { return n.text; }).join(", ") + ".";
+    }
+    return text + " Sketch updated.";
+  }
+
   // --- requests ---------------------------------------------------------------------------
   function body() {
     var b = { description: value("description").trim(), n: Number(value("n") || 4),
@@ -195,6 +208,7 @@
         quote.classList.add("warn");
       }
       refreshSketch(b, sketchAlt(d.attributes));
+      status.textContent = summary(d.attributes, d.not_understood || []);
     }).catch(function () { quote.textContent = "Could not reach the server to price this request."; });
   }
 

@@ -43,7 +43,9 @@ def test_live_preview_edit_undo_redo_then_generate(
     expect(chips.locator("input[name='attr_colors']")).to_have_value("blue")
     expect(page.locator("#unknown-words")).to_contain_text("zorblax (not in the lexicon")
     expect(page.locator("#prompt-parts")).to_contain_text("← your words")
-    expect(page.locator("#parse-preview")).to_have_attribute("aria-live", "polite")
+    status = page.locator("#preview-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("Understood: subject robot")
     first = _sketch_changes(page, "")
     assert first.startswith("blob:")
     expect(page.locator("#sketch")).to_have_attribute("alt", re.compile(r"robot.*blue"))
@@ -70,6 +72,7 @@ def test_live_preview_edit_undo_redo_then_generate(
     page.get_by_role("button", name="Undo edit").click()
     expect(page.get_by_label("Attribute colors")).to_have_value("blue")
     blue = _sketch_changes(page, green)
+    expect(status).to_contain_text("colors blue")
     expect(page.get_by_role("button", name="Redo edit")).to_be_enabled()
     shot(page, "11-live-preview-undone")
     page.locator("h1").click()  # focus off the text fields: the shortcut is the page's

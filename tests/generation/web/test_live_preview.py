@@ -164,7 +164,9 @@ def test_preview_button_renders_what_was_understood_and_a_sketch(owner_client, t
     sketch = Image.open(io.BytesIO(base64.b64decode(src)))
     assert sketch.size == (SKETCH_SIZE, SKETCH_SIZE)
     assert 'alt="Vector sketch: robot' in html
-    assert 'id="parse-preview" class="parse-preview" aria-live="polite"' in html
+    assert 'role="region" aria-label="Preview"' in html
+    status = re.search(r'<p id="preview-status"[^>]*aria-live="polite">([^<]*)</p>', html)
+    assert "subject robot" in status.group(1) and "Not understood: zorblax" in status.group(1)
     assert "Cost: 1 credit (vector engine)" in html
     assert not INLINE.findall(html)  # the data: image is an attribute, not inline code
     assert not GenerationJob.objects.for_tenant(tenant).exists()
@@ -267,3 +269,14 @@ def test_preview_of_an_empty_description_says_what_to_do(owner_client):
     response = owner_client.post(reverse("generate"), _form(action="preview", description=""))
     assert response.status_code == 200
     assert "Describe your bot to preview it." in response.content.decode()
+
+
+def test_a_refused_generate_keeps_the_edits_and_what_was_understood(owner_client, tenant):
+    history = AttributeHistory().edit({"colors": "green"}).to_field()
+    response = owner_client.post(
+        reverse("generate"), _form(action="generate", attr_history=history, n="99")
+    )
+    assert response.status_code == 200 and response.context["form"].errors["n"]
+    assert _chips(response)["colors"] == "green"
+    assert response.context["history"].current == {"colors": ["green"]}
+    assert not GenerationJob.objects.for_tenant(tenant).exists()
