@@ -16,6 +16,7 @@
   var preview = document.getElementById("parse-preview");
   var sketch = document.getElementById("sketch");
   var status = document.getElementById("preview-status");
+  var caption = document.getElementById("sketch-caption");
   var historyField = document.getElementById("attr-history");
   var undoButton = document.getElementById("undo-button");
   var redoButton = document.getElementById("redo-button");
@@ -159,8 +160,11 @@
       headers: { "X-CSRFToken": value("csrfmiddlewaretoken") },
       body: params
     }).then(function (res) {
-      if (!res.ok) throw new Error("sketch " + res.status);
-      return res.blob();
+      if (res.ok) return res.blob();
+      // Keep the last drawing; say why it did not change (429: the workspace's per-minute cap).
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        throw new Error(data.error ? data.error.message : "The sketch could not be drawn.");
+      });
     }).then(function (blob) {
       if (ticket !== latestSketch) return;
       if (sketchUrl) URL.revokeObjectURL(sketchUrl);
@@ -168,7 +172,10 @@
       sketch.src = sketchUrl;
       sketch.alt = alt;
       sketch.hidden = false;
-    }).catch(function () { if (ticket === latestSketch) sketch.hidden = true; });
+      caption.textContent = "Quick vector sketch";
+    }).catch(function (err) {
+      if (ticket === latestSketch) caption.textContent = err.message || "The sketch could not be drawn.";
+    });
   }
 
   function refresh() {

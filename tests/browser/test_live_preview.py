@@ -151,3 +151,18 @@ def test_preview_undo_redo_and_generate_without_javascript(
         assert job.attributes["colors"] == ["green"]
     finally:
         context.close()
+
+
+def test_a_throttled_sketch_keeps_the_last_drawing_and_says_why(
+    page, login, tenant, no_models, settings
+):
+    settings.AVATARSAAS_SKETCH_RENDERS_PER_MINUTE = 1
+    login(page, owner_of(tenant))
+    page.goto("/generate/")
+    page.get_by_label("Describe your bot").fill("a blue robot")
+    first = _sketch_changes(page, "")
+    page.get_by_label("Describe your bot").fill("an orange cat")
+    expect(page.get_by_label("Attribute animal")).to_have_value("cat")
+    expect(page.locator("#sketch-caption")).to_contain_text("Too many sketches")
+    expect(page.locator("#sketch")).to_be_visible()
+    assert _sketch_src(page) == first
