@@ -19,6 +19,7 @@ from core.vocabulary import MAX_N
 from generation.jobs.sketch import SketchRequest, render_sketch
 from generation.jobs.submit import JobRequest, quote_job
 from generation.web.attribute_history import AttributeHistory, chip_text, pending_changes
+from generation.web.forms import ENGINES
 from tenants.actors import Actor
 from tenants.roles import Perm
 from tenants.web import tenant_view
@@ -74,6 +75,21 @@ def summary(attributes: dict, not_understood: list[dict]) -> str:
     return text + " Sketch updated."
 
 
+def preview_for(request, *, history: AttributeHistory, action: str) -> dict | None:
+    """The preview a posted generate form comes back with. Preview, Undo and Redo show it
+    (another tenant's preset answers 404); a refused Generate keeps showing what was
+    understood, since without JavaScript nothing else would, and leaves errors to the form."""
+    engine = request.POST.get("engine")
+    engine = engine if engine in ENGINES else None
+    if action != "generate":
+        return page_preview(request, history=history, engine=engine)
+    try:
+        preview = page_preview(request, history=history, engine=engine)
+    except NotFound:
+        return None
+    return None if "error" in preview else preview
+
+
 def page_preview(request, *, history: AttributeHistory, engine: str | None) -> dict:
     """The server-rendered preview boxes; {"error": ...} when the description cannot be
     previewed. Another tenant's preset raises NotFound (the page answers 404)."""
@@ -110,7 +126,7 @@ def page_preview(request, *, history: AttributeHistory, engine: str | None) -> d
             _chip(k, v, edited=k in history.current)
             for k, v in d.attributes.items()
             if k != "exclude"
-        ],  # fmt: skip
+        ],
         "excluded": d.attributes.get("exclude") or [],
         "not_understood": d.not_understood,
         "prompt": d.prompt,
@@ -126,8 +142,8 @@ def page_preview(request, *, history: AttributeHistory, engine: str | None) -> d
 def _chip(name: str, value, *, edited: bool) -> dict:
     text = chip_text(value)
     size = min(max(10, len(text) + 2), 40)  # long lists stay readable, within reason
-    return {"name": name, "label": name.replace("_", " "), "value": text, "size": size,
-            "edited": edited}  # fmt: skip
+    label = name.replace("_", " ")
+    return {"name": name, "label": label, "value": text, "size": size, "edited": edited}
 
 
 def _n(value) -> int:

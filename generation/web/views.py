@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.model_settings import weights_status
 from generation import selectors
 from generation.file_responses import serve_file
@@ -34,9 +34,9 @@ from generation.web.downloads import (
     count_download,
     pack_zip,
 )
-from generation.web.forms import ENGINES, GenerateForm
+from generation.web.forms import GenerateForm
 from generation.web.preset_thumbnails import preset_thumbnail_png
-from generation.web.preview import page_preview
+from generation.web.preview import preview_for
 from generation.worker.claim import queue_position
 from styles.models import StylePreset
 from styles.services.control_images import MAX_CONTROL_BYTES
@@ -61,7 +61,7 @@ def generate(request):
         presets=presets,
         diffusion_configured=weights.diffusion,
     )
-    history, action, status, preview = AttributeHistory(), "", 200, None
+    history, action, status, preview = AttributeHistory(), "", 200, None  # a plain GET
     if request.method == "POST":
         try:
             history, action = history_from_post(request.POST)
@@ -95,19 +95,8 @@ def generate(request):
                 flash_domain_error(request, exc)
         else:
             return redirect("job_detail", job_id=job.pk)
-    engine = request.POST.get("engine")
-    engine = engine if engine in ENGINES else None
-    if action in ("preview", "undo", "redo"):
-        preview = page_preview(request, history=history, engine=engine)
-    elif action == "generate":
-        # A refused submit keeps showing what was understood (without JavaScript nothing
-        # else would); the form's own errors say what to fix, so the preview's are dropped.
-        try:
-            preview = page_preview(request, history=history, engine=engine)
-        except NotFound:
-            preview = None
-        if preview and "error" in preview:
-            preview = None
+    if action:
+        preview = preview_for(request, history=history, action=action)
     return render(
         request,
         "generation/generate.html",
