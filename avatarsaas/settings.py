@@ -322,6 +322,12 @@ AVATARSAAS_PACK_CACHE_SECONDS = int(os.environ.get("AVATARSAAS_PACK_CACHE_SECOND
 AVATARSAAS_PACK_CACHE_MAX_BYTES = int(
     os.environ.get("AVATARSAAS_PACK_CACHE_MAX_BYTES", str(16 * 1024 * 1024))
 )
+# Live sketch on the generate page (generation/jobs/sketch.py): vector renders per workspace
+# and minute (cache hits are free), and how long a finished sketch is cached.
+AVATARSAAS_SKETCH_RENDERS_PER_MINUTE = int(
+    os.environ.get("AVATARSAAS_SKETCH_RENDERS_PER_MINUTE", "60")
+)
+AVATARSAAS_SKETCH_CACHE_SECONDS = int(os.environ.get("AVATARSAAS_SKETCH_CACHE_SECONDS", "600"))
 # Quality control and learned ranking (generation/quality/): extra renders a job may spend on
 # replacing rejected candidates, reference-embedding cache entries per worker, and when a
 # workspace's ranker trains (picks needed, then retrained every so many new picks).

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
-import math
-import time
 import zipfile
 from dataclasses import dataclass
 
@@ -26,16 +23,14 @@ from django.conf import settings
 from django.core.cache import cache
 from PIL import Image
 
+from core.fixed_window import retry_after_if_over
 from core.storage import read_bytes
 from generation.models import GeneratedImage
 from generation.worker import packs
 from generation.worker.postprocess import make_avatar_pack
 
-logger = logging.getLogger(__name__)
-
 SHAPES = ("square", "circle")
 FORMATS = ("png", "webp")
-WINDOW_SECONDS = 60
 
 
 class PackThrottled(Exception):
@@ -125,22 +120,6 @@ def _rendered_shape(image: GeneratedImage, shape: str) -> dict[tuple, bytes]:
 
 
 def _count(what: str, tenant_id, limit: int) -> None:
-    """Fixed-window counter in the shared cache (atomic add + incr); fails open when the cache
-    is down, like the API's rate limits."""
-    if not limit:
-        return
-    now = time.time()
-    number = int(now // WINDOW_SECONDS)
-    key = f"pack-{what}:{tenant_id}:{number}"
-    try:
-        cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=WINDOW_SECONDS + 5)
-            count = 1
-    except Exception:  # noqa: BLE001 - an outage of the counters must not break downloads
-        logger.warning("cache unavailable: pack %s not counted", what)
-        return
-    if count > limit:
-        raise PackThrottled(max(1, math.ceil((number + 1) * WINDOW_SECONDS - now)), what)
+    retry_after = retry_after_if_over(f"pack-{what}:{tenant_id}", limit)
+    if retry_after is not None:
+        raise PackThrottled(retry_after, what)

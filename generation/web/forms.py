@@ -4,6 +4,7 @@ from core.vocabulary import ALLOWED_SIZES, MAX_N
 from generation.models.webhooks import WEBHOOK_EVENTS
 
 EXAMPLE = "a friendly blue robot with round glasses / 一个戴圆眼镜的蓝色机器人"
+ENGINES = ("auto", "vector", "diffusers")
 
 
 class GenerateForm(forms.Form):

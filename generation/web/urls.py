@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation.web import edits, views
+from generation.web import edits, preview, views
 from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
 from generation.web import webhooks as webhook_views
@@ -12,6 +12,12 @@ urlpatterns = [
         "generate/presets/<uuid:preset_id>/thumbnail.png",
         views.preset_thumbnail,
         name="preset_thumbnail",
+    ),
+    path("generate/sketch.png", preview.sketch, name="generate_sketch"),
+    path(
+        "generate/presets/<uuid:preset_id>/sketch.png",
+        preview.sketch,
+        name="generate_preset_sketch",
     ),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.model_settings import weights_status
 from generation import selectors
 from generation.file_responses import serve_file
@@ -25,6 +25,7 @@ from generation.jobs.submit import JobRequest, submit_job
 from generation.jobs.variations import vary_job
 from generation.models import GenerationJob, JobStatus
 from generation.quality import feedback
+from generation.web.attribute_history import AttributeHistory, history_from_post
 from generation.web.downloads import (
     FORMATS,
     SHAPES,
@@ -35,6 +36,7 @@ from generation.web.downloads import (
 )
 from generation.web.forms import GenerateForm
 from generation.web.preset_thumbnails import preset_thumbnail_png
+from generation.web.preview import preview_for
 from generation.worker.claim import queue_position
 from styles.models import StylePreset
 from styles.services.control_images import MAX_CONTROL_BYTES
@@ -49,6 +51,8 @@ def _presets(tenant):
 
 @tenant_view(Perm.GENERATE)
 def generate(request):
+    """The form; "Preview", "Undo" and "Redo" re-render it (the no-JavaScript path) with what
+    was understood and a sketch, "Generate" submits the edited attributes."""
     presets = _presets(request.tenant)
     weights = weights_status()
     form = GenerateForm(
@@ -57,7 +61,15 @@ def generate(request):
         presets=presets,
         diffusion_configured=weights.diffusion,
     )
-    if request.method == "POST" and form.is_valid():
+    history, action, status, preview = AttributeHistory(), "", 200, None  # a plain GET
+    if request.method == "POST":
+        try:
+            history, action = history_from_post(request.POST)
+        except InvalidInput as exc:
+            # The edits or their history came back malformed: refuse them, keep the rest.
+            form.add_error(None, f"{exc.field}: {exc.message}")
+            status = 400
+    if action == "generate" and form.is_valid():
         data = form.cleaned_data
         try:
             job, _ = submit_job(
@@ -72,7 +84,7 @@ def generate(request):
                     size=data["size"] or None,
                     steps=data["steps"],
                     circle=data["circle"],
-                    attributes=_edited_attributes(request.POST),
+                    attributes=history.current,
                     control=_control_upload(data),
                 ),
             )
@@ -83,6 +95,8 @@ def generate(request):
                 flash_domain_error(request, exc)
         else:
             return redirect("job_detail", job_id=job.pk)
+    if action:
+        preview = preview_for(request, history=history, action=action)
     return render(
         request,
         "generation/generate.html",
@@ -94,7 +108,10 @@ def generate(request):
             "control_fields": [form[n] for n in ("control_image", "control_type", "control_scale")],
             "weights": weights,
             "pricing": pricing.pricing_summary(),
+            "history": history,
+            "preview": preview,
         },
+        status=status,
     )
 
 
@@ -108,11 +125,6 @@ def _control_upload(data) -> ControlUpload | None:
         type=data.get("control_type") or "scribble",
         scale=1.0 if scale is None else scale,
     )
-
-
-def _edited_attributes(post) -> dict:
-    """Attribute chips edited on the page arrive as attr_<name> fields."""
-    return {k[5:]: v.strip() for k, v in post.items() if k.startswith("attr_") and v.strip()}
 
 
 @tenant_view(Perm.VIEW)

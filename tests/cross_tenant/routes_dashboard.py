@@ -32,3 +32,13 @@ register(
 )
 register(Route("webhook_delete", endpoint, method="post", ok_statuses=(302,)))
 register(Route("webhook_redeliver", delivery, method="post", ok_statuses=(302,)))
+# The generate page's live sketch in a preset's style (issue 15 §7); the body carries the words.
+register(
+    Route(
+        "generate_preset_sketch",
+        _preset,
+        method="post",
+        data={"description": "a blue robot", "attr_colors": "green"},
+        ok_statuses=(200,),
+    )
+)
