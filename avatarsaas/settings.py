@@ -301,6 +301,21 @@ AVATARSAAS_CONTROLNET_MODELS = {
 # A dedicated inpainting pipeline (9-channel UNet) for region edits; empty = the base model
 # through diffusers' standard inpainting path.
 AVATARSAAS_INPAINT_MODEL = os.environ.get("AVATARSAAS_INPAINT_MODEL", "")
+# An fp16-safe VAE directory replacing the model's own (SDXL's stock VAE overflows in fp16).
+AVATARSAAS_VAE_MODEL = os.environ.get("AVATARSAAS_VAE_MODEL", "")
+# Speed options (generation/engines/speed.py): "auto" = channels_last + cudnn.benchmark on CUDA;
+# or a comma list of channels_last, cudnn_benchmark, fuse_qkv, compile, fuse_lora; or "none".
+AVATARSAAS_SPEED = os.environ.get("AVATARSAAS_SPEED", "auto")
+AVATARSAAS_COMPILE_MODE = os.environ.get("AVATARSAAS_COMPILE_MODE", "default")
+# VAE slicing (batches) and tiling (large sizes): auto = on CUDA only; on; off.
+AVATARSAAS_VAE_MEMORY = os.environ.get("AVATARSAAS_VAE_MEMORY", "auto")
+# Few-step "fast" renders (generation/engines/few_step.py): empty = off; lcm_lora (with
+# AVATARSAAS_FAST_LORA, the LCM-LoRA's path); or lcm / turbo / lightning when AVATARSAAS_SD_MODEL
+# itself is such a distilled model.
+AVATARSAAS_FAST_MODE = os.environ.get("AVATARSAAS_FAST_MODE", "")
+AVATARSAAS_FAST_LORA = os.environ.get("AVATARSAAS_FAST_LORA", "")
+# GPU workers load the pipeline and run one step before claiming their first job.
+AVATARSAAS_WARM_UP = env_bool("AVATARSAAS_WARM_UP", True)
 # A running job's lease; the worker renews it as it renders. A worker silent for this long is
 # presumed dead and its job is retried (up to the job's max_attempts).
 AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS", "60"))

@@ -10,6 +10,10 @@ ENGINE_CHOICES = ("auto", *ENGINE_NAMES)
 ALLOWED_SIZES = (64, 128, 256, 512, 768, 1024)
 MAX_N = 8
 SCHEDULER_NAMES = ("dpmpp_2m_karras", "euler_a", "ddim", "lcm")
+# Render speed: "fast" is the few-step mode, available when the operator configured one of
+# FAST_KINDS (an LCM-LoRA by path, or a distilled LCM/Turbo/Lightning model).
+SPEEDS = ("standard", "fast")
+FAST_KINDS = ("lcm_lora", "lcm", "turbo", "lightning")
 # ControlNet conditions: what a control image shows. Each type has its own ControlNet weights
 # (settings) and its own preprocessing (generation.engines.control_maps).
 CONTROL_TYPES = ("canny", "lineart", "scribble", "silhouette", "pose")

@@ -31,6 +31,7 @@ def _job_request(data) -> JobRequest:
         steps=data.get("steps"),
         guidance_scale=data.get("guidance_scale"),
         scheduler=data.get("scheduler"),
+        speed=data.get("speed") or "standard",
         circle=data.get("circle", False),
         adapter_strength=data.get("adapter_strength"),
         control=(

@@ -5,7 +5,14 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.storage import signed_url_or_none
-from core.vocabulary import ALLOWED_SIZES, CONTROL_TYPES, ENGINE_CHOICES, MAX_N
+from core.vocabulary import (
+    ALLOWED_SIZES,
+    CONTROL_TYPES,
+    ENGINE_CHOICES,
+    MAX_N,
+    SCHEDULER_NAMES,
+    SPEEDS,
+)
 from generation.api.uploads import ImageBytesField
 from generation.jobs.controls import public_controls
 from generation.models import (
@@ -38,7 +45,16 @@ class JobCreateSerializer(serializers.Serializer):
         min_value=0, max_value=30, required=False, allow_null=True
     )
     scheduler = serializers.ChoiceField(
-        ["dpmpp_2m_karras", "euler_a", "ddim", "lcm"], required=False, allow_null=True
+        SCHEDULER_NAMES,
+        required=False,
+        allow_null=True,
+        help_text="Sampler. 'lcm' is accepted only where the model is LCM-distilled.",
+    )
+    speed = serializers.ChoiceField(
+        SPEEDS,
+        default="standard",
+        help_text="'fast' renders in a few steps with the server's few-step model (LCM-LoRA, "
+        "Turbo or Lightning), priced lower; 400 where none is configured.",
     )
     circle = serializers.BooleanField(default=False, help_text="Also make circle-masked avatars.")
     adapter_strength = serializers.FloatField(
@@ -190,6 +206,7 @@ class JobSerializer(serializers.ModelSerializer):
             "steps",
             "guidance_scale",
             "scheduler",
+            "speed",
             "circle",
             "adapter_version_id",
             "adapter_strength",

@@ -80,6 +80,8 @@ class RenderRequest:
     strength: float | None = None
     mask_image: Image.Image | None = None
     mask_hash: str = ""
+    # Few-step mode (engines.few_step): the engine picks sampler, steps and guidance itself.
+    fast: bool = False
 
     @property
     def n(self) -> int:

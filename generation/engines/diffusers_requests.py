@@ -25,6 +25,9 @@ SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
     "euler_a": ("EulerAncestralDiscreteScheduler", {}),
     "ddim": ("DDIMScheduler", {}),
     "lcm": ("LCMScheduler", {}),
+    # Few-step distilled models (engines.few_step), not offered as a user's sampler choice.
+    "euler_trailing": ("EulerDiscreteScheduler", {"timestep_spacing": "trailing"}),
+    "euler_a_trailing": ("EulerAncestralDiscreteScheduler", {"timestep_spacing": "trailing"}),
 }
 
 # A deliberately small first line of defence; the optional safety checker looks at pixels.
@@ -108,6 +111,7 @@ def request_from_metadata(
         strength=metadata.get("strength"),
         mask_image=mask_image,
         mask_hash=metadata.get("mask_hash") or "",
+        fast=bool(metadata.get("fast")),
     )
 
 

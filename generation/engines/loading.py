@@ -113,3 +113,47 @@ def pick_device(pref: str = "auto") -> tuple[str, torch.dtype]:
     if pref == "cuda":
         raise EngineError("device='cuda' requested but CUDA is not available.", code="bad_device")
     return "cpu", torch.float32
+
+
+def dtype_kwargs(dtype: torch.dtype) -> dict[str, torch.dtype]:
+    """The keyword `from_pretrained` reads the load dtype from, on the installed diffusers.
+
+    diffusers renamed `torch_dtype` to `dtype` (2026, PR 14205); releases before that ignore an
+    unknown `dtype=` without a word and load fp32, so ask the library which name it knows.
+    """
+    from diffusers.utils import deprecation_utils
+
+    name = "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+    return {name: dtype}
+
+
+# The modules whose precision decides speed and memory: a UNet (or a DiT) and the text
+# encoders. The VAE may legitimately run in fp32 (an upcast VAE on SDXL), so it is reported,
+# not asserted.
+_ASSERTED_MODULES = ("unet", "transformer", "text_encoder", "text_encoder_2", "controlnet")
+
+
+def module_dtypes(pipe) -> dict[str, str]:
+    """{component name: dtype name} for the pipeline's torch modules that are present."""
+    out = {}
+    for name in (*_ASSERTED_MODULES, "vae"):
+        module = getattr(pipe, name, None)
+        dtype = getattr(module, "dtype", None)
+        if dtype is not None:
+            out[name] = str(dtype).removeprefix("torch.")
+    return out
+
+
+def assert_dtypes(pipe, dtype: torch.dtype) -> dict[str, str]:
+    """Raise EngineError(dtype_mismatch) unless every asserted module runs in `dtype`."""
+    found = module_dtypes(pipe)
+    want = str(dtype).removeprefix("torch.")
+    wrong = {k: v for k, v in found.items() if k in _ASSERTED_MODULES and v != want}
+    if wrong:
+        detail = ", ".join(f"{k} is {v}" for k, v in sorted(wrong.items()))
+        raise EngineError(
+            f"The pipeline was asked for {want} but loaded with {detail}; check the diffusers "
+            "version and the model's saved variants.",
+            code="dtype_mismatch",
+        )
+    return found

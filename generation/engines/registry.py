@@ -11,11 +11,13 @@ import threading
 from django.conf import settings
 
 from core.errors import InvalidInput
-from core.model_settings import clip_configured, diffusion_configured
+from core.model_settings import clip_configured, diffusion_configured, fast_mode
 from core.vocabulary import ENGINE_NAMES
 from generation.engines.base import Engine
 from generation.engines.diffusers_engine import DiffusersEngine
+from generation.engines.loading import pick_device
 from generation.engines.scoring import ClipScorer
+from generation.engines.speed import SpeedOptions
 from generation.engines.vector import VectorEngine
 
 _lock = threading.Lock()
@@ -52,6 +54,12 @@ def get_engine(name: str) -> Engine:
             settings.AVATARSAAS_SAFETY_CHECKER,
             tuple(sorted(settings.AVATARSAAS_CONTROLNET_MODELS.items())),
             settings.AVATARSAAS_INPAINT_MODEL,
+            settings.AVATARSAAS_VAE_MODEL,
+            settings.AVATARSAAS_SPEED,
+            settings.AVATARSAAS_COMPILE_MODE,
+            settings.AVATARSAAS_VAE_MEMORY,
+            settings.AVATARSAAS_FAST_MODE,
+            settings.AVATARSAAS_FAST_LORA,
         )
     else:
         raise InvalidInput(f"Unknown engine '{name}'.", field="engine")
@@ -66,6 +74,7 @@ def get_engine(name: str) -> Engine:
 def _build_engine(name: str) -> Engine:
     if name == "vector":
         return VectorEngine()
+    device, _ = pick_device(settings.AVATARSAAS_DEVICE)
     return DiffusersEngine(
         settings.AVATARSAAS_SD_MODEL,
         device=settings.AVATARSAAS_DEVICE,
@@ -73,7 +82,26 @@ def _build_engine(name: str) -> Engine:
         safety_checker_dir=settings.AVATARSAAS_SAFETY_CHECKER or None,
         controlnet_dirs=settings.AVATARSAAS_CONTROLNET_MODELS,
         inpaint_model_dir=settings.AVATARSAAS_INPAINT_MODEL or None,
+        speed=SpeedOptions.parse(
+            settings.AVATARSAAS_SPEED,
+            device=device,
+            compile_mode=settings.AVATARSAAS_COMPILE_MODE,
+            vae_memory=settings.AVATARSAAS_VAE_MEMORY,
+        ),
+        fast_kind=fast_mode(),
+        fast_lora=settings.AVATARSAAS_FAST_LORA or None,
+        vae_dir=settings.AVATARSAAS_VAE_MODEL or None,
     )
+
+
+def warm_up_configured() -> bool:
+    """Load and warm the configured diffusion engine (idempotent); False when none is."""
+    if not (settings.AVATARSAAS_WARM_UP and diffusion_configured()):
+        return False
+    engine = get_engine("diffusers")
+    assert isinstance(engine, DiffusersEngine)
+    engine.warm_up()
+    return True
 
 
 def get_scorer() -> ClipScorer | None:

@@ -32,6 +32,8 @@ def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
         "preset": str(job.preset_id or ""),
     }
     # Added only when used, so the keys of plain jobs (and their cached results) stay the same.
+    if job.speed != "standard":
+        parts["speed"] = job.speed
     if job.controls:
         parts["controls"] = [(c["type"], c["scale"], c["map_hash"]) for c in job.controls]
     if job.mode != "generate":

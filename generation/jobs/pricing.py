@@ -14,6 +14,9 @@ CONTROL_COST = 1
 # Image-to-image runs only `strength` of the schedule; never below one credit a candidate.
 # A region edit also runs its (inpainting) pass at the given strength, plus the mask work.
 EDIT_COST = 1
+# Few-step ("fast") diffusion: 4 steps instead of ~25, so about a sixth of the GPU time; the
+# size factor still applies (pixels cost the same per step).
+FAST_COST = 1
 
 
 def quote_cost(
@@ -25,8 +28,11 @@ def quote_cost(
     controls: int = 0,
     strength: float | None = None,
     edit: bool = False,
+    fast: bool = False,
 ) -> int:
     per = BASE_COST.get(engine, 2)
+    if engine == "diffusers" and fast:
+        per = FAST_COST
     if engine == "diffusers":
         if size > LARGE_SIZE:
             per *= LARGE_SIZE_FACTOR
@@ -46,5 +52,6 @@ def pricing_summary() -> str:
         f"{BASE_COST['vector']} credit per candidate with the vector engine, "
         f"{BASE_COST['diffusers']} with diffusion (×{LARGE_SIZE_FACTOR} above {LARGE_SIZE} px, "
         f"×{MANY_STEPS_FACTOR} above {MANY_STEPS} steps); +{CONTROL_COST} per control image; "
-        f"a variation costs its strength's share (at least 1), a region edit +{EDIT_COST}."
+        f"a variation costs its strength's share (at least 1), a region edit +{EDIT_COST}; "
+        f"fast (few-step) diffusion {FAST_COST} per candidate before those factors."
     )

@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.vocabulary import ALLOWED_SIZES, MAX_N
+from core.model_settings import fast_mode, native_size, offered_schedulers, offered_sizes
+from core.vocabulary import ALLOWED_SIZES, MAX_N, SPEEDS
+from generation.engines import few_step
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
 from generation.jobs.cache import cache_key_for, cached_source, fill_from_cache
@@ -51,6 +53,7 @@ class JobRequest:
     steps: int | None = None
     guidance_scale: float | None = None
     scheduler: str | None = None
+    speed: str = "standard"
     circle: bool = False
     adapter_strength: float | None = None
     # ControlNet: the job's own control image; the preset's control images apply unless off.
@@ -81,6 +84,7 @@ class JobRequest:
             "steps": job.steps,
             "guidance_scale": job.guidance_scale,
             "scheduler": job.scheduler,
+            "speed": job.speed,
             "circle": job.circle,
             "adapter_strength": job.adapter_strength,
             "controls": tuple(job.controls or ()),
@@ -103,6 +107,7 @@ class Quote:
     guidance_scale: float
     scheduler: str
     controls: tuple[PlannedControl, ...] = ()
+    speed: str = "standard"
 
 
 def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
@@ -149,8 +154,39 @@ def _validate(request: JobRequest) -> None:
         raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
     if not isinstance(request.attributes, dict):
         raise InvalidInput("attributes must be an object.", field="attributes")
+    if request.speed not in SPEEDS:
+        raise InvalidInput(f"speed must be one of {', '.join(SPEEDS)}.", field="speed")
     if request.mode != "generate":
         _validate_strength(request)
+
+
+def _default_size(engine: str, config: PresetRenderConfig) -> int:
+    # A preset's own size wins; otherwise diffusion renders at the model's native size
+    # (1024 for SDXL, 512 for SD 1.x), where it draws best.
+    if config.preset_id is None and engine == "diffusers":
+        return native_size() or config.size
+    return config.size
+
+
+def _speed_settings(request: JobRequest, engine: str, steps, guidance, scheduler):
+    """(steps, guidance, scheduler) after the speed choice, or a 400 naming the field."""
+    if engine == "diffusers" and scheduler not in offered_schedulers():
+        raise InvalidInput(
+            f"scheduler {scheduler!r} only works on an LCM-distilled model, which this server "
+            f"does not run; use one of {', '.join(offered_schedulers())}, or speed 'fast'.",
+            field="scheduler",
+        )
+    if request.speed != "fast":
+        return steps, guidance, scheduler
+    kind = fast_mode()
+    if engine != "diffusers" or kind is None:
+        raise InvalidInput(
+            "speed 'fast' needs the diffusion engine with a few-step model configured "
+            "(AVATARSAAS_FAST_MODE); the vector engine is fast already.",
+            field="speed",
+        )
+    plan = few_step.plan_for(kind)
+    return plan.steps, plan.guidance_scale, scheduler
 
 
 def _validate_strength(request: JobRequest) -> None:
@@ -174,12 +210,19 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
     preset = _find_preset(tenant, request.preset_id)
     config = render_config_for(preset)
     engine = engine_registry.resolve_engine_name(request.engine or config.engine)
-    size = request.size or config.size
+    size = request.size or _default_size(engine, config)
+    if engine == "diffusers" and size not in offered_sizes():
+        raise InvalidInput(
+            f"size {size} does not suit this server's diffusion model (native {native_size()} "
+            f"px); use one of {', '.join(map(str, offered_sizes()))}.",
+            field="size",
+        )
     steps = request.steps or config.steps
     guidance = (
         request.guidance_scale if request.guidance_scale is not None else config.guidance_scale
     )
     scheduler = request.scheduler or config.scheduler
+    steps, guidance, scheduler = _speed_settings(request, engine, steps, guidance, scheduler)
     _check_steps_for_strength(request, engine, steps)
     described = describing.describe(request.description, edits=request.attributes, config=config)
     controls = ()
@@ -222,8 +265,11 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
         controls=n_controls,
         strength=request.strength if request.mode != "generate" else None,
         edit=request.mode == "edit",
+        fast=request.speed == "fast",
     )
-    return Quote(engine, cost, described, config, size, steps, guidance, scheduler, controls)
+    return Quote(
+        engine, cost, described, config, size, steps, guidance, scheduler, controls, request.speed
+    )
 
 
 def _fingerprint(request: JobRequest) -> str:
@@ -341,6 +387,7 @@ def _create_job(
         steps=quote.steps,
         guidance_scale=quote.guidance_scale,
         scheduler=quote.scheduler,
+        speed=quote.speed,
         adapter_version_id=adapter.version_id if adapter else "",
         adapter_strength=strength,
         circle=request.circle,

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from core.vocabulary import SPEEDS
 from tenants.scoping import TenantOwnedModel
 
 
@@ -49,6 +50,9 @@ class GenerationJob(TenantOwnedModel):
     steps = models.PositiveSmallIntegerField(default=25)
     guidance_scale = models.FloatField(default=7.0)
     scheduler = models.CharField(max_length=32, blank=True)
+    # "fast" = few-step mode: the engine picks the sampler, steps and guidance of the configured
+    # few-step kind (generation.engines.few_step); steps/guidance_scale above record them.
+    speed = models.CharField(max_length=16, choices=[(s, s) for s in SPEEDS], default="standard")
     adapter_version_id = models.CharField(max_length=64, blank=True)
     adapter_strength = models.FloatField(null=True, blank=True)
     circle = models.BooleanField(default=False)

@@ -91,5 +91,6 @@ def render_request_for(
         adapter=adapter,
         palette=config.palette,
         controls=control_refs(job),
+        fast=job.speed == "fast",
         **parent_inputs(job),
     )

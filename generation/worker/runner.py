@@ -30,6 +30,7 @@ from generation.webhooks import delivery as webhooks
 from generation.worker import model_hashes, packs, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
 from generation.worker.render_inputs import render_request_for
+from generation.worker.warmup import warm_up
 from tenants import credits
 from tenants.actors import Actor
 
@@ -40,6 +41,9 @@ SYSTEM = Actor.system()
 def process_one(owner: str | None = None) -> GenerationJob | None:
     """Claim and run one job if there is one this worker may take."""
     owner = owner or worker_id()
+    # Load and warm the pipeline before holding a lease: a first job must not pay minutes of
+    # loading (or compiling) inside its lease, and a broken model fails the job it then claims.
+    warm_up()
     job = claim_next_job(owner)
     if job is None:
         return None

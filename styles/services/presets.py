@@ -14,7 +14,7 @@ from core import storage
 from core.attributes import clean_edits
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.images import NEUTRAL_BACKGROUND, flatten_alpha, parse_colour
-from core.vocabulary import SCHEDULER_NAMES
+from core.model_settings import offered_schedulers
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
 from styles.services.imaging import ImageRejected, open_image
 from styles.services.locks import LOCK_CODE, require_lock_rights, validate_lock_rules
@@ -130,9 +130,11 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(
             f"engine must be one of {', '.join(StylePreset.Engine.values)}.", field="engine"
         )
-    if "scheduler" in out and out["scheduler"] not in SCHEDULER_NAMES:
+    if "scheduler" in out and out["scheduler"] not in offered_schedulers():
         raise InvalidInput(
-            f"scheduler must be one of {', '.join(SCHEDULER_NAMES)}.", field="scheduler"
+            f"scheduler must be one of {', '.join(offered_schedulers())}"
+            + (" ('lcm' needs an LCM-distilled model)." if out["scheduler"] == "lcm" else "."),
+            field="scheduler",
         )
     if "steps" in out and not (isinstance(out["steps"], int) and 1 <= out["steps"] <= 100):
         raise InvalidInput("steps must be between 1 and 100.", field="steps")

@@ -4,11 +4,16 @@ import json
 
 from django import forms
 
-from core.vocabulary import SCHEDULER_NAMES
+from core.model_settings import offered_schedulers
 from styles.models import StylePreset
 from styles.services.finetunes import HYPERPARAMETERS
 
 SIZES = [(s, f"{s} px") for s in (64, 128, 256, 512, 768, 1024)]
+
+
+def _sampler_choices() -> list[tuple[str, str]]:
+    # Evaluated per form: LCM's sampler is offered only where the model is LCM-distilled.
+    return [(s, s) for s in offered_schedulers()]
 
 
 class JSONText(forms.CharField):
@@ -48,7 +53,7 @@ class PresetForm(forms.Form):
     )
     default_attributes = JSONText(help_text='e.g. {"style": "cartoon", "colors": ["blue"]}')
     engine = forms.ChoiceField(choices=StylePreset.Engine.choices)
-    scheduler = forms.ChoiceField(choices=[(s, s) for s in SCHEDULER_NAMES], label="Sampler")
+    scheduler = forms.ChoiceField(choices=_sampler_choices, label="Sampler")
     steps = forms.IntegerField(min_value=1, max_value=100)
     guidance_scale = forms.FloatField(min_value=0, max_value=30, label="Guidance (CFG)")
     size = forms.TypedChoiceField(coerce=int, choices=SIZES)
