@@ -43,6 +43,7 @@ class ParseView(APIView):
                 n=data.get("n", 4),
                 size=data.get("size"),
                 steps=data.get("steps"),
+                speed=data.get("speed") or "standard",
             ),
         )
         d = quote.described

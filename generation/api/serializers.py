@@ -90,6 +90,7 @@ class ParseSerializer(serializers.Serializer):
     n = serializers.IntegerField(min_value=1, max_value=MAX_N, default=4)
     size = serializers.ChoiceField(ALLOWED_SIZES, required=False, allow_null=True)
     steps = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+    speed = serializers.ChoiceField(SPEEDS, default="standard")
 
 
 class ParseResultSerializer(serializers.Serializer):

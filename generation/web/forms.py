@@ -53,6 +53,13 @@ class GenerateForm(forms.Form):
         max_value=100,
         help_text="Diffusion steps; empty uses the preset's.",
     )
+    speed = forms.ChoiceField(
+        choices=[("standard", "Standard"), ("fast", "Fast (few steps, cheaper)")],
+        initial="standard",
+        required=False,
+        help_text="Fast renders in about 4 steps with the server's few-step model; a little "
+        "less detail, a fraction of the time and credits.",
+    )
     circle = forms.BooleanField(required=False, label="Also make circle avatars")
     control_image = forms.FileField(
         required=False,
@@ -80,7 +87,9 @@ class GenerateForm(forms.Form):
         help_text="0 = no effect, 1 = as trained.",
     )
 
-    def __init__(self, *args, presets=(), diffusion_configured=True, **kwargs):
+    def __init__(
+        self, *args, presets=(), diffusion_configured=True, fast_available=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["preset"].choices = [("", "Default")] + [(str(p.pk), p.name) for p in presets]
         if not diffusion_configured:
@@ -89,6 +98,8 @@ class GenerateForm(forms.Form):
                 c for c in self.fields["engine"].choices if c[0] != "diffusers"
             ]
             self.fields["engine"].help_text = "No diffusion model on this server: vector only."
+        if not fast_available:
+            del self.fields["speed"]
 
 
 class WebhookEndpointForm(forms.Form):

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, InvalidInput
-from core.model_settings import weights_status
+from core.model_settings import fast_mode, weights_status
 from generation import selectors
 from generation.file_responses import serve_file
 from generation.jobs import pricing
@@ -44,6 +44,8 @@ from tenants.actors import Actor
 from tenants.roles import Perm, role_allows
 from tenants.web import flash_domain_error, paginate, tenant_view
 
+ADVANCED_FIELDS = ("n", "seed", "engine", "size", "steps", "speed")
+
 
 def _presets(tenant):
     return list(StylePreset.objects.available_to(tenant).order_by("tenant_id", "name"))
@@ -60,6 +62,7 @@ def generate(request):
         request.FILES or None,
         presets=presets,
         diffusion_configured=weights.diffusion,
+        fast_available=fast_mode() is not None,
     )
     history, action, status, preview = AttributeHistory(), "", 200, None  # a plain GET
     if request.method == "POST":
@@ -83,6 +86,7 @@ def generate(request):
                     seed=data["seed"],
                     size=data["size"] or None,
                     steps=data["steps"],
+                    speed=data.get("speed") or "standard",
                     circle=data["circle"],
                     attributes=history.current,
                     control=_control_upload(data),
@@ -104,7 +108,7 @@ def generate(request):
             "form": form,
             "presets": presets,
             "selected_preset": form["preset"].value() or "",
-            "advanced_fields": [form[n] for n in ("n", "seed", "engine", "size", "steps")],
+            "advanced_fields": [form[n] for n in ADVANCED_FIELDS if n in form.fields],
             "control_fields": [form[n] for n in ("control_image", "control_type", "control_scale")],
             "weights": weights,
             "pricing": pricing.pricing_summary(),

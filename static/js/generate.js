@@ -143,6 +143,7 @@
     if (value("preset")) b.preset = value("preset");
     if (value("size")) b.size = Number(value("size"));
     if (value("steps")) b.steps = Number(value("steps"));
+    if (value("speed")) b.speed = value("speed");
     return b;
   }
 
