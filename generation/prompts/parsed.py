@@ -103,7 +103,7 @@ class ParsedDescription:
             noun = _person_gloss("".join(self.gender.source_words))
             if noun:
                 out["character"] = noun  # 女孩 -> "girl" rather than the generic "woman"
-        for name in ("clothing", "accessories"):
+        for name in ("animal", "role", "clothing", "accessories"):
             matches = getattr(self, name)
             for match in matches if isinstance(matches, list) else [matches]:
                 if match is not None and match.phrase and match.phrase != match.value:
@@ -231,9 +231,11 @@ def _lexicon_english(word: str, attr: str, value: str) -> str:
         return value  # "帽子" is a hat, "领带" a tie: the value is already the noun
     for gloss in chinese.glosses(word)[:4]:
         found = lookup(units(gloss), 0)
-        if found and found[0] == len(units(gloss)) and (attr, value) in {
-            (a, v) for a, v, _ in found[1].terms
-        }:
+        if (
+            found
+            and found[0] == len(units(gloss))
+            and (attr, value) in {(a, v) for a, v, _ in found[1].terms}
+        ):
             return gloss
     return value
 

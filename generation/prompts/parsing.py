@@ -74,7 +74,7 @@ def _modifies_noun(items: list[Item], i: int) -> bool:
     before, after = items[i - 1] if i else None, items[i + 1]
     if item.entry is not None and (before is None or before.boundary):
         return False  # ", holding flowers" is an action; "with reading glasses" is not
-    starts = before is None or (
+    starts = before is None or before.boundary or (
         before.entry is not None and (before.entry.stop or before.entry.object_marker)
         and not before.entry.terms
     ) or _is_modifier(before)  # fmt: skip
@@ -168,6 +168,21 @@ def _adjective_value(word: str) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _animal_of(noun: str) -> str:
+    """A compound that is a kind of its last word, which the lexicon knows, takes the lexicon's
+    animal ("tabby cat" -> cat, "polar bear" -> bear; the phrase keeps the user's words); one
+    that is not stays itself ("red panda" is no panda)."""
+    nouns = wordnet.nouns()
+    if " " not in noun or nouns is None:
+        return noun
+    head = noun.rsplit(" ", 1)[1]
+    value = _ANIMALS.get(head)
+    if value and any(head in a.lemmas for a in nouns.ancestors(noun, depth=3)):
+        return value
+    return noun
+
+
 def _role_of(noun: str) -> str:
     """A compound role names its kind by its last word when WordNet knows that word as a
     person: "truck driver" -> driver, "punk rocker" -> rocker; the phrase keeps the rest."""
@@ -178,6 +193,9 @@ def _role_of(noun: str) -> str:
 
 
 _GENDERED_ROLES = {r: r for roles in lexicon.GENDERED_ROLES.values() for r in roles}
+_ANIMALS = {
+    p: v for v, phrases in lexicon.LEXICON["animal"].items() for p in phrases if p.isascii()
+}
 _EXPRESSIONS = {
     p: v for v, phrases in lexicon.LEXICON["expression"].items() for p in phrases if p.isascii()
 }
@@ -200,7 +218,7 @@ def _base_readings(item: Item) -> list[tuple[str, str, bool]]:
     age = _noun_age(item.noun) if kind else None
     young = [("age", age, False)] if age else []
     if kind == "animal":
-        return [("animal", item.noun, False), *young]
+        return [("animal", _animal_of(item.noun), False), *young]
     if kind == "person" and item.in_object and (found := _noun_object(item.noun, senses=2)):
         return [(found[0], found[1], False)]  # "with a yellow hard hat" is a hat
     if kind == "person" and item.noun not in lexicon.NOT_ROLES:
@@ -284,6 +302,11 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
         item.readings = _base_readings(item)
         if _is_role(item) and i + 1 < len(items) and _is_role(items[i + 1]):
             item.readings = []  # "hipster barista", "punk rocker": the last noun is the role
+        if _zh_noun_on_object(items, i):
+            # "皮夹克" -> leather + 夹克: the glossed noun says what the jacket is made of.
+            item.readings, item.bound = [], True
+            items[i + 1].modifiers.append(item)
+            continue
         if not _is_modifier(item) or item.entry is None:
             continue
         head = _head_after(items, i)
@@ -307,6 +330,21 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             head.modifiers.append(item)
         if target and head is not None:
             head.bound_head = True
+
+
+def _zh_noun_on_object(items: list[Item], i: int) -> bool:
+    item, after = items[i], items[i + 1] if i + 1 < len(items) else None
+    return (
+        item.lang == "zh"
+        and bool(item.gloss)
+        and item.entry is None
+        and item.noun is not None
+        and after is not None
+        and after.lang == "zh"
+        and after.entry is not None
+        and not after.gloss
+        and any(a in _OBJECT_ATTRS for a, _, _ in after.entry.terms)
+    )
 
 
 def _is_role(item: Item) -> bool:
