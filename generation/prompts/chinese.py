@@ -138,17 +138,29 @@ def chinese_number(text: str) -> int | None:
 
 
 def best_gloss(
-    word: str, known: Callable[[str], bool], character: Callable[[str], bool] | None = None
+    word: str,
+    known: Callable[[str], bool],
+    character: Callable[[str], bool] | None = None,
+    used: Callable[[str], bool] | None = None,
 ) -> str:
     """The first gloss `known` accepts (a dictionary word: "sleep" before "go to bed"),
     else the first gloss, else "".
 
     With `character`, a leading gloss that names a character (a person) wins over one that does
     not: an avatar is about a character, and CC-CEDICT often lists a collective or an abstract
-    sense first ("警察": police, police officer)."""
+    sense first ("警察": police, police officer). With `used`, a first gloss that `used`
+    rejects (never seen in a corpus) gives way to one it accepts."""
     found = [g for g in glosses(word)[:3] if known(g)]
     if character is not None and found and not character(found[0]):
         found = [g for g in found if character(g)] + found
+    if (
+        used is not None
+        and found
+        and not used(found[0])
+        and not (character and character(found[0]))
+    ):
+        # A rare first gloss gives way to a word people use ("housekeeper" -> "butler").
+        found = [g for g in found if used(g)] + found
     return found[0] if found else next(iter(glosses(word)), "")
 
 

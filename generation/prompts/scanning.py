@@ -219,8 +219,16 @@ def _colour_on_animal(words: list[str], lemma: str, entries: list) -> bool:
 
 def _base_form(word: str) -> str | None:
     """WordNet's dictionary form when it differs ("older" -> "old", "smiles" -> "smile")."""
-    if word.endswith("er") and len(word) > 4 and lookup([word[:-2]], 0):
-        return word[:-2]  # a comparative of a lexicon adjective: "older", "younger"
+    nouns, adjectives = wordnet.nouns(), wordnet.adjectives()
+    if (
+        word.endswith("er")
+        and len(word) > 4
+        and lookup([word[:-2]], 0)
+        and adjectives is not None
+        and word[:-2] in adjectives
+        and not (nouns is not None and nouns.lemma(word))
+    ):
+        return word[:-2]  # a comparative of a lexicon adjective: "older" (not "photographer")
     for source in (wordnet.adjectives(), wordnet.nouns()):
         base = source.base_form(word) if source is not None and word.isalpha() else None
         if base:
@@ -299,7 +307,9 @@ def _gloss_items(word: str) -> list[Item]:
 @functools.lru_cache(maxsize=8192)
 def _gloss_template(word: str) -> tuple[Item, ...]:
     """A Chinese word the lexicon does not cover -> English items, via CC-CEDICT."""
-    gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(word, _known_english, _names_person)
+    gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(
+        word, _known_english, _names_person, _attested
+    )
     if not gloss:
         return ()
     items = scan_english(units(gloss), "zh", source=word)
@@ -325,6 +335,13 @@ def _lexicon_cover(word: str) -> list[Item] | None:
         out.append(Item(tuple(chars[i : i + hit[0]]), "".join(chars[i : i + hit[0]]), "zh", hit[1]))
         i += hit[0]
     return out
+
+
+def _attested(phrase: str) -> bool:
+    hit = lookup(units(phrase), 0)
+    return wordnet.word_counts().get(phrase, 0) > 0 or (
+        hit is not None and hit[0] == len(units(phrase))
+    )
 
 
 def _names_person(phrase: str) -> bool:

