@@ -159,7 +159,7 @@ def best_gloss(
         and not used(found[0])
         and not (character and character(found[0]))
     ):
-        # A rare first gloss gives way to a word people use ("housekeeper" -> "butler").
+        # A rare first gloss gives way to a word people use (格子: "lattice" -> "check").
         found = [g for g in found if used(g)] + found
     return found[0] if found else next(iter(glosses(word)), "")
 
