@@ -321,6 +321,8 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             item.readings = [*mods, *item.readings, (target, value, True)]
         elif head_name:
             item.readings = [*mods, *item.readings]
+        elif head is None and _colour_as_noun(items, i):
+            pass  # "with long hair and a tan", "an orange, a banana": a thing, not a colour
         elif head is None or _names_character(head) or (head is first_noun and head.entry is None):
             item.readings += mods + colours if head else colours
         else:
@@ -330,6 +332,13 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             head.modifiers.append(item)
         if target and head is not None:
             head.bound_head = True
+
+
+def _colour_as_noun(items: list[Item], i: int) -> bool:
+    """A colour word after "a"/"an" that ends its phrase names a thing."""
+    before = items[i - 1] if i else None
+    ends = i + 1 >= len(items) or items[i + 1].boundary
+    return ends and before is not None and before.words in (("a",), ("an",))
 
 
 def _zh_noun_on_object(items: list[Item], i: int) -> bool:

@@ -136,6 +136,14 @@ def test_an_ing_word_before_a_noun_is_an_adjective_not_an_action():
     assert "accessories" not in attrs("a cat reading a book about hats")
 
 
+def test_a_colour_word_after_a_that_ends_its_phrase_is_a_thing():
+    parsed = attrs("a surfer dude with long blond hair and a tan")
+    assert "colors" not in parsed and parsed["gender"] == "male"
+    assert "tan" in prompt("a surfer dude with long blond hair and a tan")
+    assert attrs("a robot, a tan one")["colors"] == ["brown"]
+    assert attrs("a blue and white robot")["colors"] == ["blue", "white"]
+
+
 # --- Chinese ---------------------------------------------------------------------------------
 
 
