@@ -105,7 +105,8 @@ def glosses(word: str) -> list[str]:
     Callers that want one gloss should use `best_gloss`."""
     out: list[str] = []
     for gloss in _cedict().get(word, []):
-        text = _PARENS.sub("", gloss).strip().lower()
+        # After a comma comes an explanation ("phnom penh, capital of cambodia").
+        text = _PARENS.sub("", gloss).split(",")[0].strip().lower()
         if not text or _SKIP_GLOSS.match(text) or len(text) > 40:
             continue
         text = text.removeprefix("to ").removeprefix("a ").removeprefix("an ").strip()
@@ -141,26 +142,24 @@ def best_gloss(
     word: str,
     known: Callable[[str], bool],
     character: Callable[[str], bool] | None = None,
-    used: Callable[[str], bool] | None = None,
+    uses: Callable[[str], int] | None = None,
 ) -> str:
     """The first gloss `known` accepts (a dictionary word: "sleep" before "go to bed"),
     else the first gloss, else "".
 
     With `character`, a leading gloss that names a character (a person) wins over one that does
     not: an avatar is about a character, and CC-CEDICT often lists a collective or an abstract
-    sense first ("警察": police, police officer). With `used`, a first gloss that `used`
-    rejects (never seen in a corpus) gives way to one it accepts."""
+    sense first ("警察": police, police officer). With `uses` (how often a corpus uses a word),
+    a first gloss that is never used, or used five times less than a later one, gives way to
+    it (格子: "lattice" -> "check"; 猪: "hog" -> "pig"); a person gloss never does."""
     found = [g for g in glosses(word)[:3] if known(g)]
     if character is not None and found and not character(found[0]):
         found = [g for g in found if character(g)] + found
-    if (
-        used is not None
-        and found
-        and not used(found[0])
-        and not (character and character(found[0]))
-    ):
-        # A rare first gloss gives way to a word people use (格子: "lattice" -> "check").
-        found = [g for g in found if used(g)] + found
+    if uses is not None and len(found) > 1 and not (character and character(found[0])):
+        first = uses(found[0])
+        best = max(found[1:], key=uses)
+        if uses(best) > 0 and uses(best) >= 5 * first:
+            found = [best, *found]
     return found[0] if found else next(iter(glosses(word)), "")
 
 

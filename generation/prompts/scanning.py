@@ -308,7 +308,7 @@ def _gloss_items(word: str) -> list[Item]:
 def _gloss_template(word: str) -> tuple[Item, ...]:
     """A Chinese word the lexicon does not cover -> English items, via CC-CEDICT."""
     gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(
-        word, _known_english, _names_person, _attested
+        word, _known_english, _names_person, _uses
     )
     if not gloss:
         return ()
@@ -337,11 +337,11 @@ def _lexicon_cover(word: str) -> list[Item] | None:
     return out
 
 
-def _attested(phrase: str) -> bool:
+def _uses(phrase: str) -> int:
+    """How often WordNet's corpus uses `phrase`; a lexicon phrase counts as used."""
     hit = lookup(units(phrase), 0)
-    return wordnet.word_counts().get(phrase, 0) > 0 or (
-        hit is not None and hit[0] == len(units(phrase))
-    )
+    lexicon_phrase = hit is not None and hit[0] == len(units(phrase))
+    return max(wordnet.word_counts().get(phrase, 0), int(lexicon_phrase))
 
 
 def _names_person(phrase: str) -> bool:

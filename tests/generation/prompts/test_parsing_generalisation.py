@@ -169,13 +169,20 @@ def test_cc_cedict_sense_choice_prefers_a_person_and_a_used_word():
     assert chinese.best_gloss("警察", known, scanning._names_person) == "police officer"
     assert chinese.best_gloss("警察", known) == "police"  # without the preference
     # A first gloss the WordNet corpus never uses gives way to one it does (格子: lattice, check).
-    assert chinese.best_gloss("格子", known, scanning._names_person, scanning._attested) == "check"
+    assert chinese.best_gloss("格子", known, scanning._names_person, scanning._uses) == "check"
     assert chinese.best_gloss("格子", known) == "lattice"
+    # ... and one used five times less than a later gloss does too (猪: hog, pig, swine).
+    assert chinese.best_gloss("猪", known, scanning._names_person, scanning._uses) == "pig"
+    assert "pig" in prompt("三只小猪") and "hog" not in prompt("三只小猪")
     # A person gloss is never traded for a merely common word.
     assert (
-        chinese.best_gloss("电工", known, scanning._names_person, scanning._attested)
-        == "electrician"
+        chinese.best_gloss("电工", known, scanning._names_person, scanning._uses) == "electrician"
     )
+
+
+def test_a_gloss_stops_before_its_explanation():
+    assert chinese.glosses("金边")[0] == "phnom penh"  # not ", capital of cambodia"
+    assert "capital" not in prompt("带着金边眼镜的律师")
 
 
 def test_chinese_colours_on_glossed_things_reach_the_prompt():
