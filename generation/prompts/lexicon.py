@@ -73,12 +73,12 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "female": [
             "woman", "girl", "female", "lady", "feminine", "she", "her", "gal", "businesswoman",
             "grandma", "grandmother", "old woman", "little girl", "女", "女性", "女孩", "女生",
-            "女人", "姑娘", "少女", "小女孩", "女士", "奶奶", "老奶奶", "阿姨",
+            "女人", "姑娘", "少女", "小女孩", "女士", "奶奶", "老奶奶", "阿姨", "老太太",
         ],
         "male": [
             "man", "boy", "male", "guy", "gentleman", "masculine", "he", "his", "businessman",
             "grandpa", "grandfather", "old man", "little boy", "dude", "男", "男性", "男孩", "男生",
-            "男人", "小伙", "小伙子", "少年", "小男孩", "先生", "爷爷", "老爷爷", "大叔",
+            "男人", "小伙", "小伙子", "少年", "小男孩", "先生", "爷爷", "老爷爷", "大叔", "老头",
         ],
         "neutral": ["androgynous", "gender neutral", "non binary", "nonbinary", "unisex", "中性"],
     },

@@ -178,6 +178,10 @@ def parts_of(items: list[Item], keep_all: bool) -> list[PromptPart]:
             flush()
         elif keep_all or with_head.get(id(item), _is_detail(item)):
             run.append(item)
+        elif run and (item.lang == "zh" or item.readings):
+            # Something the attributes render sits between two details ("钓鱼竿的北极熊"):
+            # they are two phrases, not one.
+            flush()
     flush()
     return parts
 

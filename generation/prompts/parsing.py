@@ -183,6 +183,24 @@ def _animal_of(noun: str) -> str:
     return noun
 
 
+@functools.lru_cache(maxsize=4096)
+def _noun_gender(noun: str) -> str | None:
+    """The gender an English person noun carries in its form: "-woman", "-girl" and "-ess" made
+    from a person noun ("actress" from actor, "cowgirl"), or "-boy" ("paperboy")."""
+    word = noun.rsplit(" ", 1)[-1]
+    if word.endswith(("woman", "girl")):
+        return "female"
+    if word.endswith("boy"):
+        return "male"
+    nouns = wordnet.nouns()
+    if word.endswith("ess") and nouns is not None:
+        stem = word[:-3].removesuffix("r")  # waitr-ess, act-r-ess
+        parents = [a.lemmas[0] for a in nouns.ancestors(word, depth=1)]
+        if any(p != word and p.startswith(stem) and len(stem) >= 3 for p in parents):
+            return "female"
+    return None
+
+
 def _role_of(noun: str) -> str:
     """A compound role names its kind by its last word when WordNet knows that word as a
     person: "truck driver" -> driver, "punk rocker" -> rocker; the phrase keeps the rest."""
@@ -222,7 +240,9 @@ def _base_readings(item: Item) -> list[tuple[str, str, bool]]:
     if kind == "person" and item.in_object and (found := _noun_object(item.noun, senses=2)):
         return [(found[0], found[1], False)]  # "with a yellow hard hat" is a hat
     if kind == "person" and item.noun not in lexicon.NOT_ROLES:
-        return [("role", _role_of(item.noun), True), *young]
+        gender = _noun_gender(item.noun)
+        said = [("gender", gender, False)] if gender else []
+        return [("role", _role_of(item.noun), True), *young, *said]
     found = _object_value(item)
     return [(found[0], found[1], False)] if found else young or _adjective_readings(item)
 

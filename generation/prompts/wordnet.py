@@ -128,8 +128,9 @@ class WordNet:
         return bool(senses) and lemma in senses[0].lemmas[:2]
 
     def head_lemmas(self, lemma: str) -> tuple[str, ...]:
-        """Adjectives: the words of the first sense and of the cluster it is similar to ("jolly"
-        -> gay, jocund, jolly, ... and joyous), for mapping an unknown adjective onto a known one."""
+        """Adjectives: the words of the first sense and of the cluster it is similar to
+        ("jolly" -> gay, jocund, jolly, ... and joyous), to map an unknown adjective onto a known
+        one."""
         senses = self.synsets(lemma)[:1]
         out = [w for s in senses for w in s.lemmas]
         out += [w for s in senses for offset in s.similar for w in self.synset(offset).lemmas]

@@ -106,6 +106,33 @@ def test_a_compound_animal_that_is_a_kind_of_a_lexicon_animal_takes_its_value():
     assert small["animal"] in ("lesser panda", "red panda")  # no panda, no bear
 
 
+@pytest.mark.parametrize(
+    ("text", "gender"),
+    [
+        ("a cowgirl with a lasso and red boots", "female"),
+        ("an actress in a gold gown", "female"),
+        ("a waitress with a tray", "female"),
+        ("a paperboy on a bike", "male"),
+        ("一位戴着珍珠项链的优雅老太太", "female"),
+    ],
+)
+def test_a_person_noun_says_its_gender_in_its_form(text, gender):
+    assert attrs(text)["gender"] == gender
+
+
+def test_no_gender_from_a_form_that_carries_none():
+    assert "gender" not in attrs("a mailman owl with letters")  # an owl, not a man
+    assert "gender" not in attrs("a baker with flour")
+    assert "gender" not in attrs("a weightlifter with a kettlebell")
+
+
+def test_chinese_details_split_where_an_attribute_sits_between_them():
+    text = prompt("穿着橙色救生衣的水獭")
+    assert "orange life jacket" in text
+    assert text.count("otter") == 1
+    assert "life jacket otter" not in text
+
+
 def test_comparatives_of_lexicon_adjectives_but_not_nouns_that_end_in_er():
     assert attrs("older man, salt and pepper hair")["age"] == "elderly"
     photographer = attrs("a photographer with a vintage camera")
