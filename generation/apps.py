@@ -18,3 +18,16 @@ class GenerationConfig(AppConfig):
             receivers.cancel_jobs_of_suspended_workspace, dispatch_uid="generation.suspend"
         )
         key_policy.register_job_counter(receivers.count_key_jobs_since)
+        _warm_up_parser_in_worker()
+
+
+def _warm_up_parser_in_worker() -> None:
+    """The worker parses descriptions too: load the parser's dictionaries when it starts, on a
+    background thread. Web servers do the same from wsgi.py/asgi.py; tests and other management
+    commands never warm up."""
+    import sys
+
+    if len(sys.argv) > 1 and sys.argv[1] == "qcluster":
+        from generation.prompts import warmup
+
+        warmup.start_in_background()

@@ -105,7 +105,8 @@ def glosses(word: str) -> list[str]:
     Callers that want one gloss should use `best_gloss`."""
     out: list[str] = []
     for gloss in _cedict().get(word, []):
-        text = _PARENS.sub("", gloss).strip().lower()
+        # After a comma comes an explanation ("phnom penh, capital of cambodia").
+        text = _PARENS.sub("", gloss).split(",")[0].strip().lower()
         if not text or _SKIP_GLOSS.match(text) or len(text) > 40:
             continue
         text = text.removeprefix("to ").removeprefix("a ").removeprefix("an ").strip()
@@ -137,8 +138,61 @@ def chinese_number(text: str) -> int | None:
     return total + current
 
 
-def best_gloss(word: str, known: Callable[[str], bool]) -> str:
+def best_gloss(
+    word: str,
+    known: Callable[[str], bool],
+    character: Callable[[str], bool] | None = None,
+    uses: Callable[[str], int] | None = None,
+) -> str:
     """The first gloss `known` accepts (a dictionary word: "sleep" before "go to bed"),
-    else the first gloss, else ""."""
-    found = glosses(word)
-    return next((g for g in found[:3] if known(g)), found[0] if found else "")
+    else the first gloss, else "".
+
+    With `character`, a leading gloss that names a character (a person) wins over one that does
+    not: an avatar is about a character, and CC-CEDICT often lists a collective or an abstract
+    sense first ("警察": police, police officer). With `uses` (how often a corpus uses a word),
+    a first gloss that is never used, or used five times less than a later one, gives way to
+    it (格子: "lattice" -> "check"; 猪: "hog" -> "pig"); a person gloss never does."""
+    found = [g for g in glosses(word)[:3] if known(g)]
+    if character is not None and found and not character(found[0]):
+        found = [g for g in found if character(g)] + found
+    if uses is not None and len(found) > 1 and not (character and character(found[0])):
+        first = uses(found[0])
+        best = max(found[1:], key=uses)
+        if uses(best) > 0 and uses(best) >= 5 * first:
+            found = [best, *found]
+    return found[0] if found else next(iter(glosses(word)), "")
+
+
+def is_word(word: str) -> bool:
+    return word in _cedict()
+
+
+def repair(words: list[str], protected: Callable[[str], bool]) -> list[str]:
+    """Fix jieba's segmentation where CC-CEDICT knows better, for words jieba lacks:
+    - join neighbours that together make one dictionary word ("图书" + "管理员" -> "图书管理员",
+      librarian; "红" + "领巾" -> "红领巾");
+    - move a character across a boundary when that leaves two dictionary words and no stray
+      single character ("皮夹" + "克" -> "皮" + "夹克", leather + jacket).
+
+    `protected` words (the lexicon's own, function words) are never joined or split."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + 4), i + 1, -1):
+            span = words[i:j]
+            joined = "".join(span)
+            if is_word(joined) and not any(protected(w) for w in span) and "的" not in joined:
+                out.append(joined)
+                i = j
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    for k in range(len(out) - 1):
+        left, right = out[k], out[k + 1]
+        if len(left) < 2 or len(right) != 1 or protected(left) or protected(right):
+            continue
+        head, moved = left[:-1], left[-1] + right
+        if is_word(head) and is_word(moved):
+            out[k], out[k + 1] = head, moved
+    return out

@@ -3,12 +3,13 @@ prompt built from the user's own words (`parts_of`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.attributes import LIST_ATTRIBUTES, SINGLE_ATTRIBUTES
 from generation.prompts import chinese, wordnet
-from generation.prompts.scanning import Item
+from generation.prompts.scanning import Item, lookup, units
 
 _SUBJECT_IMPLIED_BY = (
     ("animal", "animal"),
@@ -18,6 +19,7 @@ _SUBJECT_IMPLIED_BY = (
     ("hair_style", "human"),
     ("hair_color", "human"),
 )
+_PERSON_ATTRS = {"gender", "age"}
 _NOT_UNDERSTOOD = "not in the lexicon, WordNet or CC-CEDICT"
 
 
@@ -101,7 +103,7 @@ class ParsedDescription:
             noun = _person_gloss("".join(self.gender.source_words))
             if noun:
                 out["character"] = noun  # 女孩 -> "girl" rather than the generic "woman"
-        for name in ("clothing", "accessories"):
+        for name in ("animal", "role", "clothing", "accessories"):
             matches = getattr(self, name)
             for match in matches if isinstance(matches, list) else [matches]:
                 if match is not None and match.phrase and match.phrase != match.value:
@@ -155,7 +157,8 @@ def parts_of(items: list[Item], keep_all: bool) -> list[PromptPart]:
         while run and not _keeps_edge(run[-1]):
             run.pop()
         if run:
-            text = " ".join(i.text for i in run if i.lang == "en" or i.gloss)
+            # A Chinese lexicon word inside a detail ("蓝色" in 蓝色工作服) says its value.
+            text = " ".join(w for w in (english(i) for i in run) if w)
             source = (
                 " ".join(i.source for i in run)
                 if run[0].lang == "en"
@@ -166,12 +169,19 @@ def parts_of(items: list[Item], keep_all: bool) -> list[PromptPart]:
                 parts.append(PromptPart(text, source, origin))
         run.clear()
 
+    # A colour bound to a thing goes wherever its thing goes ("黄色雨靴" -> "yellow rain boots"
+    # as a detail; "红色帽子" -> "red hat" rendered with the hat attribute, not again here).
+    with_head = {id(m): _is_detail(i) for i in items for m in i.modifiers}
     for item in items:
         entry = item.entry
         if item.boundary or item.negated or (entry and (entry.negator or entry.postfix_negator)):
             flush()
-        elif keep_all or _is_detail(item):
+        elif keep_all or with_head.get(id(item), _is_detail(item)):
             run.append(item)
+        elif run and (item.lang == "zh" or item.readings):
+            # Something the attributes render sits between two details ("钓鱼竿的北极熊"):
+            # they are two phrases, not one.
+            flush()
     flush()
     return parts
 
@@ -212,14 +222,31 @@ def english(item: Item) -> str:
     """English for one item: the user's word, its gloss, or a Chinese lexicon word's value."""
     if item.lang == "en" or item.gloss:
         return item.text
-    values = [v for a, v, _ in (item.entry.terms if item.entry else []) if a != "subject"]
-    values = values or [v for _, v, _ in (item.entry.terms if item.entry else [])]
-    return values[0] if values else ""
+    terms = item.entry.terms if item.entry else []
+    values = [(a, v) for a, v, _ in terms if a != "subject"] or [(a, v) for a, v, _ in terms]
+    return _lexicon_english("".join(item.words), *values[0]) if values else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _lexicon_english(word: str, attr: str, value: str) -> str:
+    """For a person word, the user's own word in English when the dictionary has one with the
+    same value ("女孩" -> "girl", not the attribute's "female"), else the value."""
+    if attr not in _PERSON_ATTRS:
+        return value  # "帽子" is a hat, "领带" a tie: the value is already the noun
+    for gloss in chinese.glosses(word)[:4]:
+        found = lookup(units(gloss), 0)
+        if (
+            found
+            and found[0] == len(units(gloss))
+            and (attr, value) in {(a, v) for a, v, _ in found[1].terms}
+        ):
+            return gloss
+    return value
 
 
 def phrase_of(item: Item) -> str:
     if item.lang == "en" and not item.gloss:
-        return " ".join([m.source for m in item.modifiers] + [item.source])
+        return " ".join([english(m) for m in item.modifiers] + [item.source])
     return " ".join(w for w in [*(english(m) for m in item.modifiers), english(item)] if w)
 
 

@@ -51,14 +51,37 @@ _OBJECT_ATTRS = {"clothing", "accessories"}
 def _marker(item: Item) -> str | None:
     if item.entry is not None and item.entry.object_marker:
         return "action" if item.source in _ACTION else "wear"
-    if (
+    if _verb_ing(item):
+        return "action"  # an unknown verb: "juggling coffee mugs"
+    return None
+
+
+def _verb_ing(item: Item) -> bool:
+    return (
         item.entry is None
         and item.lang == "en"
         and item.source.endswith("ing")
         and not (item.age or item.adjective)
-    ):
-        return "action"  # an unknown verb: "juggling coffee mugs"
-    return None
+    )
+
+
+def _modifies_noun(items: list[Item], i: int) -> bool:
+    """An "-ing" word used as an adjective: "reading glasses", "a walking stick", "with
+    running shoes": it follows no noun, and a noun follows it directly (no "a"/"the")."""
+    item = items[i]
+    if item.lang != "en" or not item.source.endswith("ing") or i + 1 >= len(items):
+        return False
+    before, after = items[i - 1] if i else None, items[i + 1]
+    if item.entry is not None and (before is None or before.boundary):
+        return False  # ", holding flowers" is an action; "with reading glasses" is not
+    starts = before is None or before.boundary or (
+        before.entry is not None and (before.entry.stop or before.entry.object_marker)
+        and not before.entry.terms
+    ) or _is_modifier(before)  # fmt: skip
+    follows = not after.boundary and _is_noun(after) and not (
+        after.entry is not None and after.entry.stop and not after.entry.terms
+    )  # fmt: skip
+    return starts and follows and _marker(after) is None
 
 
 _ACTION = set(lexicon.ACTION_MARKERS)
@@ -66,11 +89,11 @@ _ACTION = set(lexicon.ACTION_MARKERS)
 
 def _mark_objects(items: list[Item]) -> None:
     state = None
-    for item in items:
+    for i, item in enumerate(items):
         if item.boundary or item.words == ("的",):
             state = None
             continue
-        kind = _marker(item)
+        kind = None if _modifies_noun(items, i) else _marker(item)
         if kind:
             state = kind
         elif state:
@@ -99,21 +122,101 @@ def _object_value(item: Item) -> tuple[str, str] | None:
 
 
 @functools.lru_cache(maxsize=16384)
-def _noun_object(noun: str) -> tuple[str, str] | None:
-    """An unknown noun whose WordNet hypernym the lexicon knows: "raincoat" -> clothing jacket."""
+def _noun_object(noun: str, senses: int = 1) -> tuple[str, str] | None:
+    """An unknown noun whose WordNet hypernym the lexicon knows: "raincoat" -> clothing jacket.
+
+    Only a hypernym's main name counts: "mask" is a kind of "attire, garb, dress", which is no
+    dress. `senses` > 1 also tries later senses ("hard hat" is first a construction worker)."""
     nouns = wordnet.nouns()
     if nouns is None:
         return None
-    for ancestor in nouns.ancestors(noun, depth=2):
-        for lemma in ancestor.lemmas:
+    for sense in range(senses):
+        for ancestor in nouns.ancestors(noun, depth=2, sense=sense):
             for attr in _OBJECT_ATTRS:
-                value = _OBJECT_PHRASES[attr].get(lemma)
+                value = _OBJECT_PHRASES[attr].get(ancestor.lemmas[0])
                 if value:
                     return attr, value
     return None
 
 
+# Hypernyms that make a noun young: "schoolchild" (juvenile), "piglet" (young mammal).
+_YOUNG_ANCESTORS = {"juvenile": "child", "child": "child", "young mammal": "child"}
+
+
+@functools.lru_cache(maxsize=16384)
+def _noun_age(noun: str) -> str | None:
+    nouns = wordnet.nouns()
+    if nouns is None or noun in lexicon.NOT_ROLES:
+        return None
+    for ancestor in nouns.ancestors(noun, depth=3):
+        if ancestor.lemmas[0] in _YOUNG_ANCESTORS:
+            return _YOUNG_ANCESTORS[ancestor.lemmas[0]]
+    return None
+
+
+@functools.lru_cache(maxsize=16384)
+def _adjective_value(word: str) -> tuple[str, str] | None:
+    """An unknown adjective whose WordNet synonyms or cluster head the lexicon knows as an
+    expression: "jolly" (similar to "joyous") -> happy."""
+    adjectives = wordnet.adjectives()
+    if adjectives is None:
+        return None
+    for lemma in adjectives.head_lemmas(word):
+        value = _EXPRESSIONS.get(lemma)
+        if value:
+            return "expression", value
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _animal_of(noun: str) -> str:
+    """A compound that is a kind of its last word, which the lexicon knows, takes the lexicon's
+    animal ("tabby cat" -> cat, "polar bear" -> bear; the phrase keeps the user's words); one
+    that is not stays itself ("red panda" is no panda)."""
+    nouns = wordnet.nouns()
+    if " " not in noun or nouns is None:
+        return noun
+    head = noun.rsplit(" ", 1)[1]
+    value = _ANIMALS.get(head)
+    if value and any(head in a.lemmas for a in nouns.ancestors(noun, depth=3)):
+        return value
+    return noun
+
+
+@functools.lru_cache(maxsize=4096)
+def _noun_gender(noun: str) -> str | None:
+    """The gender an English person noun carries in its form: "-woman", "-girl" and "-ess" made
+    from a person noun ("actress" from actor, "cowgirl"), or "-boy" ("paperboy")."""
+    word = noun.rsplit(" ", 1)[-1]
+    if word.endswith(("woman", "girl")):
+        return "female"
+    if word.endswith("boy"):
+        return "male"
+    nouns = wordnet.nouns()
+    if word.endswith("ess") and nouns is not None:
+        stem = word[:-3].removesuffix("r")  # waitr-ess, act-r-ess
+        parents = [a.lemmas[0] for a in nouns.ancestors(word, depth=1)]
+        if any(p != word and p.startswith(stem) and len(stem) >= 3 for p in parents):
+            return "female"
+    return None
+
+
+def _role_of(noun: str) -> str:
+    """A compound role names its kind by its last word when WordNet knows that word as a
+    person: "truck driver" -> driver, "punk rocker" -> rocker; the phrase keeps the rest."""
+    if " " not in noun:
+        return noun
+    head = noun.rsplit(" ", 1)[1]
+    return head if _noun_kind(head) == "person" and head not in lexicon.NOT_ROLES else noun
+
+
 _GENDERED_ROLES = {r: r for roles in lexicon.GENDERED_ROLES.values() for r in roles}
+_ANIMALS = {
+    p: v for v, phrases in lexicon.LEXICON["animal"].items() for p in phrases if p.isascii()
+}
+_EXPRESSIONS = {
+    p: v for v, phrases in lexicon.LEXICON["expression"].items() for p in phrases if p.isascii()
+}
 _OBJECT_PHRASES = {
     attr: {p: v for v, phrases in lexicon.LEXICON[attr].items() for p in phrases if p.isascii()}
     for attr in _OBJECT_ATTRS
@@ -128,13 +231,26 @@ def _base_readings(item: Item) -> list[tuple[str, str, bool]]:
         role = _GENDERED_ROLES.get(" ".join(item.words))
         return readings + [("role", role, True)] if role else readings
     if item.noun is None:
-        return []
+        return _adjective_readings(item)
     kind = _character_kind(item)
+    age = _noun_age(item.noun) if kind else None
+    young = [("age", age, False)] if age else []
     if kind == "animal":
-        return [("animal", item.noun, False)]
+        return [("animal", _animal_of(item.noun), False), *young]
+    if kind == "person" and item.in_object and (found := _noun_object(item.noun, senses=2)):
+        return [(found[0], found[1], False)]  # "with a yellow hard hat" is a hat
     if kind == "person" and item.noun not in lexicon.NOT_ROLES:
-        return [("role", item.noun, True)]
+        gender = _noun_gender(item.noun)
+        said = [("gender", gender, False)] if gender else []
+        return [("role", _role_of(item.noun), True), *young, *said]
     found = _object_value(item)
+    return [(found[0], found[1], False)] if found else young or _adjective_readings(item)
+
+
+def _adjective_readings(item: Item) -> list[tuple[str, str, bool]]:
+    if not (item.adjective and item.lang == "en" and not item.in_object):
+        return []
+    found = _adjective_value(item.words[0])
     return [(found[0], found[1], False)] if found else []
 
 
@@ -155,7 +271,9 @@ def _is_modifier(item: Item) -> bool:
 def _is_noun(item: Item) -> bool:
     if item.entry is not None:
         return bool(item.entry.head) or any(a in _NOUN_ATTRS for a, _, _ in item.entry.terms)
-    return item.noun is not None or (item.lang == "en" and not item.adjective and bool(item.words))
+    # A CC-CEDICT gloss reads like English: "红领巾" -> "red neckscarf" ends in a noun.
+    english = item.lang == "en" or bool(item.gloss)
+    return item.noun is not None or (english and not item.adjective and bool(item.words))
 
 
 _NOUN_ATTRS = {"subject", "animal", "gender", "clothing", "accessories", "hair_style", "eye_style",
@@ -171,6 +289,8 @@ def _head_after(items: list[Item], i: int) -> Item | None:
         j += 1
     head = None
     while j < len(items) and _is_noun(items[j]) and not items[j].boundary:
+        if head is not None and (_marker(items[j]) or _verb_ing(items[j])):
+            break  # "pink flamingo doing yoga": the noun run ends at the verb
         head = items[j]
         if _head_name(head):
             break  # "blue-haired punk": the colour is the hair's
@@ -202,6 +322,11 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
         item.readings = _base_readings(item)
         if _is_role(item) and i + 1 < len(items) and _is_role(items[i + 1]):
             item.readings = []  # "hipster barista", "punk rocker": the last noun is the role
+        if _zh_noun_on_object(items, i):
+            # "皮夹克" -> leather + 夹克: the glossed noun says what the jacket is made of.
+            item.readings, item.bound = [], True
+            items[i + 1].modifiers.append(item)
+            continue
         if not _is_modifier(item) or item.entry is None:
             continue
         head = _head_after(items, i)
@@ -216,6 +341,8 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             item.readings = [*mods, *item.readings, (target, value, True)]
         elif head_name:
             item.readings = [*mods, *item.readings]
+        elif head is None and _colour_as_noun(items, i):
+            pass  # "with long hair and a tan", "an orange, a banana": a thing, not a colour
         elif head is None or _names_character(head) or (head is first_noun and head.entry is None):
             item.readings += mods + colours if head else colours
         else:
@@ -225,6 +352,28 @@ def _bind(items: list[Item], first_noun: Item | None) -> None:
             head.modifiers.append(item)
         if target and head is not None:
             head.bound_head = True
+
+
+def _colour_as_noun(items: list[Item], i: int) -> bool:
+    """A colour word after "a"/"an" that ends its phrase names a thing."""
+    before = items[i - 1] if i else None
+    ends = i + 1 >= len(items) or items[i + 1].boundary
+    return ends and before is not None and before.words in (("a",), ("an",))
+
+
+def _zh_noun_on_object(items: list[Item], i: int) -> bool:
+    item, after = items[i], items[i + 1] if i + 1 < len(items) else None
+    return (
+        item.lang == "zh"
+        and bool(item.gloss)
+        and item.entry is None
+        and item.noun is not None
+        and after is not None
+        and after.lang == "zh"
+        and after.entry is not None
+        and not after.gloss
+        and any(a in _OBJECT_ATTRS for a, _, _ in after.entry.terms)
+    )
 
 
 def _is_role(item: Item) -> bool:
@@ -243,6 +392,8 @@ def _head_name(item: Item | None) -> str | None:
 
 
 def _names_character(item: Item) -> bool:
+    if item.in_object:
+        return False  # "a knight on a white horse": the horse is white, not the knight
     if item.entry is not None:
         return any(a in ("subject", "animal", "gender") for a, _, _ in item.entry.terms)
     return _character_kind(item) is not None

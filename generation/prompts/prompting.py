@@ -118,7 +118,9 @@ def compose_prompt(
         extras = {k: v for k, v in merged.items() if k not in from_text}
         subject = ", ".join([*details, *filter(None, [feature_phrase(extras)])])
     else:
-        subject = ", ".join([subject_phrase(merged, phrases), *details])
+        noun_phrase = subject_phrase(merged, phrases)
+        # A detail the noun phrase already says ("polar bear" for 北极熊) is not said twice.
+        subject = ", ".join([noun_phrase, *(d for d in details if not _says(noun_phrase, d))])
     style = merged.get("style")
     style_phrase = STYLE_PHRASES.get(style or "", "digital illustration")
 
@@ -221,6 +223,10 @@ def subject_phrase(attrs: dict[str, Any], phrases: dict[str, str] | None = None)
 
 def _rephrase(attrs: dict[str, Any], phrases: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if attrs.get("animal") in phrases:
+        out["animal"] = phrases[attrs["animal"]]  # "polar bear" for the animal "bear"
+    if attrs.get("role") in phrases:
+        out["role"] = phrases[attrs["role"]]  # "police officer" for the role "officer"
     if attrs.get("clothing") in phrases:
         out["clothing"] = phrases[attrs["clothing"]]
     if attrs.get("accessories"):
@@ -355,3 +361,10 @@ def _and_list(items: list[str]) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _says(phrase: str, detail: str) -> bool:
+    return (
+        re.search(r"(?<![\w])" + re.escape(detail.lower()) + r"(?![\w])", phrase.lower())
+        is not None
+    )

@@ -198,13 +198,37 @@ def _compound(seq: list[str], start: int) -> tuple[int, str] | None:
         lemma = nouns.lemma(" ".join(words))
         if lemma and all(entries) and not nouns.primary_name(lemma):
             continue  # "black cat" is a black cat; "red panda" names an animal of its own
+        if lemma and _colour_on_animal(words, lemma, entries):
+            continue  # "black panther" the militant is rarer here than a black panther
         if lemma:
             return length, lemma
     return None
 
 
+def _colour_on_animal(words: list[str], lemma: str, entries: list) -> bool:
+    nouns = wordnet.nouns()
+    first = entries[0]
+    colour = first is not None and any(t[0] == "colors" for t in first[1].terms)
+    return (
+        colour
+        and nouns is not None
+        and nouns.category(lemma) != wordnet.ANIMAL_LEXFILE
+        and nouns.category(words[-1]) == wordnet.ANIMAL_LEXFILE
+    )
+
+
 def _base_form(word: str) -> str | None:
     """WordNet's dictionary form when it differs ("older" -> "old", "smiles" -> "smile")."""
+    nouns, adjectives = wordnet.nouns(), wordnet.adjectives()
+    if (
+        word.endswith("er")
+        and len(word) > 4
+        and lookup([word[:-2]], 0)
+        and adjectives is not None
+        and word[:-2] in adjectives
+        and not (nouns is not None and nouns.lemma(word))
+    ):
+        return word[:-2]  # a comparative of a lexicon adjective: "older" (not "photographer")
     for source in (wordnet.adjectives(), wordnet.nouns()):
         base = source.base_form(word) if source is not None and word.isalpha() else None
         if base:
@@ -283,7 +307,9 @@ def _gloss_items(word: str) -> list[Item]:
 @functools.lru_cache(maxsize=8192)
 def _gloss_template(word: str) -> tuple[Item, ...]:
     """A Chinese word the lexicon does not cover -> English items, via CC-CEDICT."""
-    gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(word, _known_english)
+    gloss = lexicon.ZH_GLOSSARY.get(word) or chinese.best_gloss(
+        word, _known_english, _names_person, _uses
+    )
     if not gloss:
         return ()
     items = scan_english(units(gloss), "zh", source=word)
@@ -311,8 +337,28 @@ def _lexicon_cover(word: str) -> list[Item] | None:
     return out
 
 
+def _uses(phrase: str) -> int:
+    """How often WordNet's corpus uses `phrase`; a lexicon phrase counts as used."""
+    hit = lookup(units(phrase), 0)
+    lexicon_phrase = hit is not None and hit[0] == len(units(phrase))
+    return max(wordnet.word_counts().get(phrase, 0), int(lexicon_phrase))
+
+
+def _names_person(phrase: str) -> bool:
+    # Persons only: noun.animal also holds body parts ("fur" for 皮, whose sense is leather).
+    nouns = wordnet.nouns()
+    return nouns is not None and nouns.category(phrase) == wordnet.PERSON_LEXFILE
+
+
+@functools.lru_cache(maxsize=8192)
+def _protected(word: str) -> bool:
+    """Lexicon words and function words, which segmentation repairs leave alone."""
+    hit = lookup(list(word), 0)
+    return hit is not None and hit[0] == len(word)
+
+
 def scan_chinese(run: str) -> list[Item]:
-    words = chinese.segment(run)
+    words = chinese.repair(chinese.segment(run), _protected)
     chars = list(run)
     ends, position = set(), 0
     for word in words:
@@ -347,27 +393,38 @@ def scan_chinese(run: str) -> list[Item]:
 
 
 def _char_fallback(chars: list[str]) -> list[Item]:
+    """A word neither the lexicon nor CC-CEDICT knows whole, read as the fewest known pieces.
+    Between equally few, the longer piece goes last, since Chinese puts the head noun last:
+    "皮夹克" is 皮 + 夹克 (leather jacket), not 皮夹 + 克 (wallet + gram)."""
     out: list[Item] = []
-    i = 0
-    while i < len(chars):
-        hit = lookup(chars, i, len(chars))
-        if hit is not None:
-            out.append(
-                Item(tuple(chars[i : i + hit[0]]), "".join(chars[i : i + hit[0]]), "zh", hit[1])
-            )
-            i += hit[0]
-            continue
-        # Longest dictionary word from here, else one unknown character.
-        for j in range(len(chars), i, -1):
-            glossed = _gloss_items("".join(chars[i:j])) if j - i > 1 or j == i + 1 else []
-            if glossed:
-                out.extend(glossed)
-                i = j
-                break
+    for start, end in _pieces("".join(chars)):
+        hit = lookup(chars, start, end)
+        if hit is not None and hit[0] == end - start:
+            out.append(Item(tuple(chars[start:end]), "".join(chars[start:end]), "zh", hit[1]))
+        elif glossed := _gloss_items("".join(chars[start:end])):
+            out.extend(glossed)
         else:
-            out.append(Item((chars[i],), chars[i], "zh"))
-            i += 1
+            out.append(Item((chars[start],), chars[start], "zh"))
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _pieces(word: str) -> tuple[tuple[int, int], ...]:
+    chars = list(word)
+
+    def known(start: int, end: int) -> bool:
+        if end - start == 1:
+            return True
+        hit = lookup(chars, start, end)
+        return (hit is not None and hit[0] == end - start) or bool(_gloss_template(word[start:end]))
+
+    best: dict[int, tuple[tuple[int, int], ...]] = {len(chars): ()}
+    for start in range(len(chars) - 1, -1, -1):
+        options = [((start, end), *best[end]) for end in range(start + 1, len(chars) + 1)
+                   if known(start, end)]  # fmt: skip
+        # Fewest pieces; then the later pieces longest.
+        best[start] = min(options, key=lambda o: (len(o), [s - e for s, e in reversed(o)]))
+    return best[0]
 
 
 def scan(text: str) -> list[Item]:

