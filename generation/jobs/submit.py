@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.vocabulary import ALLOWED_SIZES, MAX_N
@@ -109,11 +110,13 @@ def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
     """An API key needs `scope`; a member's role needs `perm`."""
     if actor.api_key is not None:
         if not actor.api_key.has_scope(scope):
-            raise NotAllowed(f"This API key lacks the '{scope}' scope.")
+            raise NotAllowed(
+                gettext("This API key lacks the '%(scope)s' scope.") % {"scope": scope}
+            )
         return
 
     if not role_allows(role_of(tenant=tenant, actor=actor), perm):
-        raise NotAllowed("Your role does not allow generating avatars.")
+        raise NotAllowed(gettext("Your role does not allow generating avatars."))
 
 
 def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
@@ -122,48 +125,67 @@ def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
     try:
         return StylePreset.objects.available_to(tenant).get(pk=preset_id)
     except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such style preset in this workspace.", field="preset") from exc
+        raise NotFound(gettext("No such style preset in this workspace."), field="preset") from exc
 
 
 def _validate(request: JobRequest) -> None:
     text = (request.description or "").strip()
     if not text:
-        raise InvalidInput("Describe the bot, e.g. 'a friendly blue robot'.", field="description")
+        raise InvalidInput(
+            gettext("Describe the bot, e.g. 'a friendly blue robot'."), field="description"
+        )
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput(
-            f"Keep the description under {MAX_DESCRIPTION} characters.", field="description"
+            gettext("Keep the description under %(max_description)s characters.")
+            % {"max_description": MAX_DESCRIPTION},
+            field="description",
         )
     if not 1 <= request.n <= MAX_N:
-        raise InvalidInput(f"n must be between 1 and {MAX_N}.", field="n")
+        raise InvalidInput(
+            gettext("n must be between 1 and %(max_n)s.") % {"max_n": MAX_N}, field="n"
+        )
     if request.size is not None and request.size not in ALLOWED_SIZES:
         raise InvalidInput(
-            f"size must be one of {', '.join(map(str, ALLOWED_SIZES))}.", field="size"
+            gettext("size must be one of %(allowed_sizes)s.")
+            % {"allowed_sizes": ", ".join(map(str, ALLOWED_SIZES))},
+            field="size",
         )
     if request.steps is not None and not 1 <= request.steps <= 100:
-        raise InvalidInput("steps must be between 1 and 100.", field="steps")
+        raise InvalidInput(gettext("steps must be between 1 and 100."), field="steps")
     if request.guidance_scale is not None and not 0 <= request.guidance_scale <= 30:
-        raise InvalidInput("guidance_scale must be between 0 and 30.", field="guidance_scale")
+        raise InvalidInput(
+            gettext("guidance_scale must be between 0 and 30."), field="guidance_scale"
+        )
     if request.seed is not None and not 0 <= request.seed < 2**31:
-        raise InvalidInput("seed must be between 0 and 2147483647.", field="seed")
+        raise InvalidInput(gettext("seed must be between 0 and 2147483647."), field="seed")
     if request.adapter_strength is not None and not 0 <= request.adapter_strength <= 2:
-        raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
+        raise InvalidInput(
+            gettext("adapter_strength must be between 0 and 2."), field="adapter_strength"
+        )
     if not isinstance(request.attributes, dict):
-        raise InvalidInput("attributes must be an object.", field="attributes")
+        raise InvalidInput(gettext("attributes must be an object."), field="attributes")
     if request.mode != "generate":
         _validate_strength(request)
 
 
 def _validate_strength(request: JobRequest) -> None:
     if request.strength is None or not MIN_STRENGTH <= request.strength <= 1:
-        raise InvalidInput(f"strength must be between {MIN_STRENGTH} and 1.", field="strength")
+        raise InvalidInput(
+            gettext("strength must be between %(min_strength)s and 1.")
+            % {"min_strength": MIN_STRENGTH},
+            field="strength",
+        )
 
 
 def _check_steps_for_strength(request: JobRequest, engine: str, steps: int) -> None:
     # Diffusion runs int(steps x strength) denoising steps of the schedule; zero renders nothing.
     if engine == "diffusers" and request.mode != "generate" and int(steps * request.strength) < 1:
         raise InvalidInput(
-            f"strength {request.strength} of {steps} steps is less than one denoising step; "
-            "raise the strength or the steps.",
+            gettext(
+                "strength %(strength)s of %(steps)s steps is less than one denoising "
+                "step; raise the strength or the steps."
+            )
+            % {"strength": request.strength, "steps": steps},
             field="strength",
         )
 
@@ -272,7 +294,7 @@ def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
     if idempotency_key:
         if len(idempotency_key) > 200:
             raise InvalidInput(
-                "Idempotency-Key must be at most 200 characters.", field="Idempotency-Key"
+                gettext("Idempotency-Key must be at most 200 characters."), field="Idempotency-Key"
             )
         existing = _existing_for_key(tenant, idempotency_key, fingerprint)
         if existing is not None:
@@ -304,7 +326,10 @@ def _existing_for_key(tenant, key: str, fingerprint: str) -> GenerationJob | Non
     job = GenerationJob.objects.for_tenant(tenant).filter(idempotency_key=key).first()
     if job is not None and job.request_fingerprint != fingerprint:
         raise Conflict(
-            "This Idempotency-Key was already used with a different request body; use a new key.",
+            gettext(
+                "This Idempotency-Key was already used with a different request body; "
+                "use a new key."
+            ),
             field="Idempotency-Key",
             code="idempotency_key_reused",
         )

@@ -50,7 +50,7 @@
       var label = el("label", { "class": "chip-edit" });
       label.appendChild(el("span", {}, key.replace(/_/g, " ")));
       label.appendChild(el("input", { name: "attr_" + key, value: Array.isArray(v) ? v.join(", ") : v,
-                                       "aria-label": "Attribute " + key, size: "10" }));
+                                       "aria-label": interpolate(gettext("Attribute %s"), [key]), size: "10" }));
       chips.appendChild(label);
     });
   }
@@ -59,9 +59,9 @@
     unknown.replaceChildren();
     if (!words.length) { unknown.hidden = true; return; }
     unknown.hidden = false;
-    unknown.appendChild(el("span", { "class": "muted" }, "Not understood: "));
+    unknown.appendChild(el("span", { "class": "muted" }, gettext("Not understood:") + " "));
     words.forEach(function (w) {
-      unknown.appendChild(el("span", { "class": "chip unknown", title: "Rephrase it, or set an attribute above" }, w));
+      unknown.appendChild(el("span", { "class": "chip unknown", title: gettext("Rephrase it, or set an attribute above") }, w));
     });
   }
 
@@ -73,14 +73,14 @@
       var from = p.origin + (p.source && p.source !== p.text ? ": " + p.source : "");
       list.appendChild(el("li", {}, p.text + " ← " + from));
     });
-    if (cut.length) list.appendChild(el("li", { "class": "warn" }, "Cut to fit the model: " + cut.join(", ")));
+    if (cut.length) list.appendChild(el("li", { "class": "warn" }, interpolate(gettext("Cut to fit the model: %s"), [cut.join(", ")])));
     list.hidden = !parts.length && !cut.length;
   }
 
   function refresh(withEdits) {
     var b = body(withEdits);
     var ticket = ++latest;
-    if (!b.description) { preview.hidden = true; quote.textContent = "Describe your bot to see the cost."; return; }
+    if (!b.description) { preview.hidden = true; quote.textContent = gettext("Describe your bot to see the cost."); return; }
     fetch(form.dataset.parseUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -92,7 +92,7 @@
       if (ticket !== latest) return;
       quote.classList.remove("warn");
       if (!r.ok) {
-        quote.textContent = r.data.error ? r.data.error.message : "Could not price this request.";
+        quote.textContent = r.data.error ? r.data.error.message : gettext("Could not price this request.");
         quote.classList.add("warn");
         return;
       }
@@ -102,13 +102,15 @@
       renderUnknown((d.not_understood || []).map(function (n) { return n.text + " (" + n.reason + ")"; }));
       renderParts(d.prompt_parts || [], d.prompt_cut || []);
       prompt.textContent = d.prompt;
-      quote.textContent = "Cost: " + d.cost_credits + " credit" + (d.cost_credits === 1 ? "" : "s") +
-        " (" + d.engine + " engine) · balance " + d.balance;
+      quote.textContent = interpolate(ngettext(
+        "Cost: %(cost)s credit (%(engine)s engine) · balance %(balance)s",
+        "Cost: %(cost)s credits (%(engine)s engine) · balance %(balance)s",
+        d.cost_credits), { cost: d.cost_credits, engine: d.engine, balance: d.balance }, true);
       if (d.cost_credits > d.balance) {
-        quote.textContent += " · not enough credits";
+        quote.textContent += " · " + gettext("not enough credits");
         quote.classList.add("warn");
       }
-    }).catch(function () { quote.textContent = "Could not reach the server to price this request."; });
+    }).catch(function () { quote.textContent = gettext("Could not reach the server to price this request."); });
   }
 
   form.addEventListener("input", function (e) {
