@@ -25,7 +25,6 @@ class GenerateForm(forms.Form):
         min_value=1,
         max_value=MAX_N,
         initial=4,
-        help_text=_("How many to render and rank (1–%(max)s).") % {"max": MAX_N},
     )
     seed = forms.IntegerField(
         label=_("Seed"),
@@ -87,6 +86,8 @@ class GenerateForm(forms.Form):
 
     def __init__(self, *args, presets=(), diffusion_configured=True, **kwargs):
         super().__init__(*args, **kwargs)
+        # Formatted per form, in the request's language (at import it would be frozen).
+        self.fields["n"].help_text = _("How many to render and rank (1–%(max)s).") % {"max": MAX_N}
         self.fields["preset"].choices = [("", _("Default"))] + [
             (str(p.pk), p.name) for p in presets
         ]

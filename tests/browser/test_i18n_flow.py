@@ -88,7 +88,7 @@ def test_generate_job_and_download_in_chinese(new_page, login, shot, run_jobs, n
     _no_overflow(page)
     shot(page, "zh-06-generate-phone")
     page.goto("/dashboard/")
-    expect(page.locator("#overview-balance")).to_have_text("48")
+    expect(page.locator("#overview-balance")).to_have_text("148")  # welcome 100 + 50 - 2
     _no_overflow(page)
     shot(page, "zh-07-overview-phone")
 

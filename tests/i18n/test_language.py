@@ -62,6 +62,11 @@ def test_the_switcher_works_signed_out_and_refuses_unknown_languages():
     client.post(reverse("set_language"), {"language": "xx", "next": "/login/"})
     assert "登录" in client.get(reverse("login")).content.decode()  # unchanged
     assert client.get(reverse("set_language")).status_code == 405  # POST only (CSRF-protected)
+    # `next` never leads off the site.
+    away = client.post(
+        reverse("set_language"), {"language": "en", "next": "https://evil.example/phish"}
+    )
+    assert away.status_code == 302 and "evil.example" not in away["Location"]
 
 
 def test_signing_in_remembers_the_language_in_use_once():
