@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # set, and the images and manifests set DEBUG=0 themselves.
 export DEBUG ?= 1
 
-.PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate
+.PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,17 @@ tiny-models: install
 
 bench: install
 	$(PY) bench/run.py --quick
+
+# Translations (README: "Adding a language"). Extracting needs GNU gettext (apt-get install
+# gettext); the compiled .mo files are committed, so running and testing the app does not.
+LANGS ?= zh_Hans
+MSG_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' \
+	--ignore='docker/*' --ignore='artifacts/*' --ignore='build/*'
+messages: install
+	@command -v xgettext >/dev/null || { echo "GNU gettext is missing: apt-get install -y gettext"; exit 1; }
+	for lang in $(LANGS); do \
+	  $(PY) manage.py makemessages -l $$lang --no-obsolete --add-location=file $(MSG_IGNORE); \
+	  $(PY) manage.py makemessages -d djangojs -l $$lang --no-obsolete --add-location=file $(MSG_IGNORE); \
+	done
+	$(PY) manage.py compilemessages --ignore='.venv'
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/i18n/test_catalogs.py

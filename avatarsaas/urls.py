@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -9,7 +10,7 @@ from drf_spectacular.views import (
 import core.api_schema  # noqa: F401  (registers the API-key security scheme)
 from avatarsaas import admin_views, health, metrics, views
 from core import api_errors
-from tenants import developer_views
+from tenants import developer_views, language_views
 from tenants.api import CurrentTenantView
 
 api_v1 = [
@@ -21,6 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("i18n/setlang/", language_views.set_language, name="set_language"),
+    # The JS strings as a same-origin script (the CSP allows no inline script).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
     path("healthz", health.healthz, name="healthz"),
     path("livez", health.livez, name="livez"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -1,4 +1,5 @@
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from core.model_settings import weights_status
 from generation import selectors as generation_selectors
@@ -17,11 +18,11 @@ def _next_steps(request, usage) -> list[dict]:
     tenant = request.tenant
     steps = []
     if usage.images_total == 0 and role_allows(role, Perm.GENERATE):
-        steps.append({"url": "generate", "label": "Describe your first bot and render it"})
+        steps.append({"url": "generate", "label": _("Describe your first bot and render it")})
     if role_allows(role, Perm.MANAGE_KEYS) and not selectors.api_keys_of(tenant).exists():
-        steps.append({"url": "api_keys", "label": "Create an API key for your bot's backend"})
+        steps.append({"url": "api_keys", "label": _("Create an API key for your bot's backend")})
     if role_allows(role, Perm.MANAGE_MEMBERS) and selectors.members_of(tenant).count() < 2:
-        steps.append({"url": "team", "label": "Invite your team"})
+        steps.append({"url": "team", "label": _("Invite your team")})
     return steps
 
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound as NotFoundError
@@ -25,7 +26,8 @@ class NewestFirst(CursorPagination):
             return super().decode_cursor(request)
         except NotFoundError as exc:  # DRF answers 404; a bad parameter is a 400
             raise InvalidInput(
-                "Invalid cursor: pass the next/previous links back unchanged.", field="cursor"
+                gettext("Invalid cursor: pass the next/previous links back unchanged."),
+                field="cursor",
             ) from exc
 
 
@@ -40,7 +42,9 @@ def parse_dt(value: str | None, field: str):
     except (ValueError, OverflowError):  # impossible dates (month 13) or out of range
         parsed = None
     if parsed is None:
-        raise InvalidInput("Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.", field=field)
+        raise InvalidInput(
+            gettext("Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."), field=field
+        )
     return parsed
 
 
@@ -48,7 +52,9 @@ def parse_uuid(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise InvalidInput(f"{field} must be a UUID.", field=field) from exc
+        raise InvalidInput(
+            gettext("%(field)s must be a UUID.") % {"field": field}, field=field
+        ) from exc
 
 
 def filter_created(qs, params):
@@ -62,7 +68,11 @@ def filter_created(qs, params):
 def choice(params, name: str, choices) -> str | None:
     value = params.get(name)
     if value and value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}.", field=name)
+        raise InvalidInput(
+            gettext("%(name)s must be one of %(choices)s.")
+            % {"name": name, "choices": ", ".join(choices)},
+            field=name,
+        )
     return value or None
 
 

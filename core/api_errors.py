@@ -3,6 +3,8 @@
     {"error": {"code": "...", "message": "...", "field": "...", "request_id": "...", ...}}
 
 ``field`` is present when one input field is at fault; ``fields`` lists every field error.
+``message`` is for people, in the language the request asked for (Accept-Language, through
+LocaleMiddleware); ``code`` is for machines and never translated.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -79,7 +82,9 @@ def exception_handler(exc, context):
             exc_info=exc,
         )
         return Response(
-            error_body("server_error", "An unexpected error occurred; quote the request id."),
+            error_body(
+                "server_error", gettext("An unexpected error occurred; quote the request id.")
+            ),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
@@ -87,7 +92,7 @@ def exception_handler(exc, context):
         fields = _flatten(exc.detail)
         first_field = next((f for f in fields if f), None)
         first_messages = fields.get(first_field or "", []) or next(iter(fields.values()), [])
-        message = first_messages[0] if first_messages else "Invalid input."
+        message = first_messages[0] if first_messages else gettext("Invalid input.")
         if first_field:
             message = f"{first_field}: {message}"
         response.data = error_body(
@@ -109,14 +114,16 @@ def exception_handler(exc, context):
 @csrf_exempt  # answers every method the same way; nothing to protect
 def api_not_found(request, unmatched: str = ""):
     """Unknown URLs under /api/ answer the JSON envelope, not the HTML 404 page."""
-    message = f"No API endpoint at {request.path}."
+    message = gettext("No API endpoint at %(path)s.") % {"path": request.path}
     if not request.path.endswith("/"):
         try:
             resolve(request.path + "/")
         except Resolver404:
             pass
         else:
-            message += f" Did you mean {request.path}/ (with the trailing slash)?"
+            message += " " + gettext("Did you mean %(path)s/ (with the trailing slash)?") % {
+                "path": request.path
+            }
     return JsonResponse(error_body("not_found", message), status=404)
 
 
@@ -140,7 +147,9 @@ def server_error(request, *args, **kwargs):
     """handler500: JSON envelope (with the request id) under /api/, the HTML page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
-            error_body("server_error", "An unexpected error occurred; quote the request id."),
+            error_body(
+                "server_error", gettext("An unexpected error occurred; quote the request id.")
+            ),
             status=500,
         )
     _skip_csrf_check(request)

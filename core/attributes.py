@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.errors import InvalidInput
 
 SINGLE_ATTRIBUTES = (
@@ -40,13 +42,19 @@ def clean_edits(edits: dict[str, Any] | None, *, prefix: str = "attributes") -> 
     if edits is None:
         return {}
     if not isinstance(edits, dict):
-        raise InvalidInput(f"{prefix} must be an object.", field=prefix)
+        raise InvalidInput(
+            gettext("%(prefix)s must be an object.") % {"prefix": prefix}, field=prefix
+        )
     cleaned: dict[str, Any] = {}
     for name, value in edits.items():
         field_name = f"{prefix}.{name}"
         if name not in SINGLE_ATTRIBUTES and name not in LIST_ATTRIBUTES:
             known = ", ".join(SINGLE_ATTRIBUTES + LIST_ATTRIBUTES)
-            raise InvalidInput(f"Unknown attribute '{name[:40]}'. Known: {known}.", field=prefix)
+            raise InvalidInput(
+                gettext("Unknown attribute '%(name)s'. Known: %(known)s.")
+                % {"name": name[:40], "known": known},
+                field=prefix,
+            )
         if value in (None, "", []):
             continue
         if name in LIST_ATTRIBUTES:
@@ -54,7 +62,9 @@ def clean_edits(edits: dict[str, Any] | None, *, prefix: str = "attributes") -> 
                 value = [v for v in re.split(r"[,，、]", value) if v.strip()]
             if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
                 raise InvalidInput(
-                    f"{name} must be a list of at most {MAX_LIST_ITEMS} words.", field=field_name
+                    gettext("%(name)s must be a list of at most %(max_list_items)s words.")
+                    % {"name": name, "max_list_items": MAX_LIST_ITEMS},
+                    field=field_name,
                 )
             cleaned[name] = [_text_value(v, field_name) for v in value]
         else:
@@ -64,9 +74,13 @@ def clean_edits(edits: dict[str, Any] | None, *, prefix: str = "attributes") -> 
 
 def _text_value(value: Any, field_name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput('Use a short non-empty text value, e.g. "blue".', field=field_name)
+        raise InvalidInput(
+            gettext('Use a short non-empty text value, e.g. "blue".'), field=field_name
+        )
     if len(value) > MAX_VALUE_CHARS or not value.isprintable():
         raise InvalidInput(
-            f"Use printable text of at most {MAX_VALUE_CHARS} characters.", field=field_name
+            gettext("Use printable text of at most %(max_value_chars)s characters.")
+            % {"max_value_chars": MAX_VALUE_CHARS},
+            field=field_name,
         )
     return value.strip()

@@ -15,6 +15,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.errors import InvalidInput
 
 LR_SCHEDULES = ("cosine", "constant")
@@ -74,13 +76,15 @@ class TrainingRecipe:
         if values is None:
             return cls()
         if not isinstance(values, dict):
-            raise InvalidInput("recipe must be an object.", field="recipe")
+            raise InvalidInput(gettext("recipe must be an object."), field="recipe")
         known = {f.name for f in fields(cls)}
         for name in values:
             if name not in known:
                 accepted = ", ".join(sorted(known))
                 raise InvalidInput(
-                    f"Unknown recipe setting '{str(name)[:40]}'. Known: {accepted}.", field="recipe"
+                    gettext("Unknown recipe setting '%(name)s'. Known: %(accepted)s.")
+                    % {"name": str(name)[:40], "accepted": accepted},
+                    field="recipe",
                 )
         out = {name: _check(name, value) for name, value in values.items()}
         return cls(**out)
@@ -140,21 +144,32 @@ def _check(name: str, value: Any) -> Any:
     field = f"recipe.{name}"
     if name in ("random_flip", "bucketing"):
         if not isinstance(value, bool):
-            raise InvalidInput(f"{name} must be true or false.", field=field)
+            raise InvalidInput(
+                gettext("%(name)s must be true or false.") % {"name": name}, field=field
+            )
         return value
     if name == "lr_schedule":
         if value not in LR_SCHEDULES:
             accepted = ", ".join(LR_SCHEDULES)
-            raise InvalidInput(f"lr_schedule must be one of {accepted}.", field=field)
+            raise InvalidInput(
+                gettext("lr_schedule must be one of %(accepted)s.") % {"accepted": accepted},
+                field=field,
+            )
         return value
     if value is None and name in OPTIONAL:
         return None
     kind, low, high = LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"{name} must be a number.", field=field)
+        raise InvalidInput(gettext("%(name)s must be a number.") % {"name": name}, field=field)
     if kind is int and value != int(value):
-        raise InvalidInput(f"{name} must be a whole number.", field=field)
+        raise InvalidInput(
+            gettext("%(name)s must be a whole number.") % {"name": name}, field=field
+        )
     if not low <= value <= high:
         off = " or null (off)" if name in OPTIONAL else ""
-        raise InvalidInput(f"{name} must be between {low:g} and {high:g}{off}.", field=field)
+        raise InvalidInput(
+            gettext("%(name)s must be between %(low)s and %(high)s%(off)s.")
+            % {"name": name, "low": format(low, "g"), "high": format(high, "g"), "off": off},
+            field=field,
+        )
     return kind(value)

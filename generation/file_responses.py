@@ -4,6 +4,7 @@ import logging
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.storage import signed_url_or_none
@@ -21,7 +22,7 @@ def serve_file(f: ImageFile):
         handle = f.file.open("rb")
     except FileNotFoundError as exc:
         logger.error("Stored file %s of ImageFile %s is missing", f.file.name, f.pk)
-        raise NotFound("This file is no longer in storage.") from exc
+        raise NotFound(gettext("This file is no longer in storage.")) from exc
     response = FileResponse(
         handle,
         content_type=f.content_type,

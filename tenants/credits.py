@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InsufficientCredits, InvalidInput, NotAllowed
 from tenants.actors import Actor
@@ -50,7 +51,9 @@ def grant_credits(
 ) -> CreditEntry | None:
     """Add (or, with a negative amount, take) credits. Returns None if the key was seen before."""
     if not isinstance(amount, int) or amount == 0:
-        raise InvalidInput("Amount must be a non-zero whole number of credits.", field="amount")
+        raise InvalidInput(
+            gettext("Amount must be a non-zero whole number of credits."), field="amount"
+        )
     try:
         with transaction.atomic():
             locked = _locked_tenant(tenant.pk)
@@ -63,7 +66,8 @@ def grant_credits(
                 return None
             if amount < 0 and locked.credit_balance + amount < 0 and not allow_negative:
                 raise InsufficientCredits(
-                    f"Balance is {locked.credit_balance}; cannot take {-amount}.",
+                    gettext("Balance is %(credit_balance)s; cannot take %(amount)s.")
+                    % {"credit_balance": locked.credit_balance, "amount": -amount},
                     field="amount",
                     extra={"balance": locked.credit_balance, "cost": -amount},
                 )
@@ -115,13 +119,17 @@ def reserve_credits(*, tenant: Tenant, amount: int, reference: str, actor: Actor
             # Checked under the row lock: a submit racing the owner's deletion (or a staff
             # suspension) cannot start new work after that work was canceled.
             raise NotAllowed(
-                "This workspace is suspended; no new work can start.", code="workspace_suspended"
+                gettext("This workspace is suspended; no new work can start."),
+                code="workspace_suspended",
             )
         if amount > 0:
             if locked.credit_balance < amount:
                 raise InsufficientCredits(
-                    f"Not enough credits: this costs {amount}, your balance is "
-                    f"{locked.credit_balance}. Buy credits or lower the number of candidates.",
+                    gettext(
+                        "Not enough credits: this costs %(amount)s, your balance is "
+                        "%(credit_balance)s. Buy credits or lower the number of candidates."
+                    )
+                    % {"amount": amount, "credit_balance": locked.credit_balance},
                     extra={"balance": locked.credit_balance, "cost": amount},
                 )
             _append(

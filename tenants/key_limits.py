@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.apps import apps
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from core.vocabulary import ALLOWED_SIZES, ENGINE_NAMES, MAX_N
@@ -38,13 +39,16 @@ def clean_limits(*, tenant: Tenant, limits: KeyLimits) -> KeyLimits:
     unknown = [e for e in limits.allowed_engines if e not in ENGINE_NAMES]
     if unknown:
         raise InvalidInput(
-            f"Unknown engine {unknown[0]!r}; use {', '.join(ENGINE_NAMES)}.",
+            gettext("Unknown engine %(unknown)s; use %(engine_names)s.")
+            % {"unknown": repr(unknown[0]), "engine_names": ", ".join(ENGINE_NAMES)},
             field="allowed_engines",
         )
     _in_range(limits.max_n, "max_n", 1, MAX_N)
     if limits.max_size is not None and limits.max_size not in ALLOWED_SIZES:
         raise InvalidInput(
-            f"max_size must be one of {', '.join(map(str, ALLOWED_SIZES))}.", field="max_size"
+            gettext("max_size must be one of %(allowed_sizes)s.")
+            % {"allowed_sizes": ", ".join(map(str, ALLOWED_SIZES))},
+            field="max_size",
         )
     _in_range(limits.monthly_quota, "monthly_quota", 1, 10_000_000)
     _in_range(limits.requests_per_minute, "requests_per_minute", 1, 100_000)
@@ -62,7 +66,7 @@ def set_key_limits(*, tenant: Tenant, actor: Actor, key: ApiKey, limits: KeyLimi
     """Replace a key's limits (audited). The key must belong to ``tenant``."""
     require_perm(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS)
     if key.tenant_id != tenant.pk:
-        raise InvalidInput("Unknown API key.", field="key")
+        raise InvalidInput(gettext("Unknown API key."), field="key")
     limits = clean_limits(tenant=tenant, limits=limits)
     with transaction.atomic():
         key = ApiKey.objects.select_for_update().get(pk=key.pk, tenant=tenant)
@@ -98,7 +102,8 @@ def _clean_presets(tenant: Tenant, values: list[str]) -> list[str]:
             ids.append(str(uuid.UUID(str(value))))
         except ValueError as exc:
             raise InvalidInput(
-                f"{str(value)[:40]!r} is not a preset id.", field="allowed_presets"
+                gettext("%(value)s is not a preset id.") % {"value": repr(str(value)[:40])},
+                field="allowed_presets",
             ) from exc
     if not ids:
         return []
@@ -109,11 +114,16 @@ def _clean_presets(tenant: Tenant, values: list[str]) -> list[str]:
     missing = [i for i in ids if i not in found]
     if missing:
         raise InvalidInput(
-            f"No style preset {missing[0]} in this workspace.", field="allowed_presets"
+            gettext("No style preset %(missing)s in this workspace.") % {"missing": missing[0]},
+            field="allowed_presets",
         )
     return sorted(set(ids))
 
 
 def _in_range(value: int | None, name: str, low: int, high: int) -> None:
     if value is not None and not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}.", field=name)
+        raise InvalidInput(
+            gettext("%(name)s must be between %(low)s and %(high)s.")
+            % {"name": name, "low": low, "high": high},
+            field=name,
+        )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import DomainError, NotAllowed
 from tenants.models import ApiKey
@@ -46,21 +47,28 @@ def enforce_key_policy(*, api_key: ApiKey | None, use: KeyUse) -> None:
     _check_preset(api_key, use.preset_id)
     if api_key.allowed_engines and use.engine not in api_key.allowed_engines:
         raise NotAllowed(
-            f"This API key may only use the engines {_listing(api_key.allowed_engines)}; "
-            f"the request would use '{use.engine}'.",
+            gettext(
+                "This API key may only use the engines %(allowed_engines)s; the request "
+                "would use '%(engine)s'."
+            )
+            % {"allowed_engines": _listing(api_key.allowed_engines), "engine": use.engine},
             field="engine",
             code="key_restricted",
         )
     if api_key.max_n is not None and use.n > api_key.max_n:
         raise NotAllowed(
-            f"This API key allows at most n={api_key.max_n} candidates per job.",
+            gettext("This API key allows at most n=%(max_n)s candidates per job.")
+            % {"max_n": api_key.max_n},
             field="n",
             code="key_restricted",
         )
     if api_key.max_size is not None and use.size > api_key.max_size:
         raise NotAllowed(
-            f"This API key allows sizes up to {api_key.max_size} px; "
-            f"the request would render {use.size} px.",
+            gettext(
+                "This API key allows sizes up to %(max_size)s px; the request would "
+                "render %(size)s px."
+            )
+            % {"max_size": api_key.max_size, "size": use.size},
             field="size",
             code="key_restricted",
         )
@@ -74,8 +82,11 @@ def _check_preset(api_key: ApiKey, preset_id: str | None) -> None:
         return
     if preset_id is None or str(preset_id) not in allowed:
         raise NotAllowed(
-            f"This API key is locked to the style presets {_listing(allowed)}; "
-            "pass one of them as preset.",
+            gettext(
+                "This API key is locked to the style presets %(allowed)s; pass one of "
+                "them as preset."
+            )
+            % {"allowed": _listing(allowed)},
             field="preset",
             code="key_restricted",
         )
@@ -128,8 +139,14 @@ def _check_quota(api_key: ApiKey) -> None:
         return
     resets_at = next_month_start(now)
     raise QuotaExceeded(
-        f"This API key used its monthly quota of {api_key.monthly_quota} jobs; "
-        f"it resets at {resets_at:%Y-%m-%dT%H:%M:%SZ}.",
+        gettext(
+            "This API key used its monthly quota of %(monthly_quota)s jobs; it "
+            "resets at %(resets_at)s."
+        )
+        % {
+            "monthly_quota": api_key.monthly_quota,
+            "resets_at": format(resets_at, "%Y-%m-%dT%H:%M:%SZ"),
+        },
         field="monthly_quota",
         extra={
             "quota": api_key.monthly_quota,

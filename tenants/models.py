@@ -4,9 +4,19 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenants.roles import Role
 from tenants.scoping import TenantOwnedModel, TenantScopedQuerySet
+
+# What an invitation's or a key's `status` code reads as on a page; the codes stay English.
+STATUS_LABELS = {
+    "accepted": _("accepted"),
+    "revoked": _("revoked"),
+    "expired": _("expired"),
+    "pending": _("pending"),
+    "active": _("active"),
+}
 
 
 class Plan(models.Model):
@@ -154,14 +164,18 @@ class Invitation(TenantOwnedModel):
             return "expired"
         return "pending"
 
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
 
 class ApiKeyScope(models.TextChoices):
-    JOBS_READ = "jobs:read", "Read jobs and images"
-    JOBS_WRITE = "jobs:write", "Submit, cancel and re-render jobs"
-    STYLES_READ = "styles:read", "Read presets, datasets and adapters"
-    STYLES_WRITE = "styles:write", "Manage presets, datasets and adapters"
-    FINETUNES_WRITE = "finetunes:write", "Create and submit fine-tunes"
-    WEBHOOKS_WRITE = "webhooks:write", "Manage webhook endpoints"
+    JOBS_READ = "jobs:read", _("Read jobs and images")
+    JOBS_WRITE = "jobs:write", _("Submit, cancel and re-render jobs")
+    STYLES_READ = "styles:read", _("Read presets, datasets and adapters")
+    STYLES_WRITE = "styles:write", _("Manage presets, datasets and adapters")
+    FINETUNES_WRITE = "finetunes:write", _("Create and submit fine-tunes")
+    WEBHOOKS_WRITE = "webhooks:write", _("Manage webhook endpoints")
 
 
 ALL_SCOPES = [choice.value for choice in ApiKeyScope]
@@ -226,6 +240,10 @@ class ApiKey(TenantOwnedModel):
             return "expired"
         return "active"
 
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
@@ -272,13 +290,13 @@ class CreditEntry(models.Model):
     """Append-only credit ledger. A tenant's balance is the sum of its entries."""
 
     class Kind(models.TextChoices):
-        GRANT = "grant", "Grant"
-        PURCHASE = "purchase", "Purchase"
-        PLAN = "plan", "Plan credits"
-        RESERVE = "reserve", "Reserved for a job"
-        RELEASE = "release", "Released reservation"
-        ADJUSTMENT = "adjustment", "Staff adjustment"
-        REFUND = "refund", "Refund claw-back"
+        GRANT = "grant", _("Grant")
+        PURCHASE = "purchase", _("Purchase")
+        PLAN = "plan", _("Plan credits")
+        RESERVE = "reserve", _("Reserved for a job")
+        RELEASE = "release", _("Released reservation")
+        ADJUSTMENT = "adjustment", _("Staff adjustment")
+        REFUND = "refund", _("Refund claw-back")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="credit_entries")
@@ -312,9 +330,9 @@ class CreditReservation(models.Model):
     """Credits held for one piece of work; settled once or released once."""
 
     class State(models.TextChoices):
-        HELD = "held", "Held"
-        SETTLED = "settled", "Settled"
-        RELEASED = "released", "Released"
+        HELD = "held", _("Held")
+        SETTLED = "settled", _("Settled")
+        RELEASED = "released", _("Released")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
@@ -342,3 +360,17 @@ from tenants.billing.models import (  # noqa: E402, F401
     StripeEvent,
     StripeSubscription,
 )
+
+
+class UserProfile(models.Model):
+    """Per-person settings that follow the user across workspaces. `language` is a code from
+    settings.LANGUAGES, or blank for "not chosen yet" (then the browser's choice applies)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    language = models.CharField(max_length=16, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"

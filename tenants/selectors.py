@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotAllowed
 from tenants.actors import Actor
@@ -31,7 +32,9 @@ def actor_can(*, tenant: Tenant, actor: Actor, perm: str) -> bool:
 
 def require_perm(*, tenant: Tenant, actor: Actor, perm: str) -> None:
     if not actor_can(tenant=tenant, actor=actor, perm=perm):
-        raise NotAllowed(f"Your role does not allow this action ({perm}).")
+        raise NotAllowed(
+            gettext("Your role does not allow this action (%(perm)s).") % {"perm": perm}
+        )
 
 
 def tenants_of(user) -> QuerySet[Tenant]:

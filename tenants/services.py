@@ -13,14 +13,16 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from tenants import credits, verification
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.key_limits import KeyLimits, clean_limits
+from tenants.language import language_for_email
 from tenants.models import ALL_SCOPES, ApiKey, Invitation, Membership, Tenant, hash_token
 from tenants.plans import default_plan
 from tenants.roles import ASSIGNABLE_ROLES, Perm, Role
@@ -45,9 +47,9 @@ def create_tenant(
 ) -> Tenant:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Give your workspace a name.", field="tenant_name")
+        raise InvalidInput(gettext("Give your workspace a name."), field="tenant_name")
     if slug and Tenant.objects.filter(slug=slug).exists():
-        raise InvalidInput(f"The slug '{slug}' is taken.", field="slug")
+        raise InvalidInput(gettext("The slug '%(slug)s' is taken.") % {"slug": slug}, field="slug")
     tenant = Tenant.objects.create(
         name=name[:120], slug=slug or _unique_slug(name), plan=default_plan()
     )
@@ -69,8 +71,11 @@ def create_additional_workspace(*, user, name: str, actor: Actor) -> Tenant:
         owned = Membership.objects.filter(user=user, role=Role.OWNER)
         if owned.filter(tenant__is_active=True).count() >= limit:
             raise NotAllowed(
-                f"You already own {limit} workspaces, the most one person can; delete one or "
-                "ask support to raise the limit.",
+                gettext(
+                    "You already own %(limit)s workspaces, the most one person can; delete "
+                    "one or ask support to raise the limit."
+                )
+                % {"limit": limit},
                 code="workspace_limit",
             )
         return create_tenant(name=name, owner=user, actor=actor, welcome_credits=False)
@@ -84,9 +89,11 @@ def sign_up(*, email: str, password: str, tenant_name: str, ip: str | None = Non
     User = get_user_model()
     email = (email or "").strip().lower()
     if not email:
-        raise InvalidInput("Enter your email address.", field="email")
+        raise InvalidInput(gettext("Enter your email address."), field="email")
     if User.objects.filter(username__iexact=email).exists():
-        raise InvalidInput("An account with this email already exists; sign in.", field="email")
+        raise InvalidInput(
+            gettext("An account with this email already exists; sign in."), field="email"
+        )
     user = User(username=email, email=email)
     try:
         validate_password(password, user)
@@ -109,10 +116,12 @@ def invite_member(*, tenant: Tenant, actor: Actor, email: str, role: str) -> tup
     require_perm(tenant=tenant, actor=actor, perm=Perm.MANAGE_MEMBERS)
     email = (email or "").strip().lower()
     if "@" not in email:
-        raise InvalidInput("Enter a valid email address.", field="email")
+        raise InvalidInput(gettext("Enter a valid email address."), field="email")
     _check_assignable(tenant=tenant, actor=actor, role=role)
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
-        raise InvalidInput(f"{email} is already a member.", field="email")
+        raise InvalidInput(
+            gettext("%(email)s is already a member.") % {"email": email}, field="email"
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         tenant=tenant,
@@ -130,10 +139,18 @@ def invite_member(*, tenant: Tenant, actor: Actor, email: str, role: str) -> tup
         metadata={"email": email, "role": role},
     )
     link = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[token])
+    with translation.override(language_for_email(email)):
+        subject = gettext("You are invited to %(workspace)s on AvatarSaaS") % {
+            "workspace": tenant.name
+        }
+        body = gettext("You have been invited as %(role)s. Accept within 7 days: %(link)s") % {
+            "role": Role(role).label,
+            "link": link,
+        }
     transaction.on_commit(
         lambda: send_mail(
-            f"You are invited to {tenant.name} on AvatarSaaS",
-            f"You have been invited as {role}. Accept within 7 days: {link}",
+            subject,
+            body,
             settings.DEFAULT_FROM_EMAIL,
             [email],
             fail_silently=True,
@@ -147,7 +164,7 @@ def find_invitation(token: str) -> Invitation:
         Invitation.objects.select_related("tenant").filter(token_hash=hash_token(token)).first()
     )
     if invitation is None:
-        raise NotFound("This invitation link is not valid.")
+        raise NotFound(gettext("This invitation link is not valid."))
     return invitation
 
 
@@ -155,12 +172,15 @@ def find_invitation(token: str) -> Invitation:
 def accept_invitation(*, token: str, user, ip: str | None = None) -> Membership:
     invitation = Invitation.objects.select_for_update().filter(token_hash=hash_token(token)).first()
     if invitation is None:
-        raise NotFound("This invitation link is not valid.")
+        raise NotFound(gettext("This invitation link is not valid."))
     if invitation.status != "pending":
-        raise InvalidInput(f"This invitation is {invitation.status}.", field="token")
+        raise InvalidInput(
+            gettext("This invitation is %(status)s.") % {"status": invitation.status}, field="token"
+        )
     if invitation.email.lower() != (user.email or "").lower():
         raise NotAllowed(
-            f"This invitation was sent to {invitation.email}; sign in with that address."
+            gettext("This invitation was sent to %(email)s; sign in with that address.")
+            % {"email": invitation.email}
         )
     membership, created = Membership.objects.get_or_create(
         tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
@@ -194,17 +214,25 @@ def revoke_invitation(*, tenant: Tenant, actor: Actor, invitation_id) -> Invitat
 
 def _check_assignable(*, tenant: Tenant, actor: Actor, role: str) -> None:
     if role not in Role.values:
-        raise InvalidInput(f"Role must be one of: {', '.join(Role.values)}.", field="role")
+        raise InvalidInput(
+            gettext("Role must be one of: %(values)s.") % {"values": ", ".join(Role.values)},
+            field="role",
+        )
     actor_role = role_of(tenant=tenant, actor=actor)
     if role not in ASSIGNABLE_ROLES.get(actor_role or "", frozenset()):
-        raise NotAllowed(f"A {actor_role} cannot grant the {role} role.")
+        raise NotAllowed(
+            gettext("A %(actor_role)s cannot grant the %(role)s role.")
+            % {"actor_role": actor_role, "role": role}
+        )
 
 
 def _get_scoped(model, tenant: Tenant, pk):
     try:
         return model.objects.for_tenant(tenant).get(pk=pk)
     except (model.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound(f"{model._meta.verbose_name.capitalize()} not found.") from exc
+        raise NotFound(
+            gettext("%(thing)s not found.") % {"thing": model._meta.verbose_name.capitalize()}
+        ) from exc
 
 
 def _owner_count(tenant: Tenant) -> int:
@@ -221,7 +249,7 @@ def change_role(*, tenant: Tenant, actor: Actor, membership_id, role: str) -> Me
         # Lock the owner rows so two concurrent demotions cannot leave the tenant ownerless.
         list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER))
         if role != Role.OWNER and _owner_count(tenant) <= 1:
-            raise InvalidInput("A workspace needs at least one owner.", field="role")
+            raise InvalidInput(gettext("A workspace needs at least one owner."), field="role")
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -246,7 +274,7 @@ def remove_member(*, tenant: Tenant, actor: Actor, membership_id) -> None:
     if membership.role == Role.OWNER:
         list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER))
         if _owner_count(tenant) <= 1:
-            raise InvalidInput("The last owner cannot leave; transfer ownership first.")
+            raise InvalidInput(gettext("The last owner cannot leave; transfer ownership first."))
     record_event(
         tenant=tenant,
         actor=actor,
@@ -262,11 +290,12 @@ def remove_member(*, tenant: Tenant, actor: Actor, membership_id) -> None:
 
 def _validate_scopes(scopes) -> list[str]:
     if not isinstance(scopes, list | tuple) or not scopes:
-        raise InvalidInput("Choose at least one scope.", field="scopes")
+        raise InvalidInput(gettext("Choose at least one scope."), field="scopes")
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise InvalidInput(
-            f"Unknown scope(s): {', '.join(unknown)}. Accepted: {', '.join(ALL_SCOPES)}.",
+            gettext("Unknown scope(s): %(unknown)s. Accepted: %(all_scopes)s.")
+            % {"unknown": ", ".join(unknown), "all_scopes": ", ".join(ALL_SCOPES)},
             field="scopes",
         )
     return sorted(set(scopes))
@@ -291,11 +320,11 @@ def create_api_key(
         require_perm(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Name the key after what will use it.", field="name")
+        raise InvalidInput(gettext("Name the key after what will use it."), field="name")
     scopes = _validate_scopes(scopes)
     limits = clean_limits(tenant=tenant, limits=limits or KeyLimits())
     if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInput("The expiry must be in the future.", field="expires_at")
+        raise InvalidInput(gettext("The expiry must be in the future."), field="expires_at")
     secret = secrets.token_hex(32)
     for _ in range(5):
         prefix = secrets.token_hex(API_KEY_PREFIX_LEN // 2)

@@ -18,11 +18,13 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from tenants import credits
 from tenants.actors import Actor
 from tenants.audit import record_event
+from tenants.language import in_language_of
 from tenants.models import EmailVerification, Tenant
 
 SALT = "tenants.verification.email"
@@ -40,11 +42,19 @@ def verification_link(verification: EmailVerification) -> str:
 def _send_after_commit(verification: EmailVerification) -> None:
     link = verification_link(verification)
     days = max(1, settings.EMAIL_VERIFICATION_MAX_AGE_SECONDS // 86400)
+    with in_language_of(verification.user):
+        subject = gettext("Confirm your email address for AvatarSaaS")
+        body = ngettext(
+            "Open this link within %(days)d day to confirm your address and receive your "
+            "welcome credits:\n\n%(link)s\n\nIf you did not sign up, ignore this email.",
+            "Open this link within %(days)d days to confirm your address and receive your "
+            "welcome credits:\n\n%(link)s\n\nIf you did not sign up, ignore this email.",
+            days,
+        ) % {"days": days, "link": link}
     transaction.on_commit(
         lambda: send_mail(
-            "Confirm your email address for AvatarSaaS",
-            f"Open this link within {days} day(s) to confirm your address and receive your "
-            f"welcome credits:\n\n{link}\n\nIf you did not sign up, ignore this email.",
+            subject,
+            body,
             settings.DEFAULT_FROM_EMAIL,
             [verification.email],
             fail_silently=True,
@@ -87,11 +97,13 @@ def resend_verification(*, user) -> EmailVerification:
             .first()
         )
         if verification is None:
-            raise InvalidInput("Your email address is already confirmed.", code="already_verified")
+            raise InvalidInput(
+                gettext("Your email address is already confirmed."), code="already_verified"
+            )
         now = timezone.now()
         if verification.last_sent_at and now - verification.last_sent_at < RESEND_INTERVAL:
             raise NotAllowed(
-                "We sent a link less than a minute ago; check your inbox and spam folder.",
+                gettext("We sent a link less than a minute ago; check your inbox and spam folder."),
                 code="throttled",
             )
         verification.last_sent_at = now
@@ -107,12 +119,14 @@ def read_token(token: str) -> EmailVerification:
         data = signing.loads(token, salt=SALT, max_age=settings.EMAIL_VERIFICATION_MAX_AGE_SECONDS)
     except signing.SignatureExpired as exc:
         raise InvalidInput(
-            "This link has expired. Sign in and send yourself a new one from the dashboard.",
+            gettext(
+                "This link has expired. Sign in and send yourself a new one from the dashboard."
+            ),
             field="token",
             code="link_expired",
         ) from exc
     except signing.BadSignature as exc:
-        raise NotFound("This confirmation link is not valid.") from exc
+        raise NotFound(gettext("This confirmation link is not valid.")) from exc
     verification = (
         EmailVerification.objects.select_related("user", "tenant")
         .filter(user_id=data.get("u"))
@@ -121,7 +135,7 @@ def read_token(token: str) -> EmailVerification:
         else None
     )
     if verification is None or verification.email.lower() != data.get("e"):
-        raise NotFound("This confirmation link is not valid.")
+        raise NotFound(gettext("This confirmation link is not valid."))
     return verification
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -28,8 +29,14 @@ def verify_email(request, token):
         )
     if granted is None:
         return render(request, "registration/verify_email.html", {"verification": pending})
-    credited = f" {granted} free credits were added to {pending.tenant.name}." if granted else ""
-    messages.success(request, f"Your email address is confirmed.{credited}")
+    if granted:
+        messages.success(
+            request,
+            _("Your email address is confirmed. %(credits)s free credits were added to %(name)s.")
+            % {"credits": granted, "name": pending.tenant.name},
+        )
+    else:
+        messages.success(request, _("Your email address is confirmed."))
     return redirect("dashboard")
 
 
@@ -41,5 +48,7 @@ def resend_verification(request):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, f"We sent a new confirmation link to {pending.email}.")
+        messages.success(
+            request, _("We sent a new confirmation link to %(email)s.") % {"email": pending.email}
+        )
     return redirect("dashboard")

@@ -6,6 +6,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
@@ -33,9 +35,11 @@ def signup(request):
             request.session[SESSION_KEY] = str(tenant.pk)
             messages.success(
                 request,
-                f"Welcome to AvatarSaaS! Your workspace {tenant.name} is ready. Confirm your "
-                f"email address with the link we sent to {user.email} to receive your free "
-                "credits.",
+                _(
+                    "Welcome to AvatarSaaS! Your workspace %(name)s is ready. Confirm your email "
+                    "address with the link we sent to %(email)s to receive your free credits."
+                )
+                % {"name": tenant.name, "email": user.email},
             )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
@@ -63,7 +67,9 @@ def workspace_restore(request, tenant_id):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     request.session[SESSION_KEY] = str(tenant.pk)
-    messages.success(request, f"{tenant.name} is restored; nothing was deleted.")
+    messages.success(
+        request, _("%(name)s is restored; nothing was deleted.") % {"name": tenant.name}
+    )
     return redirect("dashboard")
 
 
@@ -82,8 +88,11 @@ def workspace_new(request):
             request.session[SESSION_KEY] = str(tenant.pk)
             messages.success(
                 request,
-                f"Workspace {tenant.name} is ready. It starts with no credits: buy a pack on "
-                "the Billing page.",
+                _(
+                    "Workspace %(name)s is ready. It starts with no credits: buy a pack on the "
+                    "Billing page."
+                )
+                % {"name": tenant.name},
             )
             return redirect("dashboard")
     return render(request, "tenants/workspace_new.html", {"name": name, "error": error})
@@ -133,7 +142,8 @@ def invite(request):
     form = InviteForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect("team")
     try:
         services.invite_member(
@@ -142,7 +152,9 @@ def invite(request):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        messages.success(
+            request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+        )
     return redirect("team")
 
 
@@ -158,13 +170,13 @@ def change_member_role(request, membership_id):
                 membership_id=membership_id,
                 role=form.cleaned_data["role"],
             )
-            messages.success(request, "Role updated.")
+            messages.success(request, _("Role updated."))
         except NotFound:
             raise
         except DomainError as exc:
             flash_domain_error(request, exc)
     else:
-        messages.error(request, "role: choose a valid role.")
+        messages.error(request, _("role: choose a valid role."))
     return redirect("team")
 
 
@@ -175,7 +187,7 @@ def remove_member(request, membership_id):
         services.remove_member(
             tenant=request.tenant, actor=Actor.from_request(request), membership_id=membership_id
         )
-        messages.success(request, "Member removed.")
+        messages.success(request, _("Member removed."))
     except NotFound:
         raise
     except DomainError as exc:
@@ -189,7 +201,7 @@ def revoke_invitation(request, invitation_id):
     services.revoke_invitation(
         tenant=request.tenant, actor=Actor.from_request(request), invitation_id=invitation_id
     )
-    messages.success(request, "Invitation revoked.")
+    messages.success(request, _("Invitation revoked."))
     return redirect("team")
 
 
@@ -209,7 +221,7 @@ def accept_invitation(request, token):
             flash_domain_error(request, exc)
         else:
             request.session[SESSION_KEY] = str(membership.tenant_id)
-            messages.success(request, f"You joined {membership.tenant.name}.")
+            messages.success(request, _("You joined %(name)s.") % {"name": membership.tenant.name})
             return redirect("dashboard")
     return render(request, "tenants/invitation.html", {"invitation": invitation})
 
@@ -264,7 +276,9 @@ def api_key_limits(request, key_id):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
-                request, f"Limits of {key.name} saved; they apply from the next request."
+                request,
+                _("Limits of %(name)s saved; they apply from the next request.")
+                % {"name": key.name},
             )
             return redirect("api_keys")
     return render(request, "tenants/api_key_limits.html", {"key": key, "form": form})
@@ -276,7 +290,10 @@ def revoke_api_key(request, key_id):
     key = services.revoke_api_key(
         tenant=request.tenant, actor=Actor.from_request(request), key_id=key_id
     )
-    messages.success(request, f"Key {key.name} revoked; requests using it are now rejected.")
+    messages.success(
+        request,
+        _("Key %(name)s revoked; requests using it are now rejected.") % {"name": key.name},
+    )
     return redirect("api_keys")
 
 
@@ -302,7 +319,7 @@ def workspace_rename(request):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, "Workspace renamed.")
+        messages.success(request, _("Workspace renamed."))
     return redirect("workspace_settings")
 
 
@@ -320,7 +337,10 @@ def workspace_transfer(request):
             raise
         flash_domain_error(request, exc)
         return redirect("workspace_settings")
-    messages.success(request, f"{target.user.email} now owns the workspace; you are an admin.")
+    messages.success(
+        request,
+        _("%(email)s now owns the workspace; you are an admin.") % {"email": target.user.email},
+    )
     return redirect("team")
 
 
@@ -340,8 +360,11 @@ def workspace_delete(request):
     request.session.pop(SESSION_KEY, None)
     messages.success(
         request,
-        f"{name} is deleted: suspended now, erased on {purge_at:%Y-%m-%d}. "
-        "You can restore it until then under Your workspaces.",
+        _(
+            "%(name)s is deleted: suspended now, erased on %(date)s. "
+            "You can restore it until then under Your workspaces."
+        )
+        % {"name": name, "date": date_format(purge_at, "DATE_FORMAT")},
     )
     return redirect("workspaces")
 

@@ -19,12 +19,14 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.billing.models import StripeSubscription
+from tenants.language import in_language_of
 from tenants.models import Membership, Tenant
 from tenants.roles import Perm, Role, role_allows
 from tenants.selectors import role_of
@@ -37,7 +39,7 @@ def _require_owner(tenant: Tenant, actor: Actor) -> None:
     if actor.api_key is not None or not role_allows(
         role_of(tenant=tenant, actor=actor), Perm.MANAGE_TENANT
     ):
-        raise NotAllowed("Only the workspace owner can do this.")
+        raise NotAllowed(gettext("Only the workspace owner can do this."))
 
 
 def _locked(tenant: Tenant) -> Tenant:
@@ -48,9 +50,9 @@ def rename_workspace(*, tenant: Tenant, actor: Actor, name: str) -> Tenant:
     _require_owner(tenant, actor)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Give the workspace a name.", field="name")
+        raise InvalidInput(gettext("Give the workspace a name."), field="name")
     if len(name) > 120:
-        raise InvalidInput("Keep the name under 120 characters.", field="name")
+        raise InvalidInput(gettext("Keep the name under 120 characters."), field="name")
     with transaction.atomic():
         locked = _locked(tenant)
         before = locked.name
@@ -74,10 +76,10 @@ def transfer_ownership(*, tenant: Tenant, actor: Actor, membership_id) -> Member
         try:
             target = Membership.objects.select_for_update().get(pk=membership_id, tenant=tenant)
         except (Membership.DoesNotExist, ValidationError, ValueError) as exc:
-            raise NotFound("No such member in this workspace.") from exc
+            raise NotFound(gettext("No such member in this workspace.")) from exc
         current = Membership.objects.select_for_update().get(tenant=tenant, user=actor.user)
         if target.pk == current.pk:
-            raise InvalidInput("You already own this workspace.", field="member")
+            raise InvalidInput(gettext("You already own this workspace."), field="member")
         target.role, current.role = Role.OWNER, Role.ADMIN
         target.save(update_fields=["role"])
         current.save(update_fields=["role"])
@@ -96,14 +98,17 @@ def schedule_deletion(*, tenant: Tenant, actor: Actor, confirm_slug: str) -> dat
     _require_owner(tenant, actor)
     if (confirm_slug or "").strip() != tenant.slug:
         raise InvalidInput(
-            f"Type the workspace id '{tenant.slug}' to confirm.", field="confirm_slug"
+            gettext("Type the workspace id '%(slug)s' to confirm.") % {"slug": tenant.slug},
+            field="confirm_slug",
         )
     if StripeSubscription.objects.for_tenant(tenant).filter(
         status__in=StripeSubscription.ACTIVE_STATUSES
     ):
         raise Conflict(
-            "Cancel the subscription on the Billing page first, so nothing is charged after "
-            "the workspace is gone.",
+            gettext(
+                "Cancel the subscription on the Billing page first, so nothing is "
+                "charged after the workspace is gone."
+            ),
             code="subscription_active",
         )
     purge_at = timezone.now() + timedelta(days=settings.AVATARSAAS_DELETION_GRACE_DAYS)
@@ -121,13 +126,26 @@ def schedule_deletion(*, tenant: Tenant, actor: Actor, confirm_slug: str) -> dat
             metadata={"purge_at": purge_at.isoformat(), **canceled},
         )
         owner_email = actor.user.email
+        with in_language_of(actor.user):
+            subject = gettext("%(name)s will be deleted on %(date)s") % {
+                "name": locked.name,
+                "date": f"{purge_at:%Y-%m-%d}",
+            }
+            body = gettext(
+                "The workspace %(name)s (%(slug)s) was deleted by %(email)s. It is suspended "
+                "now, and its data and files are erased on %(when)s UTC. To undo it before "
+                "then, sign in and restore it on %(url)s"
+            ) % {
+                "name": locked.name,
+                "slug": locked.slug,
+                "email": owner_email,
+                "when": f"{purge_at:%Y-%m-%d %H:%M}",
+                "url": settings.SITE_URL.rstrip("/") + reverse("workspaces"),
+            }
         transaction.on_commit(
             lambda: send_mail(
-                f"{locked.name} will be deleted on {purge_at:%Y-%m-%d}",
-                f"The workspace {locked.name} ({locked.slug}) was deleted by {owner_email}. "
-                f"It is suspended now, and its data and files are erased on "
-                f"{purge_at:%Y-%m-%d %H:%M} UTC. To undo it before then, sign in and restore "
-                f"it on {settings.SITE_URL.rstrip('/')}{reverse('workspaces')}",
+                subject,
+                body,
                 settings.DEFAULT_FROM_EMAIL,
                 [owner_email],
                 fail_silently=True,
@@ -161,7 +179,9 @@ def restore_own_workspace(*, user, tenant_id, actor: Actor) -> Tenant:
     try:
         tenant = pending_deletion_owned_by(user).get(pk=tenant_id)
     except (Tenant.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No workspace of yours is waiting to be deleted with this id.") from exc
+        raise NotFound(
+            gettext("No workspace of yours is waiting to be deleted with this id.")
+        ) from exc
     cancel_deletion(tenant=tenant, actor=actor)
     tenant.refresh_from_db()
     return tenant

@@ -21,6 +21,17 @@ def _roomy_signup_throttle(settings):
     settings.SIGNUP_THROTTLE_PER_IP = 10_000
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Code called outside a request (services in tests) speaks the default language, whatever
+    a Chinese request earlier in this thread activated."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def tenant(db):
     from tests.factories import make_tenant

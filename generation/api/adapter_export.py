@@ -2,6 +2,7 @@
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseRedirect
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -23,7 +24,7 @@ def export_response(export: AdapterExport):
     try:
         handle = default_storage.open(export.name, "rb")
     except FileNotFoundError as exc:
-        raise NotFound("This export is no longer in storage.") from exc
+        raise NotFound(gettext("This export is no longer in storage.")) from exc
     response = FileResponse(
         handle, content_type=CONTENT_TYPE, as_attachment=True, filename=export.filename
     )

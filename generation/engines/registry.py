@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 from core.model_settings import clip_configured, diffusion_configured, fast_mode
@@ -32,12 +33,16 @@ def resolve_engine_name(requested: str | None) -> str:
         return "diffusers" if diffusion_configured() else "vector"
     if name not in ENGINE_NAMES:
         raise InvalidInput(
-            f"Unknown engine '{name}'; accepted: auto, {', '.join(ENGINE_NAMES)}.", field="engine"
+            gettext("Unknown engine '%(name)s'; accepted: auto, %(engine_names)s.")
+            % {"name": name, "engine_names": ", ".join(ENGINE_NAMES)},
+            field="engine",
         )
     if name == "diffusers" and not diffusion_configured():
         raise InvalidInput(
-            "The diffusion engine is not configured on this server (AVATARSAAS_SD_MODEL); "
-            "use engine 'vector' or 'auto'.",
+            gettext(
+                "The diffusion engine is not configured on this server "
+                "(AVATARSAAS_SD_MODEL); use engine 'vector' or 'auto'."
+            ),
             field="engine",
         )
     return name
@@ -62,7 +67,7 @@ def get_engine(name: str) -> Engine:
             settings.AVATARSAAS_FAST_LORA,
         )
     else:
-        raise InvalidInput(f"Unknown engine '{name}'.", field="engine")
+        raise InvalidInput(gettext("Unknown engine '%(name)s'.") % {"name": name}, field="engine")
     with _lock:
         engine = _engines.get(key)
         if engine is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import Conflict, NotFound
 from generation.jobs import state as job_state
@@ -23,21 +24,21 @@ def get_job(*, tenant: Tenant, job_id) -> GenerationJob:
     try:
         return GenerationJob.objects.for_tenant(tenant).get(pk=job_id)
     except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Job not found.") from exc
+        raise NotFound(gettext("Job not found.")) from exc
 
 
 def get_image(*, tenant: Tenant, image_id) -> GeneratedImage:
     try:
         return GeneratedImage.objects.for_tenant(tenant).select_related("job").get(pk=image_id)
     except (GeneratedImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Image not found.") from exc
+        raise NotFound(gettext("Image not found.")) from exc
 
 
 def get_file(*, tenant: Tenant, file_id) -> ImageFile:
     try:
         return ImageFile.objects.for_tenant(tenant).get(pk=file_id)
     except (ImageFile.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("File not found.") from exc
+        raise NotFound(gettext("File not found.")) from exc
 
 
 def cancel_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
@@ -47,10 +48,11 @@ def cancel_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
         try:
             job = GenerationJob.objects.for_tenant(tenant).select_for_update().get(pk=job_id)
         except (GenerationJob.DoesNotExist, ValidationError, ValueError) as exc:
-            raise NotFound("Job not found.") from exc
+            raise NotFound(gettext("Job not found.")) from exc
         if job.is_terminal:
             raise Conflict(
-                f"The job already {job.status}; nothing to cancel.", code="invalid_state"
+                gettext("The job already %(status)s; nothing to cancel.") % {"status": job.status},
+                code="invalid_state",
             )
         job_state.transition_job(
             job, JobStatus.CANCELED, failure_code="canceled", failure_message="Canceled by request."

@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core import storage
 from core.errors import InvalidInput
 from core.model_settings import controlnet_configured
@@ -54,7 +56,7 @@ def plan_controls(
     if upload is not None:
         if engine != "diffusers":
             raise InvalidInput(
-                "A control image steers the diffusion engine; use engine 'diffusers'.",
+                gettext("A control image steers the diffusion engine; use engine 'diffusers'."),
                 field="control_image",
             )
         control_type = clean_control_type(upload.type)
@@ -64,13 +66,17 @@ def plan_controls(
     for control in planned:
         if not controlnet_configured(control.type):
             raise InvalidInput(
-                f"This server has no {control.type} ControlNet "
-                f"(AVATARSAAS_CONTROLNET_{control.type.upper()}).",
+                gettext("This server has no %(type)s ControlNet (AVATARSAAS_CONTROLNET_%(type2)s).")
+                % {"type": control.type, "type2": control.type.upper()},
                 field="control_type" if control.source == "upload" else "preset",
                 code="controlnet_not_configured",
             )
     if len(planned) > MAX_CONTROLS:
-        raise InvalidInput(f"At most {MAX_CONTROLS} control images per job.", field="control_image")
+        raise InvalidInput(
+            gettext("At most %(max_controls)s control images per job.")
+            % {"max_controls": MAX_CONTROLS},
+            field="control_image",
+        )
     return planned
 
 

@@ -10,6 +10,8 @@ through the feathered mask, so nothing outside it changes.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from core import storage
 from core.errors import DomainError, InvalidInput
 from generation.engines.control_maps import png_bytes, sha256_hex
@@ -32,7 +34,10 @@ def read_mask(data: bytes, size: int):
     `mask`: not an image, too big, the wrong size, or nothing marked."""
     if len(data) > MAX_MASK_BYTES:
         raise InvalidInput(
-            f"The mask is larger than {MAX_MASK_BYTES // 2**20} MB.", field="mask", code="too_large"
+            gettext("The mask is larger than %(max_mask_bytes)s MB.")
+            % {"max_mask_bytes": MAX_MASK_BYTES // 2**20},
+            field="mask",
+            code="too_large",
         )
     try:
         image = open_image(data, min_side=1, max_pixels=4096 * 4096)
@@ -40,8 +45,11 @@ def read_mask(data: bytes, size: int):
         raise InvalidInput(exc.message, field="mask", code=exc.code) from exc
     if image.size != (size, size):
         raise InvalidInput(
-            f"The mask is {image.width}x{image.height}; it must be {size}x{size}, the size of "
-            "the image it edits.",
+            gettext(
+                "The mask is %(width)sx%(height)s; it must be %(size)sx%(size)s, the "
+                "size of the image it edits."
+            )
+            % {"width": image.width, "height": image.height, "size": size},
             field="mask",
             code="wrong_size",
         )
@@ -49,7 +57,7 @@ def read_mask(data: bytes, size: int):
     marked = sum(1 for v in mask.getdata() if v)
     if marked < max(1, size * size * MIN_MASK_SHARE):
         raise InvalidInput(
-            "The mask marks nothing: paint (white) over the part to change.",
+            gettext("The mask marks nothing: paint (white) over the part to change."),
             field="mask",
             code="empty_mask",
         )
@@ -72,10 +80,14 @@ def edit_image(
     text = " ".join((prompt or "").split())
     if not text:
         raise InvalidInput(
-            "Say what should be there, e.g. 'a red bow tie instead'.", field="prompt"
+            gettext("Say what should be there, e.g. 'a red bow tie instead'."), field="prompt"
         )
     if len(text) > MAX_EDIT_PROMPT:
-        raise InvalidInput(f"Keep the edit under {MAX_EDIT_PROMPT} characters.", field="prompt")
+        raise InvalidInput(
+            gettext("Keep the edit under %(max_edit_prompt)s characters.")
+            % {"max_edit_prompt": MAX_EDIT_PROMPT},
+            field="prompt",
+        )
     parent = image.job
     data = png_bytes(read_mask(mask, parent.size))
     name = storage.save_bytes(tenant.pk, "masks", "png", data)

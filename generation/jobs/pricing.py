@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext
+
 # Credits per candidate. Diffusion costs GPU time that grows with pixels; the vector engine is
 # nearly free to run but still metered so API abuse has a price.
 BASE_COST = {"vector": 1, "diffusers": 2}
@@ -48,10 +50,20 @@ def quote_cost(
 
 def pricing_summary() -> str:
     """The rules above in words, for pages that show a price before any script runs."""
-    return (
-        f"{BASE_COST['vector']} credit per candidate with the vector engine, "
-        f"{BASE_COST['diffusers']} with diffusion (×{LARGE_SIZE_FACTOR} above {LARGE_SIZE} px, "
-        f"×{MANY_STEPS_FACTOR} above {MANY_STEPS} steps); +{CONTROL_COST} per control image; "
-        f"a variation costs its strength's share (at least 1), a region edit +{EDIT_COST}; "
-        f"fast (few-step) diffusion {FAST_COST} per candidate before those factors."
-    )
+    return gettext(
+        "%(vector)s credit per candidate with the vector engine, %(diffusers)s with diffusion "
+        "(×%(large_factor)s above %(large)s px, ×%(steps_factor)s above %(steps)s steps); "
+        "+%(control)s per control image; a variation costs its strength's share (at least 1), "
+        "a region edit +%(edit)s; fast (few-step) diffusion %(fast)s per candidate before those "
+        "factors."
+    ) % {
+        "vector": BASE_COST["vector"],
+        "diffusers": BASE_COST["diffusers"],
+        "large_factor": LARGE_SIZE_FACTOR,
+        "large": LARGE_SIZE,
+        "steps_factor": MANY_STEPS_FACTOR,
+        "steps": MANY_STEPS,
+        "control": CONTROL_COST,
+        "edit": EDIT_COST,
+        "fast": FAST_COST,
+    }

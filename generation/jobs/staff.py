@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import Conflict
 from generation.jobs.submit import JobRequest, submit_job_for_operator
@@ -54,7 +55,10 @@ def retry_failed_job(*, job: GenerationJob, actor: Actor) -> GenerationJob:
     job bypasses the tenant role check because the operator is not a member.
     """
     if job.status != JobStatus.FAILED:
-        raise Conflict(f"Only failed jobs can be retried; this one is {job.status}.")
+        raise Conflict(
+            gettext("Only failed jobs can be retried; this one is %(status)s.")
+            % {"status": job.status}
+        )
     request = JobRequest.from_job(job, seeds=tuple(job.seeds))
     new, _ = submit_job_for_operator(
         tenant=job.tenant,

@@ -7,6 +7,7 @@ out and the job is retried, and queued -> failed/canceled.
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import Conflict
 from generation.models import GenerationJob, JobStatus
@@ -33,7 +34,10 @@ def transition_job(job: GenerationJob, target: str, **fields) -> GenerationJob:
     """Move `job` (a row locked by the caller) to `target` and save the changed fields."""
     if not can_transition(job.status, target):
         raise Conflict(
-            f"A {job.status} job cannot become {target}.", field="status", code="invalid_state"
+            gettext("A %(status)s job cannot become %(target)s.")
+            % {"status": job.status, "target": target},
+            field="status",
+            code="invalid_state",
         )
     job.status = target
     changed = {"status", *fields}

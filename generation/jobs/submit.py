@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.model_settings import fast_mode, native_size, offered_schedulers, offered_sizes
@@ -114,11 +115,13 @@ def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
     """An API key needs `scope`; a member's role needs `perm`."""
     if actor.api_key is not None:
         if not actor.api_key.has_scope(scope):
-            raise NotAllowed(f"This API key lacks the '{scope}' scope.")
+            raise NotAllowed(
+                gettext("This API key lacks the '%(scope)s' scope.") % {"scope": scope}
+            )
         return
 
     if not role_allows(role_of(tenant=tenant, actor=actor), perm):
-        raise NotAllowed("Your role does not allow generating avatars.")
+        raise NotAllowed(gettext("Your role does not allow generating avatars."))
 
 
 def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
@@ -127,35 +130,50 @@ def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
     try:
         return StylePreset.objects.available_to(tenant).get(pk=preset_id)
     except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such style preset in this workspace.", field="preset") from exc
+        raise NotFound(gettext("No such style preset in this workspace."), field="preset") from exc
 
 
 def _validate(request: JobRequest) -> None:
     text = (request.description or "").strip()
     if not text:
-        raise InvalidInput("Describe the bot, e.g. 'a friendly blue robot'.", field="description")
+        raise InvalidInput(
+            gettext("Describe the bot, e.g. 'a friendly blue robot'."), field="description"
+        )
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput(
-            f"Keep the description under {MAX_DESCRIPTION} characters.", field="description"
+            gettext("Keep the description under %(max_description)s characters.")
+            % {"max_description": MAX_DESCRIPTION},
+            field="description",
         )
     if not 1 <= request.n <= MAX_N:
-        raise InvalidInput(f"n must be between 1 and {MAX_N}.", field="n")
+        raise InvalidInput(
+            gettext("n must be between 1 and %(max_n)s.") % {"max_n": MAX_N}, field="n"
+        )
     if request.size is not None and request.size not in ALLOWED_SIZES:
         raise InvalidInput(
-            f"size must be one of {', '.join(map(str, ALLOWED_SIZES))}.", field="size"
+            gettext("size must be one of %(allowed_sizes)s.")
+            % {"allowed_sizes": ", ".join(map(str, ALLOWED_SIZES))},
+            field="size",
         )
     if request.steps is not None and not 1 <= request.steps <= 100:
-        raise InvalidInput("steps must be between 1 and 100.", field="steps")
+        raise InvalidInput(gettext("steps must be between 1 and 100."), field="steps")
     if request.guidance_scale is not None and not 0 <= request.guidance_scale <= 30:
-        raise InvalidInput("guidance_scale must be between 0 and 30.", field="guidance_scale")
+        raise InvalidInput(
+            gettext("guidance_scale must be between 0 and 30."), field="guidance_scale"
+        )
     if request.seed is not None and not 0 <= request.seed < 2**31:
-        raise InvalidInput("seed must be between 0 and 2147483647.", field="seed")
+        raise InvalidInput(gettext("seed must be between 0 and 2147483647."), field="seed")
     if request.adapter_strength is not None and not 0 <= request.adapter_strength <= 2:
-        raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
+        raise InvalidInput(
+            gettext("adapter_strength must be between 0 and 2."), field="adapter_strength"
+        )
     if not isinstance(request.attributes, dict):
-        raise InvalidInput("attributes must be an object.", field="attributes")
+        raise InvalidInput(gettext("attributes must be an object."), field="attributes")
     if request.speed not in SPEEDS:
-        raise InvalidInput(f"speed must be one of {', '.join(SPEEDS)}.", field="speed")
+        raise InvalidInput(
+            gettext("speed must be one of %(speeds)s.") % {"speeds": ", ".join(SPEEDS)},
+            field="speed",
+        )
     if request.mode != "generate":
         _validate_strength(request)
 
@@ -172,8 +190,11 @@ def _speed_settings(request: JobRequest, engine: str, steps, guidance, scheduler
     """(steps, guidance, scheduler) after the speed choice, or a 400 naming the field."""
     if engine == "diffusers" and scheduler not in offered_schedulers():
         raise InvalidInput(
-            f"scheduler {scheduler!r} only works on an LCM-distilled model, which this server "
-            f"does not run; use one of {', '.join(offered_schedulers())}, or speed 'fast'.",
+            gettext(
+                "scheduler %(scheduler)s only works on an LCM-distilled model, which this server "
+                "does not run; use one of %(offered)s, or speed 'fast'."
+            )
+            % {"scheduler": scheduler, "offered": ", ".join(offered_schedulers())},
             field="scheduler",
         )
     if request.speed != "fast":
@@ -181,8 +202,10 @@ def _speed_settings(request: JobRequest, engine: str, steps, guidance, scheduler
     kind = fast_mode()
     if engine != "diffusers" or kind is None:
         raise InvalidInput(
-            "speed 'fast' needs the diffusion engine with a few-step model configured "
-            "(AVATARSAAS_FAST_MODE); the vector engine is fast already.",
+            gettext(
+                "speed 'fast' needs the diffusion engine with a few-step model configured "
+                "(AVATARSAAS_FAST_MODE); the vector engine is fast already."
+            ),
             field="speed",
         )
     plan = few_step.plan_for(kind)
@@ -191,15 +214,22 @@ def _speed_settings(request: JobRequest, engine: str, steps, guidance, scheduler
 
 def _validate_strength(request: JobRequest) -> None:
     if request.strength is None or not MIN_STRENGTH <= request.strength <= 1:
-        raise InvalidInput(f"strength must be between {MIN_STRENGTH} and 1.", field="strength")
+        raise InvalidInput(
+            gettext("strength must be between %(min_strength)s and 1.")
+            % {"min_strength": MIN_STRENGTH},
+            field="strength",
+        )
 
 
 def _check_steps_for_strength(request: JobRequest, engine: str, steps: int) -> None:
     # Diffusion runs int(steps x strength) denoising steps of the schedule; zero renders nothing.
     if engine == "diffusers" and request.mode != "generate" and int(steps * request.strength) < 1:
         raise InvalidInput(
-            f"strength {request.strength} of {steps} steps is less than one denoising step; "
-            "raise the strength or the steps.",
+            gettext(
+                "strength %(strength)s of %(steps)s steps is less than one denoising "
+                "step; raise the strength or the steps."
+            )
+            % {"strength": request.strength, "steps": steps},
             field="strength",
         )
 
@@ -213,8 +243,15 @@ def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
     size = request.size or _default_size(engine, config)
     if engine == "diffusers" and size not in offered_sizes():
         raise InvalidInput(
-            f"size {size} does not suit this server's diffusion model (native {native_size()} "
-            f"px); use one of {', '.join(map(str, offered_sizes()))}.",
+            gettext(
+                "size %(size)s does not suit this server's diffusion model (native %(native)s "
+                "px); use one of %(offered)s."
+            )
+            % {
+                "size": size,
+                "native": native_size(),
+                "offered": ", ".join(map(str, offered_sizes())),
+            },
             field="size",
         )
     steps = request.steps or config.steps
@@ -318,7 +355,7 @@ def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
     if idempotency_key:
         if len(idempotency_key) > 200:
             raise InvalidInput(
-                "Idempotency-Key must be at most 200 characters.", field="Idempotency-Key"
+                gettext("Idempotency-Key must be at most 200 characters."), field="Idempotency-Key"
             )
         existing = _existing_for_key(tenant, idempotency_key, fingerprint)
         if existing is not None:
@@ -350,7 +387,10 @@ def _existing_for_key(tenant, key: str, fingerprint: str) -> GenerationJob | Non
     job = GenerationJob.objects.for_tenant(tenant).filter(idempotency_key=key).first()
     if job is not None and job.request_fingerprint != fingerprint:
         raise Conflict(
-            "This Idempotency-Key was already used with a different request body; use a new key.",
+            gettext(
+                "This Idempotency-Key was already used with a different request body; "
+                "use a new key."
+            ),
             field="Idempotency-Key",
             code="idempotency_key_reused",
         )

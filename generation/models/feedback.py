@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.scoping import TenantOwnedModel
 
 
 class Vote(models.TextChoices):
-    UP = "up", "Thumbs up"
-    DOWN = "down", "Thumbs down"
+    UP = "up", _("Thumbs up")
+    DOWN = "down", _("Thumbs down")
 
 
 class ImageFeedback(TenantOwnedModel):

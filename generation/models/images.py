@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.scoping import TenantOwnedModel
 
@@ -7,9 +8,9 @@ class GeneratedImage(TenantOwnedModel):
     """One candidate of a job, with its scores and what it takes to re-render it."""
 
     class Review(models.TextChoices):
-        PENDING = "pending", "Not reviewed"
-        APPROVED = "approved", "Approved"
-        FLAGGED = "flagged", "Flagged"
+        PENDING = "pending", _("Not reviewed")
+        APPROVED = "approved", _("Approved")
+        FLAGGED = "flagged", _("Flagged")
 
     job = models.ForeignKey(
         "generation.GenerationJob", on_delete=models.CASCADE, related_name="images"

@@ -1,22 +1,23 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.vocabulary import SPEEDS
 from tenants.scoping import TenantOwnedModel
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
 
 
 class JobMode(models.TextChoices):
-    GENERATE = "generate", "Generate"
-    VARY = "vary", "Variation (image-to-image)"
-    EDIT = "edit", "Region edit (inpainting)"
+    GENERATE = "generate", _("Generate")
+    VARY = "vary", _("Variation (image-to-image)")
+    EDIT = "edit", _("Region edit (inpainting)")
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})

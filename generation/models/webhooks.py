@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.scoping import TenantOwnedModel
 
@@ -36,10 +37,10 @@ class WebhookEndpoint(TenantOwnedModel):
 
 class WebhookDelivery(TenantOwnedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Delivered"
-        FAILED = "failed", "Failed (retrying)"
-        GAVE_UP = "gave_up", "Gave up"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Delivered")
+        FAILED = "failed", _("Failed (retrying)")
+        GAVE_UP = "gave_up", _("Gave up")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

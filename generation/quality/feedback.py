@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotAllowed, NotFound
 from generation.jobs.submit import require_access
@@ -49,7 +50,7 @@ def _image(tenant: Tenant, image_id) -> GeneratedImage:
     try:
         return GeneratedImage.objects.for_tenant(tenant).select_related("job").get(pk=image_id)
     except (GeneratedImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Image not found.") from exc
+        raise NotFound(gettext("Image not found.")) from exc
 
 
 def _row(image: GeneratedImage, who: dict) -> ImageFeedback:
@@ -69,7 +70,7 @@ def clean_vote(value) -> str:
     if value in (None, ""):
         return ""
     if value not in Vote.values:
-        raise InvalidInput('vote must be "up", "down" or null.', field="vote")
+        raise InvalidInput(gettext('vote must be "up", "down" or null.'), field="vote")
     return value
 
 
@@ -80,7 +81,7 @@ def vote_image(*, tenant: Tenant, actor: Actor, image_id, vote) -> ImageFeedback
     image = _image(tenant, image_id)
     who = _who(actor)
     if who is None:
-        raise NotAllowed("Votes come from a member or an API key.")
+        raise NotAllowed(gettext("Votes come from a member or an API key."))
     with transaction.atomic():
         row = _row(image, who)
         previous = row.vote

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import Conflict, InvalidInput
@@ -69,12 +70,19 @@ def get_export(*, tenant: Tenant, adapter_id, fmt: str | None) -> AdapterExport:
     fmt = fmt or "diffusers"
     adapter = get_adapter(tenant=tenant, adapter_id=adapter_id)
     if fmt not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}.", field="format")
+        raise InvalidInput(
+            gettext("format must be one of %(formats)s.") % {"formats": ", ".join(FORMATS)},
+            field="format",
+        )
     name = (adapter.exports or {}).get(fmt)
     if not name:
         raise Conflict(
-            f"{adapter} has no {fmt} export yet: it was published before exports existed. "
-            "An operator can build it with `manage.py build_adapter_exports`.",
+            gettext(
+                "%(adapter)s has no %(fmt)s export yet: it was published before exports "
+                "existed. An operator can build it with `manage.py "
+                "build_adapter_exports`."
+            )
+            % {"adapter": adapter, "fmt": fmt},
             code="export_unavailable",
         )
     base = slugify(adapter.name) or "adapter"

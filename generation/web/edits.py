@@ -9,6 +9,7 @@ import binascii
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -54,13 +55,16 @@ def image_vary(request, image_id):
         flash_domain_error(request, exc)
         image = get_image(tenant=request.tenant, image_id=image_id)
         return redirect("job_detail", job_id=image.job_id)
-    messages.success(request, f"A {kind} variation of that avatar is rendering now.")
+    if kind == "strong":
+        messages.success(request, _("A strong variation of that avatar is rendering now."))
+    else:
+        messages.success(request, _("A subtle variation of that avatar is rendering now."))
     return redirect("job_detail", job_id=job.pk)
 
 
 def _mask_bytes(data_url: str) -> bytes:
     """The canvas script posts the mask as a data: URL; anything else reads as no mask."""
-    _, _, payload = (data_url or "").partition("base64,")
+    _header, _sep, payload = (data_url or "").partition("base64,")
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
@@ -90,7 +94,7 @@ def image_edit(request, image_id):
                 raise Http404(exc.message) from exc
             error = exc
         else:
-            messages.success(request, "Editing that region now; the rest stays as it was.")
+            messages.success(request, _("Editing that region now; the rest stays as it was."))
             return redirect("job_detail", job_id=job.pk)
     return render(
         request,

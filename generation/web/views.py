@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, InvalidInput
@@ -75,7 +76,7 @@ def generate(request):
     if action == "generate" and form.is_valid():
         data = form.cleaned_data
         try:
-            job, _ = submit_job(
+            job, _created = submit_job(
                 tenant=request.tenant,
                 actor=Actor.from_request(request),
                 request=JobRequest(
@@ -240,7 +241,7 @@ def job_status(request, job_id):
 def job_cancel(request, job_id):
     try:
         cancel_job(tenant=request.tenant, actor=Actor.from_request(request), job_id=job_id)
-        messages.success(request, "Job canceled; its credits were released.")
+        messages.success(request, _("Job canceled; its credits were released."))
     except DomainError as exc:
         if exc.status_code == 404:
             raise Http404(exc.message) from exc
@@ -258,7 +259,7 @@ def job_vary(request, job_id):
             raise Http404(exc.message) from exc
         flash_domain_error(request, exc)
         return redirect("job_detail", job_id=job_id)
-    messages.success(request, "Same description and settings, new seeds: rendering now.")
+    messages.success(request, _("Same description and settings, new seeds: rendering now."))
     return redirect("job_detail", job_id=job.pk)
 
 
@@ -271,7 +272,7 @@ def image_select(request, image_id):
         )
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    messages.success(request, "Picked. Its avatar pack is ready to download.")
+    messages.success(request, _("Picked. Its avatar pack is ready to download."))
     return redirect("job_detail", job_id=image.job_id)
 
 

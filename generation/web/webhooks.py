@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -30,7 +31,7 @@ def webhook_list(request):
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "Endpoint added. Copy its signing secret below.")
+            messages.success(request, _("Endpoint added. Copy its signing secret below."))
             return redirect("webhook_detail", endpoint_id=endpoint.pk)
     endpoints = WebhookEndpoint.objects.for_tenant(request.tenant)
     recent = (
@@ -60,7 +61,7 @@ def webhook_detail(request, endpoint_id):
         except DomainError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "Endpoint saved.")
+            messages.success(request, _("Endpoint saved."))
             return redirect("webhook_detail", endpoint_id=endpoint.pk)
     deliveries = endpoint.deliveries.order_by("-created_at")
     return render(
@@ -76,7 +77,7 @@ def webhook_delete(request, endpoint_id):
     webhooks.delete_endpoint(
         tenant=request.tenant, actor=Actor.from_request(request), endpoint_id=endpoint_id
     )
-    messages.success(request, "Endpoint deleted; no more events will be sent to it.")
+    messages.success(request, _("Endpoint deleted; no more events will be sent to it."))
     return redirect("webhook_list")
 
 
@@ -92,5 +93,8 @@ def webhook_redeliver(request, delivery_id):
             raise
         flash_domain_error(request, exc)
         return redirect("webhook_list")
-    messages.success(request, f"Redelivery of {delivery.event_type} queued (same webhook-id).")
+    messages.success(
+        request,
+        _("Redelivery of %(event)s queued (same webhook-id).") % {"event": delivery.event_type},
+    )
     return redirect("webhook_detail", endpoint_id=delivery.endpoint_id)

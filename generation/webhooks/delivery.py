@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from standardwebhooks.webhooks import Webhook
 
 from core import observe, outbound
@@ -46,11 +47,11 @@ MAX_RESPONSE_BYTES = 64 * 1024  # an acknowledgement, not a download; more is a 
 def _require_manage(tenant: Tenant, actor: Actor) -> None:
     if actor.api_key is not None:
         if not actor.api_key.has_scope("webhooks:write"):
-            raise NotAllowed("This API key lacks the 'webhooks:write' scope.")
+            raise NotAllowed(gettext("This API key lacks the 'webhooks:write' scope."))
         return
 
     if not actor_can(tenant=tenant, actor=actor, perm=Perm.MANAGE_KEYS):
-        raise NotAllowed("Your role does not allow managing webhooks.")
+        raise NotAllowed(gettext("Your role does not allow managing webhooks."))
 
 
 def outbound_policy() -> outbound.OutboundPolicy:
@@ -80,8 +81,16 @@ def _check_endpoint_quota(tenant: Tenant) -> None:
     used = WebhookEndpoint.objects.for_tenant(tenant).count()
     if used >= plan.max_webhook_endpoints:
         raise NotAllowed(
-            f"Your {plan.name} plan includes {plan.max_webhook_endpoints} webhook endpoint(s) "
-            f"and this workspace has {used}; delete one or upgrade to add more.",
+            gettext(
+                "Your %(name)s plan includes %(max_webhook_endpoints)s webhook "
+                "endpoint(s) and this workspace has %(used)s; delete one or upgrade to "
+                "add more."
+            )
+            % {
+                "name": plan.name,
+                "max_webhook_endpoints": plan.max_webhook_endpoints,
+                "used": used,
+            },
             code="plan_limit",
             field="max_webhook_endpoints",
             extra={"limit": plan.max_webhook_endpoints},
@@ -93,7 +102,8 @@ def _validate_events(events) -> list[str]:
     unknown = sorted(set(events) - set(WEBHOOK_EVENTS))
     if unknown:
         raise InvalidInput(
-            f"Unknown event(s): {', '.join(unknown)}. Accepted: {', '.join(WEBHOOK_EVENTS)}.",
+            gettext("Unknown event(s): %(unknown)s. Accepted: %(webhook_events)s.")
+            % {"unknown": ", ".join(unknown), "webhook_events": ", ".join(WEBHOOK_EVENTS)},
             field="events",
         )
     return sorted(set(events))
@@ -131,7 +141,7 @@ def get_endpoint(*, tenant, endpoint_id) -> WebhookEndpoint:
     try:
         return WebhookEndpoint.objects.for_tenant(tenant).get(pk=endpoint_id)
     except (WebhookEndpoint.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Webhook endpoint not found.") from exc
+        raise NotFound(gettext("Webhook endpoint not found.")) from exc
 
 
 def update_endpoint(*, tenant, actor: Actor, endpoint_id, **changes) -> WebhookEndpoint:
@@ -324,7 +334,7 @@ def redeliver(*, tenant, actor: Actor, delivery_id) -> WebhookDelivery:
     try:
         delivery = WebhookDelivery.objects.for_tenant(tenant).get(pk=delivery_id)
     except (WebhookDelivery.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("Delivery not found.") from exc
+        raise NotFound(gettext("Delivery not found.")) from exc
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
     )

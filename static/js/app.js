@@ -36,7 +36,7 @@
       var source = document.getElementById(button.dataset.copy);
       if (!source || !navigator.clipboard) return;
       navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-        button.textContent = "Copied";
+        button.textContent = gettext("Copied");
       });
     });
   });

@@ -20,7 +20,7 @@
       batch.forEach(f => data.append("files", f));
       await fetch(form.action, {method: "POST", body: data, credentials: "same-origin"});
       sent += batch.length; batch = []; bytes = 0;
-      status.textContent = `Uploaded ${sent} of ${files.length} files…`;
+      status.textContent = interpolate(gettext("Uploaded %(sent)s of %(total)s files…"), { sent: sent, total: files.length }, true);
     }
     for (const f of files) {
       if (batch.length && (batch.length >= maxFiles || bytes + f.size > maxBytes)) await flush();

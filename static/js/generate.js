@@ -84,10 +84,10 @@
       var edited = Object.prototype.hasOwnProperty.call(overrides(), key);
       var label = el("label", { "class": "chip-edit" + (edited ? " edited" : "") });
       var name = el("span", {}, key.replace(/_/g, " "));
-      if (edited) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("small", {}, "(edited)")); }
+      if (edited) { name.appendChild(document.createTextNode(" ")); name.appendChild(el("small", {}, gettext("(edited)"))); }
       label.appendChild(name);
       label.appendChild(el("input", { name: "attr_" + key, value: text, "data-shown": text,
-                                       "aria-label": "Attribute " + key,
+                                       "aria-label": interpolate(gettext("Attribute %s"), [key]),
                                        size: String(Math.min(Math.max(10, text.length + 2), 40)) }));
       label.appendChild(el("input", { type: "hidden", name: "shown_" + key, value: text }));
       chips.appendChild(label);
@@ -99,9 +99,9 @@
     unknown.replaceChildren();
     unknown.hidden = !items.length;
     if (!items.length) return;
-    unknown.appendChild(el("span", { "class": "muted" }, "Not understood: "));
+    unknown.appendChild(el("span", { "class": "muted" }, gettext("Not understood:") + " "));
     items.forEach(function (n) {
-      unknown.appendChild(el("span", { "class": "chip unknown", title: "Rephrase it, or set an attribute above" },
+      unknown.appendChild(el("span", { "class": "chip unknown", title: gettext("Rephrase it, or set an attribute above") },
                              n.text + " (" + n.reason + ")"));
     });
   }
@@ -114,14 +114,14 @@
       var from = p.origin + (p.source && p.source !== p.text ? ": " + p.source : "");
       list.appendChild(el("li", {}, p.text + " ← " + from));
     });
-    if (cut.length) list.appendChild(el("li", { "class": "warn" }, "Cut to fit the model: " + cut.join(", ")));
+    if (cut.length) list.appendChild(el("li", { "class": "warn" }, interpolate(gettext("Cut to fit the model: %s"), [cut.join(", ")])));
     list.hidden = !parts.length && !cut.length;
   }
 
   function sketchAlt(attributes) {
     var shown = Object.keys(attributes).filter(function (k) { return k !== "exclude"; })
       .map(function (k) { return chipText(attributes[k]); });
-    return "Vector sketch: " + (shown.length ? shown.join("; ") : "a default character");
+    return interpolate(gettext("Vector sketch: %s"), [shown.length ? shown.join("; ") : gettext("a default character")]);
   }
 
   // One sentence for the status region, so a screen reader hears what changed.
@@ -129,11 +129,11 @@
     var understood = Object.keys(attributes).map(function (k) {
       return k.replace(/_/g, " ") + " " + chipText(attributes[k]);
     }).join(", ");
-    var text = "Understood: " + (understood || "nothing yet") + ".";
+    var text = interpolate(gettext("Understood: %s."), [understood || gettext("nothing yet")]);
     if (notUnderstood.length) {
-      text += " Not understood: " + notUnderstood.map(function (n) { return n.text; }).join(", ") + ".";
+      text += " " + interpolate(gettext("Not understood: %s."), [notUnderstood.map(function (n) { return n.text; }).join(", ")]);
     }
-    return text + " Sketch updated.";
+    return text + " " + gettext("Sketch updated.");
   }
 
   // --- requests ---------------------------------------------------------------------------
@@ -164,7 +164,7 @@
       if (res.ok) return res.blob();
       // Keep the last drawing; say why it did not change (429: the workspace's per-minute cap).
       return res.json().catch(function () { return {}; }).then(function (data) {
-        throw new Error(data.error ? data.error.message : "The sketch could not be drawn.");
+        throw new Error(data.error ? data.error.message : gettext("The sketch could not be drawn."));
       });
     }).then(function (blob) {
       if (ticket !== latestSketch) return;
@@ -173,16 +173,16 @@
       sketch.src = sketchUrl;
       sketch.alt = alt;
       sketch.hidden = false;
-      caption.textContent = "Quick vector sketch";
+      caption.textContent = gettext("Quick vector sketch");
     }).catch(function (err) {
-      if (ticket === latestSketch) caption.textContent = err.message || "The sketch could not be drawn.";
+      if (ticket === latestSketch) caption.textContent = err.message || gettext("The sketch could not be drawn.");
     });
   }
 
   function refresh() {
     var b = body();
     var ticket = ++latest;
-    if (!b.description) { preview.hidden = true; quote.textContent = "Describe your bot to see the cost."; return; }
+    if (!b.description) { preview.hidden = true; quote.textContent = gettext("Describe your bot to see the cost."); return; }
     fetch(form.dataset.parseUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -194,7 +194,7 @@
       if (ticket !== latest) return;
       quote.classList.remove("warn");
       if (!r.ok) {
-        quote.textContent = r.data.error ? r.data.error.message : "Could not price this request.";
+        quote.textContent = r.data.error ? r.data.error.message : gettext("Could not price this request.");
         quote.classList.add("warn");
         return;
       }
@@ -204,20 +204,22 @@
       preview.hidden = false;
       renderChips(d.attributes);
       var left = d.attributes.exclude || [];
-      excluded.textContent = left.length ? "Left out: " + left.join(", ") : "";
+      excluded.textContent = left.length ? interpolate(gettext("Left out: %s"), [left.join(", ")]) : "";
       excluded.hidden = !left.length;
       renderUnknown(d.not_understood || []);
       renderParts(d.prompt_parts || [], d.prompt_cut || []);
       prompt.textContent = d.prompt;
-      quote.textContent = "Cost: " + d.cost_credits + " credit" + (d.cost_credits === 1 ? "" : "s") +
-        " (" + d.engine + " engine) · balance " + d.balance;
+      quote.textContent = interpolate(ngettext(
+        "Cost: %(cost)s credit (%(engine)s engine) · balance %(balance)s",
+        "Cost: %(cost)s credits (%(engine)s engine) · balance %(balance)s",
+        d.cost_credits), { cost: d.cost_credits, engine: d.engine, balance: d.balance }, true);
       if (d.cost_credits > d.balance) {
-        quote.textContent += " · not enough credits";
+        quote.textContent += " · " + gettext("not enough credits");
         quote.classList.add("warn");
       }
       refreshSketch(b, sketchAlt(d.attributes));
       status.textContent = summary(d.attributes, d.not_understood || []);
-    }).catch(function () { quote.textContent = "Could not reach the server to price this request."; });
+    }).catch(function () { quote.textContent = gettext("Could not reach the server to price this request."); });
   }
 
   function isChip(target) {

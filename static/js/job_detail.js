@@ -8,12 +8,25 @@
   var text = document.getElementById("progress-text");
   var badge = document.getElementById("status-badge");
 
+  // gettext/interpolate come from the JavaScript catalog (/jsi18n/), loaded before this file.
+  var STATUS = {
+    queued: gettext("Queued"),
+    running: gettext("Running"),
+    succeeded: gettext("Succeeded"),
+    failed: gettext("Failed"),
+    canceled: gettext("Canceled")
+  };
+
   function describe(s) {
     if (s.status === "queued") {
-      return s.queue_position ? "Queued: position " + s.queue_position + " in line" : "Queued";
+      return s.queue_position
+        ? interpolate(gettext("Queued: position %s in line"), [s.queue_position])
+        : gettext("Queued");
     }
-    if (s.total) return "Rendering: step " + s.step + " of " + s.total;
-    return "Starting the engine…";
+    if (s.total) {
+      return interpolate(gettext("Rendering: step %(step)s of %(total)s"), s, true);
+    }
+    return gettext("Starting the engine…");
   }
 
   function poll() {
@@ -22,7 +35,7 @@
       .then(function (s) {
         if (!s) { setTimeout(poll, 3000); return; }
         if (s.terminal) { window.location.reload(); return; }
-        badge.textContent = s.status;
+        badge.textContent = STATUS[s.status] || s.status;
         badge.className = "badge status-" + s.status;
         bar.value = s.progress;
         bar.textContent = s.progress + "%";

@@ -42,7 +42,7 @@
     last = p;
     if (!painted) {
       painted = true;
-      hint.textContent = "Now say what should be there, then edit.";
+      hint.textContent = gettext("Now say what should be there, then edit.");
     }
   }
 
@@ -63,13 +63,13 @@
   document.getElementById("mask-clear").addEventListener("click", function () {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     painted = false;
-    hint.textContent = "Paint over the part to change first.";
+    hint.textContent = gettext("Paint over the part to change first.");
   });
 
   form.addEventListener("submit", function (event) {
     if (!painted) {
       event.preventDefault();
-      hint.textContent = "Paint over the part to change first: the mask is empty.";
+      hint.textContent = gettext("Paint over the part to change first: the mask is empty.");
       return;
     }
     // Black where the avatar stays, white where it changes, at the image's own size.

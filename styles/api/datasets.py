@@ -2,6 +2,7 @@
 
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.utils.translation import gettext
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -111,7 +112,7 @@ class DatasetImageDetailView(APIView):
     def delete(self, request, dataset_id, image_id):
         image = datasets.get_dataset_image(tenant=request.tenant, image_id=image_id)
         if image.dataset_id != dataset_id:
-            raise NotFound("No such image in this dataset.")
+            raise NotFound(gettext("No such image in this dataset."))
         datasets.delete_dataset_image(
             tenant=request.tenant, actor=Actor.from_request(request), image_id=image_id
         )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.scoping import TenantOwnedModel
 
@@ -27,8 +28,8 @@ class DatasetImage(TenantOwnedModel):
     """One uploaded file: accepted (stored, EXIF-stripped copy) or rejected with the reason."""
 
     class Status(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     dataset = models.ForeignKey(LoraDataset, on_delete=models.CASCADE, related_name="images")
     original_name = models.CharField(max_length=255)

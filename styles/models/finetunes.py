@@ -1,21 +1,22 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.training_recipe import TrainingRecipe
 from tenants.scoping import TenantOwnedModel
 
 
 class FineTuneState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted for review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    QUEUED = "queued", "Queued"
-    TRAINING = "training", "Training"
-    VALIDATING = "validating", "Validating"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    QUEUED = "queued", _("Queued")
+    TRAINING = "training", _("Training")
+    VALIDATING = "validating", _("Validating")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
 
 
 class FineTune(TenantOwnedModel):
@@ -125,8 +126,8 @@ class LoraAdapter(TenantOwnedModel):
     """A versioned LoRA weights file (safetensors) produced by a fine-tune."""
 
     class Status(models.TextChoices):
-        READY = "ready", "Ready"
-        DEPRECATED = "deprecated", "Deprecated"
+        READY = "ready", _("Ready")
+        DEPRECATED = "deprecated", _("Deprecated")
 
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()

@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tenants.scoping import TenantOwnedModel, TenantScopedQuerySet
 
@@ -18,9 +19,9 @@ class StylePreset(models.Model):
     """
 
     class Engine(models.TextChoices):
-        AUTO = "auto", "Automatic (diffusion when configured, else vector)"
-        DIFFUSERS = "diffusers", "Stable Diffusion"
-        VECTOR = "vector", "Vector (weight-free)"
+        AUTO = "auto", _("Automatic (diffusion when configured, else vector)")
+        DIFFUSERS = "diffusers", _("Stable Diffusion")
+        VECTOR = "vector", _("Vector (weight-free)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(

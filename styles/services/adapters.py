@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.errors import Conflict, NotFound
 from styles.models import LoraAdapter, StylePreset
@@ -42,7 +43,10 @@ def local_weights_path(adapter: LoraAdapter) -> Path:
                 dst.write(chunk)
         if digest.hexdigest() != adapter.sha256:
             partial.unlink(missing_ok=True)
-            raise Conflict(f"Stored weights of {adapter} do not match their sha256.")
+            raise Conflict(
+                gettext("Stored weights of %(adapter)s do not match their sha256.")
+                % {"adapter": adapter}
+            )
         partial.replace(target)
     return target
 
@@ -51,7 +55,7 @@ def get_adapter(*, tenant: Tenant, adapter_id) -> LoraAdapter:
     try:
         return LoraAdapter.objects.for_tenant(tenant).get(pk=adapter_id)
     except (LoraAdapter.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such LoRA adapter in this workspace.") from exc
+        raise NotFound(gettext("No such LoRA adapter in this workspace.")) from exc
 
 
 def _locked_preset(tenant: Tenant, actor: Actor, preset_id) -> StylePreset:
@@ -70,7 +74,10 @@ def activate_adapter(
     preset = _locked_preset(tenant, actor, preset_id)
     adapter = get_adapter(tenant=tenant, adapter_id=adapter_id)
     if not adapter.is_usable:
-        raise Conflict(f"{adapter} is {adapter.status}; only ready adapters can be activated.")
+        raise Conflict(
+            gettext("%(adapter)s is %(status)s; only ready adapters can be activated.")
+            % {"adapter": adapter, "status": adapter.status}
+        )
     if strength is not None:
         preset.adapter_strength = validate_strength(strength)
     if preset.active_adapter_id and preset.active_adapter_id != adapter.pk:
@@ -93,7 +100,7 @@ def rollback_adapter(*, tenant: Tenant, actor: Actor, preset_id) -> StylePreset:
     require_manage(tenant, actor)
     preset = _locked_preset(tenant, actor, preset_id)
     if not preset.active_adapter_id and not preset.adapter_history:
-        raise Conflict("This preset has no adapter to roll back from.")
+        raise Conflict(gettext("This preset has no adapter to roll back from."))
     history = list(preset.adapter_history)
     previous = None
     while history and previous is None:
@@ -123,7 +130,10 @@ def deprecate_adapter(*, tenant: Tenant, actor: Actor, adapter_id) -> LoraAdapte
     if in_use:
         names = ", ".join(p.name for p in in_use)
         raise Conflict(
-            f"{adapter} is active on {names}; roll back or activate another version first.",
+            gettext(
+                "%(adapter)s is active on %(names)s; roll back or activate another version first."
+            )
+            % {"adapter": adapter, "names": names},
             field="adapter",
         )
     adapter.status = LoraAdapter.Status.DEPRECATED

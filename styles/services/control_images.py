@@ -8,6 +8,7 @@ import io
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import InvalidInput, NotFound
@@ -29,7 +30,9 @@ MAX_SCALE = 2.0
 def clean_control_type(value) -> str:
     if value not in CONTROL_TYPES:
         raise InvalidInput(
-            f"control_type must be one of {', '.join(CONTROL_TYPES)}.", field="control_type"
+            gettext("control_type must be one of %(control_types)s.")
+            % {"control_types": ", ".join(CONTROL_TYPES)},
+            field="control_type",
         )
     return value
 
@@ -38,9 +41,15 @@ def clean_scale(value, field: str = "conditioning_scale") -> float:
     try:
         scale = float(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field} must be a number.", field=field) from exc
+        raise InvalidInput(
+            gettext("%(field)s must be a number.") % {"field": field}, field=field
+        ) from exc
     if not 0.0 <= scale <= MAX_SCALE:
-        raise InvalidInput(f"{field} must be between 0 and {MAX_SCALE:g}.", field=field)
+        raise InvalidInput(
+            gettext("%(field)s must be between 0 and %(max_scale)s.")
+            % {"field": field, "max_scale": format(MAX_SCALE, "g")},
+            field=field,
+        )
     return scale
 
 
@@ -49,8 +58,11 @@ def open_control_image(data: bytes, *, field: str = "file"):
     PNG/JPEG/WebP only, at most MAX_CONTROL_BYTES and MAX_CONTROL_PIXELS."""
     if len(data) > MAX_CONTROL_BYTES:
         raise InvalidInput(
-            f"The control image is {len(data) / 2**20:.1f} MB; the limit is "
-            f"{MAX_CONTROL_BYTES // 2**20} MB.",
+            gettext("The control image is %(data)s MB; the limit is %(max_control_bytes)s MB.")
+            % {
+                "data": format(len(data) / 2**20, ".1f"),
+                "max_control_bytes": MAX_CONTROL_BYTES // 2**20,
+            },
             field=field,
             code="too_large",
         )
@@ -87,7 +99,9 @@ def add_control_image(
     scale = clean_scale(conditioning_scale)
     if preset.control_images.count() >= MAX_CONTROL_IMAGES:
         raise InvalidInput(
-            f"A preset holds at most {MAX_CONTROL_IMAGES} control images.", field="file"
+            gettext("A preset holds at most %(max_control_images)s control images.")
+            % {"max_control_images": MAX_CONTROL_IMAGES},
+            field="file",
         )
     image = open_control_image(_read(upload))
     buf = io.BytesIO()
@@ -117,7 +131,7 @@ def get_control_image(*, tenant: Tenant, control_id) -> PresetControlImage:
     try:
         return PresetControlImage.objects.for_tenant(tenant).get(pk=control_id)
     except (PresetControlImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such control image.") from exc
+        raise NotFound(gettext("No such control image.")) from exc
 
 
 def control_images_of(*, tenant: Tenant, preset_id) -> list[PresetControlImage]:

@@ -20,6 +20,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import NotFound
@@ -325,4 +326,4 @@ def _dataset_must_exist(stored: str = ""):
         yield
     except IntegrityError as exc:
         storage.delete_after_commit([stored])
-        raise NotFound("The dataset was deleted during the upload.") from exc
+        raise NotFound(gettext("The dataset was deleted during the upload.")) from exc

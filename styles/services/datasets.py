@@ -11,6 +11,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +29,7 @@ def get_dataset(*, tenant: Tenant, dataset_id) -> LoraDataset:
     try:
         return LoraDataset.objects.for_tenant(tenant).get(pk=dataset_id)
     except (LoraDataset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such dataset in this workspace.") from exc
+        raise NotFound(gettext("No such dataset in this workspace.")) from exc
 
 
 @transaction.atomic
@@ -38,7 +39,7 @@ def create_dataset(
     require_manage(tenant, actor)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Give the dataset a name.", field="name")
+        raise InvalidInput(gettext("Give the dataset a name."), field="name")
     trigger_word = check_trigger_word(trigger_word)
     require_room(
         tenant=tenant,
@@ -58,7 +59,7 @@ def check_trigger_word(word: str) -> str:
     word = (word or "").strip()
     if word and not re.fullmatch(r"[A-Za-z0-9_-]{2,40}", word):
         raise InvalidInput(
-            "trigger_word must be 2-40 letters, digits, '_' or '-', e.g. 'acmebot'.",
+            gettext("trigger_word must be 2-40 letters, digits, '_' or '-', e.g. 'acmebot'."),
             field="trigger_word",
         )
     return word
@@ -88,7 +89,11 @@ def _lock_unused(tenant: Tenant, dataset_id) -> LoraDataset:
     if busy:
         name, state = busy[0]
         raise Conflict(
-            f"Fine-tune '{name}' uses this dataset ({state}); cancel it or wait for it to end.",
+            gettext(
+                "Fine-tune '%(name)s' uses this dataset (%(state)s); cancel it or wait "
+                "for it to end."
+            )
+            % {"name": name, "state": state},
             code="dataset_in_use",
         )
     return dataset
@@ -121,7 +126,7 @@ def get_dataset_image(*, tenant: Tenant, image_id) -> DatasetImage:
     try:
         return DatasetImage.objects.for_tenant(tenant).select_related("dataset").get(pk=image_id)
     except (DatasetImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such dataset image in this workspace.") from exc
+        raise NotFound(gettext("No such dataset image in this workspace.")) from exc
 
 
 def delete_dataset_image(*, tenant: Tenant, actor: Actor, image_id) -> LoraDataset:
@@ -132,7 +137,7 @@ def delete_dataset_image(*, tenant: Tenant, actor: Actor, image_id) -> LoraDatas
         dataset = _lock_unused(tenant, image.dataset_id)
         image = DatasetImage.objects.filter(pk=image.pk, dataset=dataset).first()
         if image is None:
-            raise NotFound("No such dataset image in this workspace.")
+            raise NotFound(gettext("No such dataset image in this workspace."))
         record_event(
             tenant=tenant,
             actor=actor,
@@ -160,7 +165,7 @@ def update_captions(*, tenant: Tenant, actor: Actor, dataset_id, captions: dict)
     for key, caption in captions.items():
         img = rows.get(str(key))
         if img is None:
-            raise NotFound(f"No image {key} in this dataset.")
+            raise NotFound(gettext("No image %(key)s in this dataset.") % {"key": key})
         caption = " ".join(str(caption).split())[:MAX_CAPTION]
         if caption != img.caption:
             img.caption = caption

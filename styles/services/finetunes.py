@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.events import webhook_event
@@ -93,7 +94,10 @@ def transition_finetune(ft: FineTune, target: str, *, actor: Actor = SYSTEM, **f
     """Move `ft` (a row locked by the caller) to `target`, with its side effects."""
     if target not in ALLOWED.get(ft.state, set()):
         raise Conflict(
-            f"A {ft.state} fine-tune cannot become {target}.", field="state", code="invalid_state"
+            gettext("A %(state)s fine-tune cannot become %(target)s.")
+            % {"state": ft.state, "target": target},
+            field="state",
+            code="invalid_state",
         )
     previous = ft.state
     ft.state = target
@@ -158,15 +162,23 @@ def validate_hyperparameters(values: dict[str, Any]) -> dict[str, Any]:
         try:
             value = float(raw) if name == "learning_rate" else int(raw)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"{name} must be a number.", field=name) from exc
+            raise InvalidInput(
+                gettext("%(name)s must be a number.") % {"name": name}, field=name
+            ) from exc
         if not rng.low <= value <= rng.high:
             raise InvalidInput(
-                f"{name} must be between {rng.low:g} and {rng.high:g} (default {rng.default:g}).",
+                gettext("%(name)s must be between %(low)s and %(high)s (default %(default)s).")
+                % {
+                    "name": name,
+                    "low": format(rng.low, "g"),
+                    "high": format(rng.high, "g"),
+                    "default": format(rng.default, "g"),
+                },
                 field=name,
             )
         out[name] = value
     if out["resolution"] % 8:
-        raise InvalidInput("resolution must be a multiple of 8.", field="resolution")
+        raise InvalidInput(gettext("resolution must be a multiple of 8."), field="resolution")
     for flag in FLAGS:
         out[flag] = bool(values.get(flag, False))
     return out
@@ -177,8 +189,12 @@ def check_trigger_matches(trigger: str, dataset: LoraDataset) -> None:
     caption; a dataset captioned for another trigger would teach two words for one style."""
     if dataset.trigger_word and trigger != dataset.trigger_word:
         raise InvalidInput(
-            f"trigger_word '{trigger}' differs from the dataset's '{dataset.trigger_word}'; "
-            "use the dataset's trigger word or change the dataset's first.",
+            gettext(
+                "trigger_word '%(trigger)s' differs from the dataset's "
+                "'%(trigger_word)s'; use the dataset's trigger word or change the "
+                "dataset's first."
+            )
+            % {"trigger": trigger, "trigger_word": dataset.trigger_word},
             field="trigger_word",
         )
 
@@ -193,7 +209,7 @@ def require_train(tenant: Tenant, actor: Actor) -> None:
     """API keys need `finetunes:write`; people need the manage-styles permission."""
     if actor.api_key is not None:
         if not actor.api_key.has_scope("finetunes:write"):
-            raise NotAllowed("This API key lacks the 'finetunes:write' scope.")
+            raise NotAllowed(gettext("This API key lacks the 'finetunes:write' scope."))
         return
     require_manage(tenant, actor)
 
@@ -202,7 +218,7 @@ def get_finetune(*, tenant: Tenant, finetune_id) -> FineTune:
     try:
         return FineTune.objects.for_tenant(tenant).select_related("dataset").get(pk=finetune_id)
     except (FineTune.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such fine-tune in this workspace.") from exc
+        raise NotFound(gettext("No such fine-tune in this workspace.")) from exc
 
 
 def _locked(finetune_id) -> FineTune:
@@ -231,11 +247,13 @@ def create_finetune(
     # Held to commit: a concurrent deletion of the dataset waits, then sees this draft.
     dataset = LoraDataset.objects.select_for_update().filter(pk=dataset.pk).first()
     if dataset is None:
-        raise NotFound("No such dataset in this workspace.")
+        raise NotFound(gettext("No such dataset in this workspace."))
     preset = get_own_preset(tenant=tenant, preset_id=preset_id) if preset_id else None
     trigger = check_trigger_word(trigger_word or dataset.trigger_word)
     if not trigger:
-        raise InvalidInput("A trigger word is required, e.g. 'acmebot'.", field="trigger_word")
+        raise InvalidInput(
+            gettext("A trigger word is required, e.g. 'acmebot'."), field="trigger_word"
+        )
     check_trigger_matches(trigger, dataset)
     params = validate_hyperparameters(hyperparameters)
     training_recipe = TrainingRecipe.from_dict(recipe)
@@ -281,8 +299,11 @@ def _check_plan(tenant: Tenant) -> None:
     )
     if used >= allowed:
         raise NotAllowed(
-            f"Your {tenant.plan.name} plan includes {allowed} fine-tune(s) a month "
-            f"and {used} ran this month; upgrade to train more.",
+            gettext(
+                "Your %(name)s plan includes %(allowed)s fine-tune(s) a month and "
+                "%(used)s ran this month; upgrade to train more."
+            )
+            % {"name": tenant.plan.name, "allowed": allowed, "used": used},
             code="plan_limit",
         )
 
@@ -293,15 +314,23 @@ def submit_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
     with transaction.atomic():
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
         if ft.state != FineTuneState.DRAFT:
-            raise Conflict(f"Only drafts can be submitted; this one is {ft.state}.")
+            raise Conflict(
+                gettext("Only drafts can be submitted; this one is %(state)s.")
+                % {"state": ft.state}
+            )
         if ft.dataset_id is None:
-            raise Conflict("Its dataset was deleted; create a new fine-tune from another one.")
+            raise Conflict(
+                gettext("Its dataset was deleted; create a new fine-tune from another one.")
+            )
         _check_plan(ft.tenant)
         minimum = int(getattr(settings, "AVATARSAAS_FINETUNE_MIN_IMAGES", 5))
         count = accepted_images(ft.dataset).count()
         if count < minimum:
             raise InvalidInput(
-                f"The dataset has {count} accepted image(s); at least {minimum} are needed.",
+                gettext(
+                    "The dataset has %(count)s accepted image(s); at least %(minimum)s are needed."
+                )
+                % {"count": count, "minimum": minimum},
                 field="dataset",
             )
         check_trigger_matches(ft.trigger_word, ft.dataset)
@@ -350,7 +379,7 @@ def reject_finetune(*, finetune_id, staff_user, note: str) -> FineTune:
     note = (note or "").strip()
     if not note:
         raise InvalidInput(
-            "Say why the fine-tune is rejected; the tenant sees the note.", field="note"
+            gettext("Say why the fine-tune is rejected; the tenant sees the note."), field="note"
         )
     with transaction.atomic():
         ft = _locked(finetune_id)
@@ -370,7 +399,10 @@ def cancel_finetune(*, tenant: Tenant, actor: Actor, finetune_id) -> FineTune:
     with transaction.atomic():
         ft = _locked(get_finetune(tenant=tenant, finetune_id=finetune_id).pk)
         if ft.state in TERMINAL:
-            raise Conflict(f"The fine-tune is already {ft.state}.", code="invalid_state")
+            raise Conflict(
+                gettext("The fine-tune is already %(state)s.") % {"state": ft.state},
+                code="invalid_state",
+            )
         transition_finetune(ft, FineTuneState.CANCELED, actor=actor)
     return ft
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.errors import InvalidInput, NotAllowed
 from styles.models import BrandKitSettings, StylePreset
 from tenants.actors import Actor
@@ -39,11 +41,12 @@ LOCK_DESIGNERS = frozenset({Role.OWNER, Role.ADMIN})
 def validate_lock_rules(rules: Any) -> dict[str, Any]:
     """Check the shape of `lock_rules`; InvalidInput(field="lock_rules") names the problem."""
     if not isinstance(rules, dict):
-        raise InvalidInput("lock_rules must be an object.", field="lock_rules")
+        raise InvalidInput(gettext("lock_rules must be an object."), field="lock_rules")
     unknown = sorted(set(rules) - RULE_KEYS)
     if unknown:
         raise InvalidInput(
-            f"Unknown lock rule(s) {', '.join(unknown)}; accepted: {', '.join(sorted(RULE_KEYS))}.",
+            gettext("Unknown lock rule(s) %(unknown)s; accepted: %(rule_keys)s.")
+            % {"unknown": ", ".join(unknown), "rule_keys": ", ".join(sorted(RULE_KEYS))},
             field="lock_rules",
         )
     for key, rule in rules.items():
@@ -55,23 +58,32 @@ def validate_lock_rules(rules: Any) -> dict[str, Any]:
             continue
         if not isinstance(rule, dict) or not set(rule) <= {"min", "max", "allowed"}:
             raise InvalidInput(
-                f"lock_rules.{key} must be an object with min/max or allowed.", field="lock_rules"
+                gettext("lock_rules.%(key)s must be an object with min/max or allowed.")
+                % {"key": key},
+                field="lock_rules",
             )
         for bound in ("min", "max"):
             if bound in rule and not isinstance(rule[bound], int | float):
                 raise InvalidInput(
-                    f"lock_rules.{key}.{bound} must be a number.", field="lock_rules"
+                    gettext("lock_rules.%(key)s.%(bound)s must be a number.")
+                    % {"key": key, "bound": bound},
+                    field="lock_rules",
                 )
         if "allowed" in rule and not isinstance(rule["allowed"], list):
-            raise InvalidInput(f"lock_rules.{key}.allowed must be a list.", field="lock_rules")
+            raise InvalidInput(
+                gettext("lock_rules.%(key)s.allowed must be a list.") % {"key": key},
+                field="lock_rules",
+            )
     return rules
 
 
 def _validate_attribute_rules(rule: Any) -> None:
     if not isinstance(rule, dict) or not all(isinstance(v, list) for v in rule.values()):
         raise InvalidInput(
-            'lock_rules.attributes must map attribute names to allowed values, e.g. {"style": '
-            '["cartoon"]}.',
+            gettext(
+                "lock_rules.attributes must map attribute names to allowed values, e.g. "
+                '{"style": ["cartoon"]}.'
+            ),
             field="lock_rules",
         )
 
@@ -84,17 +96,27 @@ def check_lock_rules(rules: dict[str, Any], params: dict[str, Any]) -> None:
         value = params[key]
         if "allowed" in rule and value not in rule["allowed"]:
             raise NotAllowed(
-                f"This brand preset is locked: {key} must be one of "
-                f"{', '.join(map(str, rule['allowed']))} (got {value}).",
+                gettext(
+                    "This brand preset is locked: %(key)s must be one of %(allowed)s (got "
+                    "%(value)s)."
+                )
+                % {"key": key, "allowed": ", ".join(map(str, rule["allowed"])), "value": value},
                 field=key,
                 code=LOCK_CODE,
             )
         low, high = rule.get("min"), rule.get("max")
         if (low is not None and value < low) or (high is not None and value > high):
             raise NotAllowed(
-                f"This brand preset is locked: {key} must be between "
-                f"{low if low is not None else '-'} and {high if high is not None else '-'} "
-                f"(got {value}).",
+                gettext(
+                    "This brand preset is locked: %(key)s must be between %(else)s and "
+                    "%(else2)s (got %(value)s)."
+                )
+                % {
+                    "key": key,
+                    "else": low if low is not None else "-",
+                    "else2": high if high is not None else "-",
+                    "value": value,
+                },
                 field=key,
                 code=LOCK_CODE,
             )
@@ -104,15 +126,19 @@ def check_lock_rules(rules: dict[str, Any], params: dict[str, Any]) -> None:
 
 def _validate_custom_control_rule(rule: Any) -> None:
     if not isinstance(rule, bool):
-        raise InvalidInput("lock_rules.custom_control must be true or false.", field="lock_rules")
+        raise InvalidInput(
+            gettext("lock_rules.custom_control must be true or false."), field="lock_rules"
+        )
 
 
 def check_custom_control(rules: dict[str, Any], params: dict[str, Any]) -> None:
     """A locked preset with custom_control: false refuses a job's own control image."""
     if rules.get(CUSTOM_CONTROL) is False and params.get(CUSTOM_CONTROL):
         raise NotAllowed(
-            "This brand preset is locked: jobs may not bring their own control image "
-            "(the preset's control images apply).",
+            gettext(
+                "This brand preset is locked: jobs may not bring their own control image "
+                "(the preset's control images apply)."
+            ),
             field="control_image",
             code=LOCK_CODE,
         )
@@ -127,8 +153,15 @@ def _check_attributes(rules: dict[str, list], attributes: dict[str, Any]) -> Non
         bad = [v for v in values if v not in allowed]
         if bad:
             raise NotAllowed(
-                f"This brand preset is locked: attribute '{name}' may only be "
-                f"{', '.join(map(str, allowed))} (got {', '.join(map(str, bad))}).",
+                gettext(
+                    "This brand preset is locked: attribute '%(name)s' may only be "
+                    "%(allowed)s (got %(bad)s)."
+                )
+                % {
+                    "name": name,
+                    "allowed": ", ".join(map(str, allowed)),
+                    "bad": ", ".join(map(str, bad)),
+                },
                 field="attributes",
                 code=LOCK_CODE,
             )
@@ -148,8 +181,11 @@ def check_locked_presets_only(*, preset, role: str | None, api_key, tenant) -> N
     if preset is None or not preset.is_locked:
         who = "API keys" if api_key is not None else "members"
         raise NotAllowed(
-            f"This workspace's brand kit requires {who} to generate through a locked style "
-            "preset; pick one of the locked presets.",
+            gettext(
+                "This workspace's brand kit requires %(who)s to generate through a "
+                "locked style preset; pick one of the locked presets."
+            )
+            % {"who": who},
             field="preset",
             code=LOCK_CODE,
         )
@@ -192,22 +228,29 @@ def require_lock_rights(
         restricted = {str(p) for p in key.allowed_presets or []}
         if preset is not None and str(preset.pk) in restricted:
             raise NotAllowed(
-                "This API key is restricted to this preset (brand lock), so it cannot modify "
-                "it; an owner or admin edits it in the dashboard.",
+                gettext(
+                    "This API key is restricted to this preset (brand lock), so it cannot "
+                    "modify it; an owner or admin edits it in the dashboard."
+                ),
                 field="preset",
                 code="key_restricted",
             )
         if changed:
             raise NotAllowed(
-                f"API keys cannot change {changed[0]}: locking and lock rules are set by an "
-                "owner or admin, signed in to the dashboard.",
+                gettext(
+                    "API keys cannot change %(changed)s: locking and lock rules are set by "
+                    "an owner or admin, signed in to the dashboard."
+                )
+                % {"changed": changed[0]},
                 field=changed[0],
                 code=LOCK_CODE,
             )
         if preset is not None and preset.is_locked:
             raise NotAllowed(
-                "This preset is locked by the brand kit: only an owner or admin, signed in, "
-                "can change it.",
+                gettext(
+                    "This preset is locked by the brand kit: only an owner or admin, signed "
+                    "in, can change it."
+                ),
                 field="preset",
                 code=LOCK_CODE,
             )
@@ -218,7 +261,7 @@ def require_lock_rights(
         tenant=tenant, actor=actor
     ) not in LOCK_DESIGNERS:
         raise NotAllowed(
-            "Only owners and admins can lock presets or change a locked one.",
+            gettext("Only owners and admins can lock presets or change a locked one."),
             field=changed[0] if changed else "preset",
             code=LOCK_CODE,
         )

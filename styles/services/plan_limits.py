@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from core.errors import Conflict
 from tenants.models import Tenant
@@ -27,8 +28,11 @@ def require_room(*, tenant: Tenant, rows: QuerySet, limit_field: str, noun: str)
     limit = getattr(locked.plan, limit_field)
     if rows.count() >= limit:
         raise Conflict(
-            f"The {locked.plan.name} plan keeps at most {limit} {noun}; delete one or upgrade "
-            "the plan to add more.",
+            gettext(
+                "The %(name)s plan keeps at most %(limit)s %(noun)s; delete one or "
+                "upgrade the plan to add more."
+            )
+            % {"name": locked.plan.name, "limit": limit, "noun": noun},
             field=limit_field,
             code=LIMIT_CODE,
             extra={"limit": limit},

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from core import storage
 from core.attributes import clean_edits
@@ -52,13 +53,13 @@ COPIED = (*EDITABLE, "base_style")
 def require_manage(tenant: Tenant, actor: Actor) -> None:
     if actor.api_key is not None:
         if not actor.api_key.has_scope("styles:write"):
-            raise NotAllowed("This API key lacks the 'styles:write' scope.")
+            raise NotAllowed(gettext("This API key lacks the 'styles:write' scope."))
         return
     if actor.user is None:
         return  # system actor (admin actions, tasks)
 
     if not actor_can(tenant=tenant, actor=actor, perm=Perm.MANAGE_STYLES):
-        raise NotAllowed("Your role does not allow managing styles.")
+        raise NotAllowed(gettext("Your role does not allow managing styles."))
 
 
 def get_preset(*, tenant: Tenant, preset_id) -> StylePreset:
@@ -66,14 +67,14 @@ def get_preset(*, tenant: Tenant, preset_id) -> StylePreset:
     try:
         return StylePreset.objects.available_to(tenant).get(pk=preset_id)
     except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such style preset in this workspace.") from exc
+        raise NotFound(gettext("No such style preset in this workspace.")) from exc
 
 
 def get_own_preset(*, tenant: Tenant, preset_id) -> StylePreset:
     """One of the tenant's own presets; built-ins are read-only (copy them to edit)."""
     preset = get_preset(tenant=tenant, preset_id=preset_id)
     if preset.is_builtin:
-        raise NotAllowed("Built-in presets are read-only; copy this one to edit it.")
+        raise NotAllowed(gettext("Built-in presets are read-only; copy this one to edit it."))
     return preset
 
 
@@ -81,9 +82,13 @@ def validate_strength(value: Any) -> float:
     try:
         strength = float(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("adapter_strength must be a number.", field="adapter_strength") from exc
+        raise InvalidInput(
+            gettext("adapter_strength must be a number."), field="adapter_strength"
+        ) from exc
     if not 0.0 <= strength <= 2.0:
-        raise InvalidInput("adapter_strength must be between 0 and 2.", field="adapter_strength")
+        raise InvalidInput(
+            gettext("adapter_strength must be between 0 and 2."), field="adapter_strength"
+        )
     return strength
 
 
@@ -92,26 +97,30 @@ def validate_brand_weight(value: Any) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InvalidInput("brand_weight must be a number or null.", field="brand_weight")
+        raise InvalidInput(gettext("brand_weight must be a number or null."), field="brand_weight")
     try:
         weight = float(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("brand_weight must be a number or null.", field="brand_weight") from exc
+        raise InvalidInput(
+            gettext("brand_weight must be a number or null."), field="brand_weight"
+        ) from exc
     if not 0.0 <= weight <= 1.0:
-        raise InvalidInput("brand_weight must be between 0 and 1.", field="brand_weight")
+        raise InvalidInput(gettext("brand_weight must be between 0 and 1."), field="brand_weight")
     return weight
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise InvalidInput(f"Cannot set {', '.join(unknown)}.", field=unknown[0])
+        raise InvalidInput(
+            gettext("Cannot set %(unknown)s.") % {"unknown": ", ".join(unknown)}, field=unknown[0]
+        )
     out = dict(changes)
     if "name" in out and not str(out["name"]).strip():
-        raise InvalidInput("Give the preset a name.", field="name")
+        raise InvalidInput(gettext("Give the preset a name."), field="name")
     if "prompt_template" in out and "{subject}" not in out["prompt_template"]:
         raise InvalidInput(
-            "prompt_template must contain {subject} (where the description goes).",
+            gettext("prompt_template must contain {subject} (where the description goes)."),
             field="prompt_template",
         )
     if "palette" in out:
@@ -119,31 +128,45 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(palette, list) or not all(
             isinstance(c, str) and HEX.match(c) for c in palette
         ):
-            raise InvalidInput('palette must be a list of "#rrggbb" colours.', field="palette")
+            raise InvalidInput(
+                gettext('palette must be a list of "#rrggbb" colours.'), field="palette"
+            )
         if len(palette) > 8:
-            raise InvalidInput("palette holds at most 8 colours.", field="palette")
+            raise InvalidInput(gettext("palette holds at most 8 colours."), field="palette")
     if "default_attributes" in out:
         out["default_attributes"] = clean_edits(
             out["default_attributes"], prefix="default_attributes"
         )
     if "engine" in out and out["engine"] not in StylePreset.Engine.values:
         raise InvalidInput(
-            f"engine must be one of {', '.join(StylePreset.Engine.values)}.", field="engine"
+            gettext("engine must be one of %(values)s.")
+            % {"values": ", ".join(StylePreset.Engine.values)},
+            field="engine",
         )
     if "scheduler" in out and out["scheduler"] not in offered_schedulers():
         raise InvalidInput(
-            f"scheduler must be one of {', '.join(offered_schedulers())}"
-            + (" ('lcm' needs an LCM-distilled model)." if out["scheduler"] == "lcm" else "."),
+            gettext("scheduler must be one of %(scheduler_names)s.")
+            % {"scheduler_names": ", ".join(offered_schedulers())}
+            + (
+                gettext(" ('lcm' needs an LCM-distilled model)")
+                if out["scheduler"] == "lcm"
+                else ""
+            ),
             field="scheduler",
         )
     if "steps" in out and not (isinstance(out["steps"], int) and 1 <= out["steps"] <= 100):
-        raise InvalidInput("steps must be between 1 and 100.", field="steps")
+        raise InvalidInput(gettext("steps must be between 1 and 100."), field="steps")
     if "guidance_scale" in out:
         g = out["guidance_scale"]
         if not isinstance(g, int | float) or not 0 <= g <= 30:
-            raise InvalidInput("guidance_scale must be between 0 and 30.", field="guidance_scale")
+            raise InvalidInput(
+                gettext("guidance_scale must be between 0 and 30."), field="guidance_scale"
+            )
     if "size" in out and out["size"] not in SIZES:
-        raise InvalidInput(f"size must be one of {', '.join(map(str, SIZES))}.", field="size")
+        raise InvalidInput(
+            gettext("size must be one of %(sizes)s.") % {"sizes": ", ".join(map(str, SIZES))},
+            field="size",
+        )
     if "lock_rules" in out:
         validate_lock_rules(out["lock_rules"])
     if "adapter_strength" in out:
@@ -180,7 +203,7 @@ def create_preset(*, tenant: Tenant, actor: Actor, copy_of=None, **fields: Any) 
             values["is_locked"] = False
     values.update(_clean(fields))
     if not values.get("name"):
-        raise InvalidInput("Give the preset a name.", field="name")
+        raise InvalidInput(gettext("Give the preset a name."), field="name")
     require_room(
         tenant=tenant,
         rows=StylePreset.objects.filter(tenant=tenant),
@@ -196,7 +219,7 @@ def create_preset(*, tenant: Tenant, actor: Actor, copy_of=None, **fields: Any) 
                 **values,
             )
     except IntegrityError as exc:  # a concurrent create took the slug
-        raise Conflict("A preset with this name was just created; try again.") from exc
+        raise Conflict(gettext("A preset with this name was just created; try again.")) from exc
     record_event(
         tenant=tenant,
         actor=actor,
@@ -252,7 +275,9 @@ def add_reference_image(
     require_lock_rights(tenant=tenant, actor=actor, preset=preset)
     if preset.references.count() >= MAX_REFERENCES:
         raise InvalidInput(
-            f"A preset holds at most {MAX_REFERENCES} reference images.", field="file"
+            gettext("A preset holds at most %(max_references)s reference images.")
+            % {"max_references": MAX_REFERENCES},
+            field="file",
         )
 
     try:
@@ -275,7 +300,7 @@ def get_reference(*, tenant: Tenant, reference_id) -> ReferenceImage:
     try:
         return ReferenceImage.objects.for_tenant(tenant).get(pk=reference_id)
     except (ReferenceImage.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such reference image.") from exc
+        raise NotFound(gettext("No such reference image.")) from exc
 
 
 def references_of(*, tenant: Tenant, preset_id) -> list[ReferenceImage]:
@@ -306,7 +331,9 @@ def set_locked_presets_only(*, tenant: Tenant, actor: Actor, enabled: bool) -> B
     require_manage(tenant, actor)
     if actor.api_key is not None:  # the policy restrains keys: a key must not lift it
         raise NotAllowed(
-            "API keys cannot change the brand-kit policy; an owner or admin does, signed in.",
+            gettext(
+                "API keys cannot change the brand-kit policy; an owner or admin does, signed in."
+            ),
             field="locked_presets_only",
             code=LOCK_CODE,
         )

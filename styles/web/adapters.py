@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -28,13 +29,13 @@ def preset_activate(request, preset_id):
                 adapter_id=form.cleaned_data["adapter"],
                 strength=form.cleaned_data["strength"],
             )
-            messages.success(request, "Adapter activated: new jobs through this preset use it.")
+            messages.success(request, _("Adapter activated: new jobs through this preset use it."))
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
             flash_domain_error(request, exc)
     else:
-        messages.error(request, "Pick a ready adapter version and a strength between 0 and 2.")
+        messages.error(request, _("Pick a ready adapter version and a strength between 0 and 2."))
     return redirect("preset_detail", preset_id=preset_id)
 
 
@@ -45,7 +46,7 @@ def preset_rollback(request, preset_id):
         adapters.rollback_adapter(
             tenant=request.tenant, actor=Actor.from_request(request), preset_id=preset_id
         )
-        messages.success(request, "Rolled back to the previous adapter version.")
+        messages.success(request, _("Rolled back to the previous adapter version."))
     except DomainError as exc:
         if exc.status_code == 404:
             raise
@@ -60,7 +61,7 @@ def adapter_deprecate(request, adapter_id):
         adapter = adapters.deprecate_adapter(
             tenant=request.tenant, actor=Actor.from_request(request), adapter_id=adapter_id
         )
-        messages.success(request, f"{adapter} deprecated.")
+        messages.success(request, _("%(adapter)s deprecated.") % {"adapter": adapter})
     except DomainError as exc:
         if exc.status_code == 404:
             raise

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from styles.services import presets
@@ -21,5 +22,5 @@ def brand_kit(request):
             actor=Actor.from_request(request),
             enabled=form.cleaned_data["locked_presets_only"],
         )
-        messages.success(request, "Brand kit policy saved.")
+        messages.success(request, _("Brand kit policy saved."))
     return redirect("preset_list")

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -34,7 +35,7 @@ def preset_control_add(request, preset_id):
                 preprocess=data["preprocess"],
                 original_name=data["file"].name,
             )
-            messages.success(request, "Control image added: diffusion jobs now follow it.")
+            messages.success(request, _("Control image added: diffusion jobs now follow it."))
         except DomainError as exc:
             if exc.status_code == 404:
                 raise

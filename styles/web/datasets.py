@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -56,7 +58,11 @@ def dataset_detail(request, dataset_id):
                 dataset_id=dataset.pk,
                 captions=captions,
             )
-            messages.success(request, f"Saved {changed} caption(s).")
+            messages.success(
+                request,
+                ngettext("Saved %(count)d caption.", "Saved %(count)d captions.", changed)
+                % {"count": changed},
+            )
         except DomainError as exc:
             flash_domain_error(request, exc)
         return redirect("dataset_detail", dataset_id=dataset.pk)
@@ -108,7 +114,7 @@ def dataset_upload(request, dataset_id):
 def _dataset_upload(request, dataset):
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose at least one file.")
+        messages.error(request, _("Choose at least one file."))
         return redirect("dataset_detail", dataset_id=dataset.pk)
     try:
         report = dataset_ingest.ingest_uploads(
@@ -144,8 +150,23 @@ def dataset_delete(request, dataset_id):
     drafts = gone["draft_finetunes"]
     messages.success(
         request,
-        f"Dataset deleted with its {gone['images']} image(s)"
-        + (f" and {drafts} draft fine-tune(s)." if drafts else "."),
+        ngettext(
+            "Dataset deleted with its %(count)d image.",
+            "Dataset deleted with its %(count)d images.",
+            gone["images"],
+        )
+        % {"count": gone["images"]}
+        + (
+            " "
+            + ngettext(
+                "%(count)d draft fine-tune was deleted too.",
+                "%(count)d draft fine-tunes were deleted too.",
+                drafts,
+            )
+            % {"count": drafts}
+            if drafts
+            else ""
+        ),
     )
     return redirect("dataset_list")
 
@@ -163,7 +184,7 @@ def dataset_image_delete(request, image_id):
             raise
         flash_domain_error(request, exc)
     else:
-        messages.success(request, f"Removed {image.original_name}.")
+        messages.success(request, _("Removed %(name)s.") % {"name": image.original_name})
     return redirect("dataset_detail", dataset_id=image.dataset_id)
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -61,7 +62,7 @@ def finetune_detail(request, finetune_id):
     adapter = getattr(ft, "adapter", None) if ft.state == FineTuneState.READY else None
     cells = [c for c in ft.validation if "prompt" in c]
     own_presets = selectors.presets_for(request.tenant).filter(tenant=request.tenant)
-    losses = [loss for _, loss in ft.loss_curve]
+    losses = [loss for _step, loss in ft.loss_curve]
     return render(
         request,
         "styles/finetune_detail.html",
@@ -88,7 +89,7 @@ def finetune_submit(request, finetune_id):
         finetunes.submit_finetune(
             tenant=request.tenant, actor=Actor.from_request(request), finetune_id=finetune_id
         )
-        messages.success(request, "Submitted for review; the credits are reserved.")
+        messages.success(request, _("Submitted for review; the credits are reserved."))
     except DomainError as exc:
         if exc.status_code == 404:
             raise
@@ -103,7 +104,7 @@ def finetune_cancel(request, finetune_id):
         finetunes.cancel_finetune(
             tenant=request.tenant, actor=Actor.from_request(request), finetune_id=finetune_id
         )
-        messages.success(request, "Canceled; reserved credits were released.")
+        messages.success(request, _("Canceled; reserved credits were released."))
     except DomainError as exc:
         if exc.status_code == 404:
             raise

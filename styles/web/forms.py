@@ -3,6 +3,7 @@
 import json
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.model_settings import offered_schedulers
 from styles.models import StylePreset
@@ -34,42 +35,57 @@ class JSONText(forms.CharField):
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+            raise forms.ValidationError(
+                _("Not valid JSON: %(error)s (line %(line)s).")
+                % {"error": exc.msg, "line": exc.lineno}
+            ) from exc
         if not isinstance(parsed, dict):
-            raise forms.ValidationError('Enter a JSON object, e.g. {"style": "cartoon"}.')
+            raise forms.ValidationError(_('Enter a JSON object, e.g. {"style": "cartoon"}.'))
         return parsed
 
 
 class PresetForm(forms.Form):
-    name = forms.CharField(max_length=80)
-    description = forms.CharField(max_length=240, required=False)
+    name = forms.CharField(max_length=80, label=_("Name"))
+    description = forms.CharField(max_length=240, required=False, label=_("Description"))
     prompt_template = forms.CharField(
-        max_length=500, help_text="Must contain {subject}; {style} is optional."
+        max_length=500,
+        label=_("Prompt template"),
+        help_text=_("Must contain {subject}; {style} is optional."),
     )
-    negative_prompt = forms.CharField(max_length=500, required=False)
-    trigger_word = forms.CharField(max_length=40, required=False)
+    negative_prompt = forms.CharField(max_length=500, required=False, label=_("Negative prompt"))
+    trigger_word = forms.CharField(max_length=40, required=False, label=_("Trigger word"))
     palette = forms.CharField(
-        required=False, help_text="Brand colours, comma-separated: #1e40af, #f59e0b"
+        required=False,
+        label=_("Palette"),
+        help_text=_("Brand colours, comma-separated: #1e40af, #f59e0b"),
     )
-    default_attributes = JSONText(help_text='e.g. {"style": "cartoon", "colors": ["blue"]}')
-    engine = forms.ChoiceField(choices=StylePreset.Engine.choices)
-    scheduler = forms.ChoiceField(choices=_sampler_choices, label="Sampler")
-    steps = forms.IntegerField(min_value=1, max_value=100)
-    guidance_scale = forms.FloatField(min_value=0, max_value=30, label="Guidance (CFG)")
-    size = forms.TypedChoiceField(coerce=int, choices=SIZES)
-    adapter_strength = forms.FloatField(min_value=0, max_value=2, label="LoRA strength")
+    default_attributes = JSONText(
+        label=_("Default attributes"),
+        help_text=_('e.g. {"style": "cartoon", "colors": ["blue"]}'),
+    )
+    engine = forms.ChoiceField(choices=StylePreset.Engine.choices, label=_("Engine"))
+    scheduler = forms.ChoiceField(choices=_sampler_choices, label=_("Sampler"))
+    steps = forms.IntegerField(min_value=1, max_value=100, label=_("Steps"))
+    guidance_scale = forms.FloatField(min_value=0, max_value=30, label=_("Guidance (CFG)"))
+    size = forms.TypedChoiceField(coerce=int, choices=SIZES, label=_("Size"))
+    adapter_strength = forms.FloatField(min_value=0, max_value=2, label=_("LoRA strength"))
     brand_weight = forms.FloatField(
         min_value=0,
         max_value=1,
         required=False,
-        label="Brand weight",
-        help_text="0–1: how much the likeness to the reference images counts in the ranking "
-        "against the match to the description. Empty: the server default.",
+        label=_("Brand weight"),
+        help_text=_(
+            "0–1: how much the likeness to the reference images counts in the ranking "
+            "against the match to the description. Empty: the server default."
+        ),
     )
-    is_locked = forms.BooleanField(required=False, label="Brand kit lock")
+    is_locked = forms.BooleanField(required=False, label=_("Brand kit lock"))
     lock_rules = JSONText(
-        help_text='Allowed ranges, e.g. {"steps": {"min": 20, "max": 30}, '
-        '"attributes": {"colors": ["blue"]}}'
+        label=_("Lock rules"),
+        help_text=_(
+            'Allowed ranges, e.g. {"steps": {"min": 20, "max": 30}, '
+            '"attributes": {"colors": ["blue"]}}'
+        ),
     )
 
     def clean_palette(self):
@@ -84,48 +100,51 @@ class PresetForm(forms.Form):
 
 
 class ReferenceImageForm(forms.Form):
-    file = forms.ImageField(label="Reference image", help_text="PNG, JPEG or WebP.")
+    file = forms.ImageField(label=_("Reference image"), help_text=_("PNG, JPEG or WebP."))
 
 
 class ControlImageForm(forms.Form):
     file = forms.ImageField(
-        label="Control image", help_text="PNG, JPEG or WebP; at most 8 MB and 4096×4096 px."
+        label=_("Control image"), help_text=_("PNG, JPEG or WebP; at most 8 MB and 4096×4096 px.")
     )
     control_type = forms.ChoiceField(
-        label="Control type",
+        label=_("Control type"),
         choices=[
-            ("silhouette", "Silhouette (the subject's outline, filled)"),
-            ("lineart", "Line art"),
-            ("scribble", "Sketch"),
-            ("canny", "Edge map"),
-            ("pose", "Pose (an OpenPose skeleton picture)"),
+            ("silhouette", _("Silhouette (the subject's outline, filled)")),
+            ("lineart", _("Line art")),
+            ("scribble", _("Sketch")),
+            ("canny", _("Edge map")),
+            ("pose", _("Pose (an OpenPose skeleton picture)")),
         ],
     )
     conditioning_scale = forms.FloatField(
-        label="Conditioning scale",
+        label=_("Conditioning scale"),
         min_value=0,
         max_value=2,
         initial=1.0,
-        help_text="0 = no effect, 1 = as trained, up to 2.",
+        help_text=_("0 = no effect, 1 = as trained, up to 2."),
     )
     preprocess = forms.BooleanField(
         required=False,
         initial=True,
-        label="Derive the map from the picture",
-        help_text="Untick when the picture already is a map (white strokes on black).",
+        label=_("Derive the map from the picture"),
+        help_text=_("Untick when the picture already is a map (white strokes on black)."),
     )
 
 
 class BrandKitForm(forms.Form):
     locked_presets_only = forms.BooleanField(
-        required=False, label="API keys and members may only use locked presets"
+        required=False, label=_("API keys and members may only use locked presets")
     )
 
 
 class DatasetForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     trigger_word = forms.CharField(
-        max_length=40, required=False, help_text="The token the LoRA learns, e.g. acmebot."
+        max_length=40,
+        required=False,
+        label=_("Trigger word"),
+        help_text=_("The token the LoRA learns, e.g. acmebot."),
     )
 
 
@@ -151,42 +170,55 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        label="Images, caption .txt files or zips",
-        help_text="Select many files at once (up to 1000) or a zip.",
+        label=_("Images, caption .txt files or zips"),
+        help_text=_("Select many files at once (up to 1000) or a zip."),
     )
 
 
 class FineTuneForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    dataset = forms.ChoiceField()
+    name = forms.CharField(max_length=100, label=_("Name"))
+    dataset = forms.ChoiceField(label=_("Dataset"))
     trigger_word = forms.CharField(
-        max_length=40, required=False, help_text="Defaults to the dataset's."
+        max_length=40,
+        required=False,
+        label=_("Trigger word"),
+        help_text=_("Defaults to the dataset's."),
     )
-    preset = forms.ChoiceField(required=False, help_text="Optional preset it is meant for.")
-    rank = forms.IntegerField(initial=HYPERPARAMETERS["rank"].default, label="LoRA rank")
-    alpha = forms.IntegerField(initial=HYPERPARAMETERS["alpha"].default, label="LoRA alpha")
-    steps = forms.IntegerField(required=False)
-    learning_rate = forms.FloatField(initial=HYPERPARAMETERS["learning_rate"].default)
-    resolution = forms.IntegerField(initial=HYPERPARAMETERS["resolution"].default)
-    batch_size = forms.IntegerField(initial=HYPERPARAMETERS["batch_size"].default)
-    train_text_encoder = forms.BooleanField(required=False, label="Also train the text encoder")
+    preset = forms.ChoiceField(
+        required=False, label=_("Preset"), help_text=_("Optional preset it is meant for.")
+    )
+    rank = forms.IntegerField(initial=HYPERPARAMETERS["rank"].default, label=_("LoRA rank"))
+    alpha = forms.IntegerField(initial=HYPERPARAMETERS["alpha"].default, label=_("LoRA alpha"))
+    steps = forms.IntegerField(required=False, label=_("Steps"))
+    learning_rate = forms.FloatField(
+        initial=HYPERPARAMETERS["learning_rate"].default, label=_("Learning rate")
+    )
+    resolution = forms.IntegerField(
+        initial=HYPERPARAMETERS["resolution"].default, label=_("Resolution")
+    )
+    batch_size = forms.IntegerField(
+        initial=HYPERPARAMETERS["batch_size"].default, label=_("Batch size")
+    )
+    train_text_encoder = forms.BooleanField(required=False, label=_("Also train the text encoder"))
     gradient_checkpointing = forms.BooleanField(
-        required=False, label="Gradient checkpointing (less memory, slower)"
+        required=False, label=_("Gradient checkpointing (less memory, slower)")
     )
 
     def __init__(self, *args, datasets=(), presets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].choices = [(str(d.pk), d.name) for d in datasets]
-        self.fields["preset"].choices = [("", "None")] + [(str(p.pk), p.name) for p in presets]
+        self.fields["preset"].choices = [("", _("None"))] + [(str(p.pk), p.name) for p in presets]
         for name, rng in HYPERPARAMETERS.items():
             if name in self.fields:
                 self.fields[name].help_text = f"{rng.low:g}–{rng.high:g}"
-        self.fields["steps"].help_text += "; leave blank to derive them from the dataset size"
+        self.fields["steps"].help_text = _(
+            "%(range)s; leave blank to derive them from the dataset size"
+        ) % {"range": self.fields["steps"].help_text}
 
 
 class AdapterChoiceForm(forms.Form):
-    adapter = forms.ChoiceField(label="Adapter version")
-    strength = forms.FloatField(min_value=0, max_value=2, initial=1.0, label="Strength")
+    adapter = forms.ChoiceField(label=_("Adapter version"))
+    strength = forms.FloatField(min_value=0, max_value=2, initial=1.0, label=_("Strength"))
 
     def __init__(self, *args, adapters=(), **kwargs):
         super().__init__(*args, **kwargs)

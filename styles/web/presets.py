@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -89,7 +90,7 @@ def preset_edit(request, preset_id):
         except DomainError as exc:
             form_error(request, form, exc)
         else:
-            messages.success(request, "Preset saved.")
+            messages.success(request, _("Preset saved."))
             return redirect("preset_detail", preset_id=preset.pk)
     return render(request, "styles/preset_form.html", {"form": form, "preset": preset})
 
@@ -100,7 +101,7 @@ def preset_copy(request, preset_id):
     copy = presets.create_preset(
         tenant=request.tenant, actor=Actor.from_request(request), copy_of=preset_id
     )
-    messages.success(request, f"Copied. Edit “{copy.name}” to make it yours.")
+    messages.success(request, _("Copied. Edit “%(name)s” to make it yours.") % {"name": copy.name})
     return redirect("preset_edit", preset_id=copy.pk)
 
 
@@ -116,5 +117,5 @@ def preset_delete(request, preset_id):
             raise
         flash_domain_error(request, exc)
         return redirect("preset_detail", preset_id=preset_id)
-    messages.success(request, "Preset deleted.")
+    messages.success(request, _("Preset deleted."))
     return redirect("preset_list")

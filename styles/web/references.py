@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -31,7 +32,7 @@ def preset_reference_add(request, preset_id):
                 upload=upload,
                 original_name=upload.name,
             )
-            messages.success(request, "Reference image added.")
+            messages.success(request, _("Reference image added."))
         except DomainError as exc:
             if exc.status_code == 404:
                 raise

@@ -4,6 +4,7 @@ verified Stripe event. They belong to the tenants app (app_label "tenants", tabl
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tenants.billing.money import format_money
 from tenants.scoping import TenantOwnedModel
@@ -38,9 +39,9 @@ class CreditPurchase(TenantOwnedModel):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting payment"
-        PAID = "paid", "Paid, credits granted"
-        REFUNDED = "refunded", "Refunded"
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid, credits granted")
+        REFUNDED = "refunded", _("Refunded")
 
     pack = models.ForeignKey(CreditPack, on_delete=models.PROTECT, related_name="+")
     credits = models.PositiveIntegerField()
@@ -99,10 +100,10 @@ class StripeEvent(models.Model):
     """Every verified Stripe webhook, stored before it is processed, processed exactly once."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed (will be retried)"
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed (will be retried)")
 
     id = models.CharField(max_length=120, primary_key=True, help_text="Stripe's event id.")
     type = models.CharField(max_length=80, db_index=True)

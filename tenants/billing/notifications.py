@@ -15,8 +15,11 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from core.events import webhook_event
+from tenants.language import by_language
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
 
@@ -63,27 +66,39 @@ def notify_if_low(tenant_id) -> bool:
 
 
 def _email_admins(tenant: Tenant, data: dict) -> None:
-    recipients = list(
-        Membership.objects.for_tenant(tenant)
+    admins = [
+        m.user
+        for m in Membership.objects.for_tenant(tenant)
         .filter(role__in=[Role.OWNER, Role.ADMIN], user__is_active=True)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-    if not recipients:
-        return
-    try:
-        send_mail(
-            subject=f"{tenant.name}: only {data['balance']} AvatarSaaS credits left",
-            message=(
-                f"Your workspace {tenant.name} has {data['balance']} credits left "
-                f"(below {data['threshold']}). New avatar jobs fail once credits run out.\n\n"
-                f"Buy a credit pack or change your plan: {data['billing_url']}\n"
-            ),
-            from_email=None,
-            recipient_list=recipients,
-        )
-    except Exception:
-        logger.exception("Could not send the low-balance email for tenant %s", tenant.pk)
+        .select_related("user")
+    ]
+    # One email per language, each admin reading it in theirs.
+    for language, users in by_language(admins).items():
+        with translation.override(language):
+            subject = gettext("%(name)s: only %(balance)s AvatarSaaS credits left") % {
+                "name": tenant.name,
+                "balance": data["balance"],
+            }
+            message = gettext(
+                "Your workspace %(name)s has %(balance)s credits left (below %(threshold)s). "
+                "New avatar jobs fail once credits run out.\n\n"
+                "Buy a credit pack or change your plan: %(url)s\n"
+            ) % {
+                "name": tenant.name,
+                "balance": data["balance"],
+                "threshold": data["threshold"],
+                "url": data["billing_url"],
+            }
+        try:
+            send_mail(
+                subject=subject,
+                message=message,
+                from_email=None,
+                recipient_list=[u.email for u in users],
+            )
+        except Exception:
+            logger.exception("Could not send the low-balance email for tenant %s", tenant.pk)
 
 
 def _emit_webhook(tenant: Tenant, data: dict) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.errors import InvalidInput, NotFound
 from tenants.actors import Actor
 from tenants.audit import record_event
@@ -58,7 +60,8 @@ def start_credit_pack_purchase(*, tenant: Tenant, actor: Actor, pack_slug: str) 
     if pack is None:
         on_sale = CreditPack.objects.filter(is_active=True).values_list("slug", flat=True)
         raise InvalidInput(
-            f"Unknown credit pack '{pack_slug}'. Choose one of: {', '.join(on_sale)}.",
+            gettext("Unknown credit pack '%(pack_slug)s'. Choose one of: %(on_sale)s.")
+            % {"pack_slug": pack_slug, "on_sale": ", ".join(on_sale)},
             field="pack",
         )
     customer_id = ensure_customer(tenant=tenant)
@@ -122,15 +125,21 @@ def start_subscription(
     _require_billing(tenant, actor)
     plan = Plan.objects.filter(slug=plan_slug, is_public=True).exclude(stripe_price_id="").first()
     if plan is None:
-        raise InvalidInput(f"The plan '{plan_slug}' cannot be subscribed to online.", field="plan")
+        raise InvalidInput(
+            gettext("The plan '%(plan_slug)s' cannot be subscribed to online.")
+            % {"plan_slug": plan_slug},
+            field="plan",
+        )
     if (
         StripeSubscription.objects.for_tenant(tenant)
         .filter(status__in=StripeSubscription.ACTIVE_STATUSES)
         .exists()
     ):
         raise InvalidInput(
-            "This workspace already has an active subscription; cancel it first or use the "
-            "customer portal to switch plans.",
+            gettext(
+                "This workspace already has an active subscription; cancel it first or "
+                "use the customer portal to switch plans."
+            ),
             field="plan",
         )
     customer_id = ensure_customer(tenant=tenant)
@@ -181,7 +190,7 @@ def cancel_subscription(*, tenant: Tenant, actor: Actor) -> StripeSubscription:
         .first()
     )
     if local is None:
-        raise NotFound("This workspace has no active subscription.")
+        raise NotFound(gettext("This workspace has no active subscription."))
     call_stripe(
         "cancel the subscription",
         lambda c: c.v1.subscriptions.cancel(local.stripe_subscription_id),
@@ -209,9 +218,11 @@ def customer_portal_url(*, tenant: Tenant, actor: Actor, return_url: str) -> str
         )
     except BillingUnavailable as exc:
         raise BillingUnavailable(
-            "The Stripe customer portal is not available for this account (it must be "
-            "activated in the Stripe dashboard, and local Stripe servers lack it). Buy packs "
-            "and manage your subscription on this page instead."
+            gettext(
+                "The Stripe customer portal is not available for this account (it must "
+                "be activated in the Stripe dashboard, and local Stripe servers lack "
+                "it). Buy packs and manage your subscription on this page instead."
+            )
         ) from exc
     return session.url
 
@@ -221,7 +232,7 @@ def refund_credit_purchase(
 ) -> str:
     """Staff: refund a pack at Stripe. The `charge.refunded` webhook claws the credits back."""
     if purchase.status == CreditPurchase.Status.PENDING or not purchase.stripe_payment_id:
-        raise InvalidInput("Only paid purchases can be refunded.", field="purchase")
+        raise InvalidInput(gettext("Only paid purchases can be refunded."), field="purchase")
     params: dict[str, Any] = {"payment_intent": purchase.stripe_payment_id}
     if amount_cents:
         params["amount"] = amount_cents

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext
 
 from tenants.billing.errors import BillingUnavailable
 
@@ -34,7 +35,9 @@ def _client(api_key: str, api_base: str) -> stripe.StripeClient:
 def get_client() -> stripe.StripeClient:
     if not is_configured():
         raise BillingUnavailable(
-            "Billing is not configured: set STRIPE_API_KEY to sell credits and subscriptions."
+            gettext(
+                "Billing is not configured: set STRIPE_API_KEY to sell credits and subscriptions."
+            )
         )
     return _client(settings.STRIPE_API_KEY, settings.STRIPE_API_BASE or "")
 
@@ -45,9 +48,14 @@ def call_stripe(what: str, fn: Callable[[stripe.StripeClient], T]) -> T:
     try:
         return fn(client)
     except stripe.CardError as exc:
-        raise BillingUnavailable(f"The card was declined: {exc.user_message or exc}") from exc
+        raise BillingUnavailable(
+            gettext("The card was declined: %(reason)s") % {"reason": exc.user_message or exc}
+        ) from exc
     except stripe.StripeError as exc:
         logger.warning("Stripe call failed (%s): %s", what, exc)
         raise BillingUnavailable(
-            f"Stripe could not {what} right now; nothing was charged. Try again in a minute."
+            gettext(
+                "Stripe could not %(what)s right now; nothing was charged. Try again in a minute."
+            )
+            % {"what": what}
         ) from exc

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -103,7 +104,8 @@ def subscribe(request):
         flash_domain_error(request, exc)
     else:
         messages.success(
-            request, "Subscription started. Your plan changes as soon as Stripe confirms payment."
+            request,
+            _("Subscription started. Your plan changes as soon as Stripe confirms payment."),
         )
     return redirect("billing")
 
@@ -116,7 +118,7 @@ def cancel_subscription(request):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        messages.success(request, "Subscription canceled. You move to the free plan shortly.")
+        messages.success(request, _("Subscription canceled. You move to the free plan shortly."))
     return redirect("billing")
 
 

@@ -52,7 +52,7 @@ def test_page_shows_balance_plan_packs_ledger_and_not_configured(client, packs, 
     assert "Free" in html
     for pack in CreditPack.objects.all():
         assert pack.name in html and pack.price_display in html
-    assert "9.00 USD" in html
+    assert "$9.00" in html
     assert "job-abc" in html and "-7" in html and "Reserved for a job" in html
     assert 'href="/billing/"' in html  # the nav link for billing managers
 

@@ -139,3 +139,85 @@ def assert_labelled():
         assert not missing, f"{page.url}: controls without a label: {missing}"
 
     return check
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """new_page(locale="zh-CN", width=390): another page in its own context (own cookies,
+    Accept-Language from `locale`), with the same JavaScript/CSP error check as `page`."""
+    contexts, errors = [], []
+
+    def make(*, locale: str = "en-US", width: int = 1280, height: int = 900, init_script=None):
+        context = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": height},
+            locale=locale,
+            accept_downloads=True,
+        )
+        context.set_default_timeout(15_000)
+        if init_script is not None:
+            context.add_init_script(path=str(init_script))
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and not msg.text.startswith("Failed to load resource")
+                and errors.append(msg.text)
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript or CSP errors on the page: {errors}"
+
+
+AXE = HERE / "assets" / "axe.min.js"
+AXE_RESULTS = SCREENSHOTS.parent / "axe"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_audit():
+    """axe_audit(page, "name"): run axe-core (vendored, injected as an init script so the
+    page's CSP stays strict) on the page as it is, save the JSON under artifacts/axe/ and
+    return the serious/critical violations. The page's context must come from
+    new_page(init_script=AXE)."""
+    import json
+
+    AXE_RESULTS.mkdir(parents=True, exist_ok=True)
+
+    def audit(page, name: str) -> list[dict]:
+        results = page.evaluate(
+            """async () => await window.axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                 "best-practice"]},
+                resultTypes: ["violations"]})"""
+        )
+        summary = [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:10],
+            }
+            for v in results["violations"]
+        ]
+        (AXE_RESULTS / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "url": page.url,
+                    "lang": page.evaluate("document.documentElement.lang"),
+                    "violations": summary,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return [v for v in summary if v["impact"] in BLOCKING_IMPACTS]
+
+    return audit

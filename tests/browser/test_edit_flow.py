@@ -43,7 +43,7 @@ def test_vary_then_paint_a_mask_and_edit_the_region(
     expect(page.locator("#job-parent")).to_contain_text("Variation (strength 0.3)")
     assert run_jobs() == 1
     expect(page.locator(".candidate")).to_have_count(1)
-    expect(page.locator("#status-badge")).to_have_text("succeeded")
+    expect(page.locator("#status-badge")).to_have_text("Succeeded")
     shot(page, "10-vary-subtle")
     variation = GenerationJob.objects.get(mode="vary")
     assert str(variation.parent_image_id) == parent_id and variation.n == 1
@@ -69,7 +69,7 @@ def test_vary_then_paint_a_mask_and_edit_the_region(
 
     expect(page.locator("#job-parent")).to_contain_text("Region edit")
     assert run_jobs() == 1
-    expect(page.locator("#status-badge")).to_have_text("succeeded")
+    expect(page.locator("#status-badge")).to_have_text("Succeeded")
     expect(page.locator(".candidate")).to_have_count(1)
     shot(page, "12-edit-result")
 

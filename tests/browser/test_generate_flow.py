@@ -76,14 +76,14 @@ def test_sign_up_generate_pick_and_download(page, shot, run_jobs, assert_labelle
     shot(page, "02-generate")
     page.get_by_role("button", name="Generate", exact=True).click()
 
-    expect(page.locator("#status-badge")).to_have_text("queued")
+    expect(page.locator("#status-badge")).to_have_text("Queued")
     expect(page.locator("#progress-text")).to_contain_text("position 1")
     shot(page, "03-job-queued")
     assert GenerationJob.objects.get().attributes["colors"] == ["green"]
     assert run_jobs() == 1
     # The page polls status.json and reloads itself once the job is done.
     expect(page.locator(".candidate")).to_have_count(3)
-    expect(page.locator("#status-badge")).to_have_text("succeeded")
+    expect(page.locator("#status-badge")).to_have_text("Succeeded")
     shot(page, "04-job-done")
 
     other = page.locator(".candidate:not(.selected)").first
@@ -124,13 +124,13 @@ def test_tiny_diffusion_job_labels_scores_honestly_then_vary_and_gallery(
     _describe(page, "a cheerful green robot mascot", engine="diffusers", n=2, size=64, steps=2)
     expect(page.locator("#cost-quote")).to_contain_text("Cost: 4 credits (diffusers engine)")
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.locator("#status-badge")).to_have_text("queued")
+    expect(page.locator("#status-badge")).to_have_text("Queued")
 
     # Hold the job mid-render to see live progress, as a GPU worker would report it.
     job = claim.claim_next_job("browser-test")
     GenerationJob.objects.filter(pk=job.pk).update(progress=45, progress_step=1, progress_total=2)
     expect(page.locator("#progress-text")).to_have_text("Rendering: step 1 of 2")
-    expect(page.locator("#status-badge")).to_have_text("running")
+    expect(page.locator("#status-badge")).to_have_text("Running")
     shot(page, "06-job-running")
     runner.run_claimed_job(job, "browser-test")
 
@@ -141,7 +141,7 @@ def test_tiny_diffusion_job_labels_scores_honestly_then_vary_and_gallery(
     shot(page, "07-job-diffusion")
 
     page.get_by_role("button", name="Vary seeds").click()
-    expect(page.locator("#status-badge")).to_have_text("queued")
+    expect(page.locator("#status-badge")).to_have_text("Queued")
     assert run_jobs() == 1
     expect(page.locator(".candidate")).to_have_count(2)
     first, second = GenerationJob.objects.for_tenant(tenant).order_by("created_at")

@@ -85,4 +85,4 @@ def test_workspace_switcher_changes_the_active_tenant(page, login, tenant, other
     expect(page.locator("h1")).to_have_text(tenant.name)
     page.get_by_label("Workspace").select_option(label=other_tenant.name)
     expect(page.locator("h1")).to_have_text(other_tenant.name)
-    expect(page.locator(".account .role")).to_have_text("viewer")
+    expect(page.locator(".account .role")).to_have_text("Viewer")

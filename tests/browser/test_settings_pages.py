@@ -63,7 +63,7 @@ def test_team_invite_and_role_change(page, login, tenant):
     page.get_by_label("Role", exact=True).select_option("admin")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".message.success")).to_contain_text("Invitation sent to mo@example.com")
-    expect(page.locator("table", has_text="mo@example.com")).to_contain_text("admin")
+    expect(page.locator("table", has_text="mo@example.com")).to_contain_text("Admin")
 
     page.get_by_label("Role of vera@example.com").select_option("member")
     page.locator("tr", has_text="vera@example.com").get_by_role("button", name="Save").click()

@@ -112,7 +112,7 @@ def test_dashboard_delete_and_remove_with_roles(client, tenant, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/datasets/{dataset.pk}/delete/", follow=True)
     assert response.redirect_chain[-1][0] == "/datasets/"
-    assert "Dataset deleted with its 5 image(s)." in response.content.decode()
+    assert "Dataset deleted with its 5 images." in response.content.decode()
 
 
 def test_dashboard_explains_a_dataset_in_use(client, tenant):
