@@ -15,7 +15,7 @@ from styles.models import DatasetImage, FineTune
 
 @staff_member_required
 def image_file(request, file_id):
-    return serve_file(get_object_or_404(ImageFile, pk=file_id))
+    return serve_file(get_object_or_404(ImageFile, pk=file_id), request)
 
 
 @staff_member_required

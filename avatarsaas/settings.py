@@ -182,6 +182,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: files go through permission-checked views
+# Signed file links (core.signed_files): stable for a window of this many seconds, valid for
+# one to two windows.
+AVATARSAAS_FILE_URL_TTL = int(os.environ.get("AVATARSAAS_FILE_URL_TTL", "3600"))
 
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 if AWS_STORAGE_BUCKET_NAME:
@@ -196,6 +199,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_expire": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "300")),
             "file_overwrite": False,
             "signature_version": os.environ.get("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+            # Stored names are never rewritten with other bytes (see core.storage).
+            "object_parameters": {"CacheControl": "private, max-age=31536000, immutable"},
         },
     }
 else:
@@ -332,6 +337,13 @@ AVATARSAAS_WARM_UP = env_bool("AVATARSAAS_WARM_UP", True)
 # A running job's lease; the worker renews it as it renders. A worker silent for this long is
 # presumed dead and its job is retried (up to the job's max_attempts).
 AVATARSAAS_JOB_LEASE_SECONDS = int(os.environ.get("AVATARSAAS_JOB_LEASE_SECONDS", "60"))
+# Packing (CLIP scoring, PNG/WebP encoding, uploads, settling) runs in a background stage while
+# the worker renders the next job; off = each job is packed inline on the render loop. The
+# queue depth bounds rendered jobs waiting for packing (memory); one queue message runs jobs
+# for at most the batch seconds before leaving the rest to the next message.
+AVATARSAAS_PACKING_OVERLAP = env_bool("AVATARSAAS_PACKING_OVERLAP", True)
+AVATARSAAS_PACKING_QUEUE = int(os.environ.get("AVATARSAAS_PACKING_QUEUE", "1"))
+AVATARSAAS_WORKER_BATCH_SECONDS = float(os.environ.get("AVATARSAAS_WORKER_BATCH_SECONDS", "300"))
 # Set when the configured weights are real trained ones; tiny test models leave it off so the
 # product never presents random-weight scores as quality.
 AVATARSAAS_WEIGHTS_ARE_REAL = env_bool("AVATARSAAS_WEIGHTS_ARE_REAL", False)

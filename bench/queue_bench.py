@@ -3,6 +3,11 @@ warm job wall time vs engine time, cache-hit latency, and fairness under a 100-j
 
     python bench/queue_bench.py [--quick] [--jobs N]
     python bench/queue_bench.py --scale [--history 0,100000,1000000] [--tenants 10,1000,10000]
+    python bench/queue_bench.py --packing [--jobs N] [--rounds R]
+
+`--packing` times one warm worker draining a backlog with packing overlap off and on
+(alternating blocks in one process, so both see the same machine load): wall time per job
+over engine time per job (results in bench/results/packing_bench.json).
 
 `--scale` runs only the claim and /metrics cost curves of `bench/queue_scale.py` (its own
 database; results in bench/results/queue_scale.json and .md).
@@ -207,9 +212,14 @@ def main() -> None:
     parser.add_argument("--history", default="0,100000,1000000", help="past jobs per point")
     parser.add_argument("--tenants", default="10,1000,10000", help="capped tenants per point")
     parser.add_argument("--samples", type=int, default=30, help="timings per point (--scale)")
+    parser.add_argument("--packing", action="store_true", help="packing overlap off vs on")
+    parser.add_argument("--rounds", type=int, default=3, help="off/on block pairs (--packing)")
     args = parser.parse_args()
     if args.scale:
         scale(args)
+        return
+    if args.packing:
+        packing(args)
         return
     n = args.jobs or (5 if args.quick else 20)
     models = Path(tempfile.mkdtemp(prefix="bench-models-"))
@@ -266,6 +276,29 @@ def scale(args) -> None:
         [int(x) for x in args.tenants.split(",")],
         args.samples,
     )
+
+
+def packing(args) -> None:
+    """A backlog of `jobs` per block, drained by one in-process worker; blocks alternate
+    overlap off / on. Per-job wall = block elapsed / jobs (what a busy worker delivers);
+    latency = a job's own started -> finished (the next job's render shares the cores)."""
+    sys.path.insert(0, str(ROOT))
+    jobs = args.jobs or 6
+    ensure_database(PACKING_DB_URL)
+    var = Path(tempfile.mkdtemp(prefix="bench-packing-")) / "var"
+    setup_django({"DATABASE_URL": PACKING_DB_URL, "AVATARSAAS_VAR_DIR": str(var)})
+    from bench.packing_bench import run_packing
+
+    result = run_packing(jobs=jobs, rounds=args.rounds, engine=ENGINE, size=SIZE, steps=STEPS)
+    out = RESULTS / "packing_bench.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["summary"], indent=2))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+PACKING_DB_URL = os.environ.get(
+    "BENCH_PACKING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/avatarsaas_bench_packing"
+)
 
 
 def print_table(r: dict) -> None:

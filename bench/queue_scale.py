@@ -9,8 +9,12 @@ rolled back, so every sample sees the same queue. Writes bench/results/queue_sca
 
 Curve 1, history: N finished jobs spread over 90 days across 200 tenants, plus a live queue of
 50 of those tenants x 3 queued jobs. Measures claim_next_job p50, the pre-issue-20 fair-order query
-(Max(started_at) per tenant over the history) p50, and a /metrics database scrape p50 with and
-without the `job_finished_at` index (dropped inside a rolled-back transaction).
+(Max(started_at) per tenant over the history) p50, a /metrics database scrape p50 with and
+without the `job_finished_at` index (dropped inside a rolled-back transaction), and the whole
+/metrics view (every collector, rendered, through the test client with the metrics token). Each
+point also checks that the plan of the finished-window query reads `job_finished_at`, and the
+largest points save EXPLAIN ANALYZE of the claim and scrape queries to
+bench/results/queue_scale_plans.txt.
 Curve 2, capped tenants: on top of the largest history, T tenants each running their cap (2)
 with 2 more queued: claim_next_job must find nothing (every tenant is examined), and, with one
 more tenant that is under its cap, must find that tenant's job.
@@ -155,6 +159,64 @@ def _scrape_without_index() -> int:
     return _scrape()
 
 
+def _scrape_view() -> int:
+    from django.conf import settings
+    from django.test import Client
+
+    settings.METRICS_TOKEN = "bench-scale"
+    response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer bench-scale")
+    assert response.status_code == 200, response.status_code
+    return len(response.content)
+
+
+def _finished_window_sql() -> tuple[str, list]:
+    from django.utils import timezone
+
+    from avatarsaas.observability import db_collector
+
+    query = db_collector._finished_jobs(timezone.now()).values("status").order_by()
+    sql, params = query.query.sql_with_params()
+    return sql, list(params)
+
+
+def _explain(sql: str, params: list) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _scrape_uses_finished_at_index() -> bool:
+    from django.db import connection
+
+    sql, params = _finished_window_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return "job_finished_at" in plan
+
+
+def _claim_sql() -> tuple[str, list]:
+    from generation.models import GenerationJob, JobStatus
+    from generation.worker import claim
+    from tenants.models import Plan, Tenant
+
+    sql = claim._ELIGIBLE_SQL.format(
+        job=GenerationJob._meta.db_table, tenant=Tenant._meta.db_table, plan=Plan._meta.db_table
+    )
+    return sql, [JobStatus.QUEUED, JobStatus.RUNNING, claim.CANDIDATES]
+
+
+PLANS: list[str] = []
+
+
+def _save_plans(title: str) -> None:
+    PLANS.append(f"== {title}: eligible tenants (claim) ==\n{_explain(*_claim_sql())}\n")
+    window = _explain(*_finished_window_sql())
+    PLANS.append(f"== {title}: finished window (/metrics) ==\n{window}\n")
+
+
 def _vacuum() -> None:
     from django.db import connection
 
@@ -185,12 +247,18 @@ def history_curve(sizes: list[int], samples: int) -> list[dict]:
         legacy_ms, _ = _timed_rolled_back(_legacy_fair_order, max(3, samples // 5))
         scrape_ms, _ = _timed_rolled_back(_scrape, samples)
         scrape_noidx_ms, _ = _timed_rolled_back(_scrape_without_index, max(3, samples // 5))
+        view_ms, _ = _timed_rolled_back(_scrape_view, max(5, samples // 3))
+        uses_index = _scrape_uses_finished_at_index()
+        if size == max(sizes):
+            _save_plans(f"{size:,} past jobs")
         point = {
             "past_jobs": size,
             "claim_p50_ms": round(claim_ms, 2),
             "legacy_fair_order_query_p50_ms": round(legacy_ms, 2),
             "scrape_db_p50_ms": round(scrape_ms, 2),
             "scrape_db_without_finished_at_index_p50_ms": round(scrape_noidx_ms, 2),
+            "metrics_view_p50_ms": round(view_ms, 2),
+            "scrape_plan_uses_finished_at_index": uses_index,
             "load_s": round(load_s, 1),
         }
         print(point, flush=True)
@@ -218,6 +286,8 @@ def tenant_curve(sizes: list[int], samples: int) -> list[dict]:
         load_s = time.perf_counter() - t0
         none_ms, job = _timed_rolled_back(lambda: claim.claim_next_job("bench"), samples)
         assert job is None, "every tenant is at its cap"
+        if size == max(sizes):
+            _save_plans(f"{size:,} tenants at their cap")
         # One more tenant under its cap, served most recently: last in the round-robin order.
         (spare,) = _tenants(1, f"spare{size}-")
         _jobs([spare], 1, "queued")
@@ -256,6 +326,7 @@ def run(history: list[int], tenants: list[int], samples: int) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "queue_scale.json").write_text(json.dumps(result, indent=2))
     (RESULTS / "queue_scale.md").write_text(markdown(result))
+    (RESULTS / "queue_scale_plans.txt").write_text("\n".join(PLANS))
     print(markdown(result))
     return result
 
@@ -266,14 +337,17 @@ def markdown(r: dict) -> str:
         "",
         f"PostgreSQL, p50 of {r['samples']} samples, total {r['total_s']} s.",
         "",
-        "| past jobs | claim | old fair-order query | /metrics DB scrape | scrape, no index |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| past jobs | claim | old fair-order query | /metrics DB scrape | scrape, no index "
+        "| whole /metrics view | scrape plan reads job_finished_at |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
     ]
     for p in r["history"]:
         lines.append(
             f"| {p['past_jobs']:,} | {p['claim_p50_ms']} ms | "
             f"{p['legacy_fair_order_query_p50_ms']} ms | {p['scrape_db_p50_ms']} ms | "
-            f"{p['scrape_db_without_finished_at_index_p50_ms']} ms |"
+            f"{p['scrape_db_without_finished_at_index_p50_ms']} ms | "
+            f"{p['metrics_view_p50_ms']} ms | "
+            f"{'yes' if p['scrape_plan_uses_finished_at_index'] else 'NO'} |"
         )
     lines += [
         "",

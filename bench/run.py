@@ -4,7 +4,7 @@
                                              # submits, ...); ~10 min on 2 cores
     .venv/bin/python bench/run.py --quick    # smaller samples and drills; < 5 min on 2 cores
     .venv/bin/python bench/run.py --gpu      # engine/train benches on CUDA (SD 1.5-sized, fp16)
-    .venv/bin/python bench/run.py --only drills   # or engine, queue, api, train, ranker
+    .venv/bin/python bench/run.py --only drills   # or engine, queue, packing, api, train, ranker
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 127.0.0.1:6379; the Redis
 drill starts its own private redis-server on a free port. Each bench keeps writing its own
@@ -131,6 +131,23 @@ def bench_queue(quick: bool) -> dict:
     return _entry(code, seconds, summary, data, output)
 
 
+def bench_packing(quick: bool) -> dict:
+    args = [PY, "bench/queue_bench.py", "--packing"]
+    code, seconds, output = _run(
+        args + (["--jobs", "3", "--rounds", "1"] if quick else []), timeout=900
+    )
+    data = _read("packing_bench.json") if code == 0 else None
+    summary = {}
+    if data:
+        s = data["summary"]
+        summary = {
+            "wall/engine overlap off": round(s["overlap_off"]["wall_over_engine"], 2),
+            "wall/engine overlap on": round(s["overlap_on"]["wall_over_engine"], 2),
+            "jobs/s gain": round(s["throughput_gain"], 2),
+        }
+    return _entry(code, seconds, summary, data, output)
+
+
 def bench_api(quick: bool) -> dict:
     args = [PY, "bench/api_bench.py"]
     if quick:
@@ -234,13 +251,13 @@ def main() -> int:
     parser.add_argument("--gpu", action="store_true", help="engine and train benches on CUDA")
     parser.add_argument(
         "--only",
-        choices=["engine", "queue", "api", "train", "ranker", "drills"],
+        choices=["engine", "queue", "packing", "api", "train", "ranker", "drills"],
         action="append",
     )
     args = parser.parse_args()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    wanted = set(args.only or ["engine", "queue", "api", "train", "ranker", "drills"])
+    wanted = set(args.only or ["engine", "queue", "packing", "api", "train", "ranker", "drills"])
     started = time.monotonic()
     report: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -252,6 +269,7 @@ def main() -> int:
     kept = (
         "engine_bench.json",
         "queue_bench.json",
+        "packing_bench.json",
         "api_bench.json",
         "train_bench.json",
         "ranker.json",
@@ -261,6 +279,8 @@ def main() -> int:
             report["benches"]["engine"] = bench_engine(args.quick, args.gpu)
         if "queue" in wanted:
             report["benches"]["queue"] = bench_queue(args.quick)
+        if "packing" in wanted:
+            report["benches"]["packing"] = bench_packing(args.quick)
         if "api" in wanted:
             report["benches"]["api"] = bench_api(args.quick)
         if "train" in wanted:

@@ -8,12 +8,12 @@ function-level import the layer rules allow besides the ML libraries).
 from __future__ import annotations
 
 
-def run_generation(job_id: str) -> str | None:
-    """Claim the next job this worker may fairly take (not necessarily `job_id`) and run it."""
+def run_generation(job_id: str) -> int:
+    """Claim the jobs this worker may fairly take (not necessarily `job_id`) and run them;
+    returns how many ran (see runner.process_queue)."""
     from generation.worker import runner
 
-    job = runner.process_one()
-    return str(job.pk) if job else None
+    return runner.process_queue()
 
 
 def sweep_jobs() -> dict:

@@ -1,10 +1,9 @@
 """Shapes of the jobs API. Validation of shape only; rules live in the services."""
 
 from django.conf import settings
-from django.urls import reverse
 from rest_framework import serializers
 
-from core.storage import signed_url_or_none
+from core.storage import signed_url
 from core.vocabulary import (
     ALLOWED_SIZES,
     CONTROL_TYPES,
@@ -120,10 +119,9 @@ class ParseResultSerializer(serializers.Serializer):
 
 
 def file_url(request, f: ImageFile) -> str:
-    signed = signed_url_or_none(f.file.name)
-    if signed:
-        return signed
-    return request.build_absolute_uri(reverse("api_file_download", args=[f.pk]))
+    """A signed URL that carries its expiry (S3's, or ours on local disk): cacheable by a CDN,
+    usable without the API key until it expires."""
+    return request.build_absolute_uri(signed_url(f.file.name))
 
 
 class ImageFileSerializer(serializers.ModelSerializer):

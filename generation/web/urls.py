@@ -1,5 +1,6 @@
 from django.urls import path
 
+from generation import file_responses
 from generation.web import edits, preview, views
 from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
@@ -36,6 +37,8 @@ urlpatterns = [
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
     path("images/<uuid:image_id>/feedback/", feedback_views.image_feedback, name="image_feedback"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),
+    # core.signed_files.PREFIX: signed links to stored files (the signature is the grant)
+    path("files/<path:name>", file_responses.signed_file, name="signed_file"),
     path("adapters/<uuid:adapter_id>/<str:fmt>.safetensors", adapter_export, name="adapter_export"),
     path("gallery/", gallery_views.gallery, name="gallery"),
     path("gallery/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),

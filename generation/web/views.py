@@ -297,7 +297,7 @@ def file_download(request, file_id):
         f = get_file(tenant=request.tenant, file_id=file_id)
     except DomainError as exc:
         raise Http404(exc.message) from exc
-    return serve_file(f)  # pages show candidates through here: not counted as a download
+    return serve_file(f, request)  # pages show candidates through here: not a download
 
 
 @tenant_view(Perm.VIEW)

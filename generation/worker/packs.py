@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +18,16 @@ from generation.engines.scoring import best_of
 from generation.models import GeneratedImage, GenerationJob, ImageFile
 from generation.quality import reference_cache
 from generation.quality.blend import blend
-from generation.worker.postprocess import build_sidecar, make_avatar_pack
+from generation.worker.postprocess import AvatarFile, build_sidecar, make_avatar_pack
 
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIZE = 256
 PACK_SIZES = (1024, 512, 256, 128, 64)
+
+# The worker's outputs are content-addressed: a re-render of the same pixels stores nothing new,
+# and a file's name is its cache validator (generation.file_responses).
+_save = storage.save_content_addressed
 
 
 @dataclass
@@ -111,30 +116,70 @@ def _png_bytes(image) -> bytes:
     return buf.getvalue()
 
 
-def store_candidates(job: GenerationJob, scored: list[ScoredCandidate]) -> list[StoredCandidate]:
+def store_candidates(
+    job: GenerationJob,
+    scored: list[ScoredCandidate],
+    *,
+    after_each: Callable[[], None] | None = None,
+) -> list[StoredCandidate]:
+    """Encode and store each candidate's original, sidecar, thumbnail and latents. No database
+    access (the packing stage runs this off the render loop); `after_each` (the lease renewal)
+    runs once a candidate is stored."""
     stored = []
     for item in scored:
         cand = item.candidate
         metadata = {**cand.metadata, "job_id": str(job.pk), "index": cand.index, "seed": cand.seed}
-        original = storage.save_bytes(job.tenant_id, "images", "png", _png_bytes(cand.image))
-        sidecar = storage.save_bytes(job.tenant_id, "images", "json", build_sidecar(metadata))
-        thumbs = []
-        for f in make_avatar_pack(
-            cand.image, sizes=(THUMBNAIL_SIZE,), circle=False, formats=("webp",)
-        ):
-            name = storage.save_bytes(job.tenant_id, "images", f.format, f.data)
-            thumbs.append(
-                {
-                    "size": f.size,
-                    "shape": f.shape,
-                    "format": f.format,
-                    "content_type": f.content_type,
-                    "name": name,
-                    "bytes": len(f.data),
-                }
-            )
+        original = _save(job.tenant_id, "images", "png", _png_bytes(cand.image))
+        sidecar = _save(job.tenant_id, "images", "json", build_sidecar(metadata))
+        thumbs = store_files(
+            job.tenant_id,
+            make_avatar_pack(cand.image, sizes=(THUMBNAIL_SIZE,), circle=False, formats=("webp",)),
+        )
         stored.append(StoredCandidate(item, original, sidecar, thumbs, _store_latents(job, cand)))
+        if after_each is not None:
+            after_each()
     return stored
+
+
+def store_files(tenant_id, files: list[AvatarFile], *, skip=frozenset()) -> list[dict[str, Any]]:
+    """Store encoded avatar files (those whose (size, shape, format) is not in `skip`); the
+    returned dicts are what `create_file_rows` turns into ImageFile rows."""
+    out = []
+    for f in files:
+        if (f.size, f.shape, f.format) in skip:
+            continue
+        out.append(
+            {
+                "size": f.size,
+                "shape": f.shape,
+                "format": f.format,
+                "content_type": f.content_type,
+                "name": _save(tenant_id, "images", f.format, f.data),
+                "bytes": len(f.data),
+            }
+        )
+    return out
+
+
+def encode_pack(image, *, circle: bool) -> list[AvatarFile]:
+    """All avatar sizes x formats (and the circle variant when asked) of one image. The pixels
+    are taken as the stored original holds them (no info dict), so a pack encoded from the
+    in-memory candidate and one re-encoded from storage are byte-identical."""
+    from PIL import Image
+
+    source = Image.frombytes(image.mode, image.size, image.tobytes())
+    files = []
+    for shape_circle in (False, True) if circle else (False,):
+        files += make_avatar_pack(
+            source, sizes=PACK_SIZES, circle=shape_circle, formats=("png", "webp")
+        )
+    return files
+
+
+def file_key(f) -> tuple[int, str, str]:
+    if isinstance(f, dict):
+        return (f["size"], f["shape"], f["format"])
+    return (f.size, f.shape, f.format)
 
 
 def _store_latents(job: GenerationJob, cand: Candidate) -> str:
@@ -145,11 +190,19 @@ def _store_latents(job: GenerationJob, cand: Candidate) -> str:
 
     buf = io.BytesIO()
     np.save(buf, cand.latents, allow_pickle=False)
-    return storage.save_bytes(job.tenant_id, "latents", "npy", buf.getvalue())
+    return _save(job.tenant_id, "latents", "npy", buf.getvalue())
 
 
-def _best_index(stored: list[StoredCandidate]) -> int:
-    """The candidate ranked first (rank 1), else the best final score, else the first."""
+def best_position(stored: list[StoredCandidate], rerender_index: int | None = None) -> int:
+    """Which stored candidate becomes the selected image: for a re-render the replayed one
+    (`rerender_index` is its batch index), else the one ranked first (rank 1), else the best
+    final score, else the first; -1 for an empty batch."""
+    if not stored:
+        return -1
+    if rerender_index is not None:
+        for i, s in enumerate(stored):
+            if s.scored.candidate.index == rerender_index:
+                return i
     ranked = [i for i, s in enumerate(stored) if s.scored.rank == 1]
     if ranked:
         return ranked[0]
@@ -159,20 +212,28 @@ def _best_index(stored: list[StoredCandidate]) -> int:
     return best_of(scores)
 
 
+def rerender_index(job: GenerationJob) -> int | None:
+    """The batch index a re-render replays (reads the parent image: call on the render loop)."""
+    if not job.rerender_of_id:
+        return None
+    return job.rerender_of.metadata.get("batch_index", 0) if job.rerender_of else 0
+
+
 def create_image_rows(
-    job: GenerationJob, stored: list[StoredCandidate], *, quality: dict[str, Any] | None = None
+    job: GenerationJob,
+    stored: list[StoredCandidate],
+    *,
+    quality: dict[str, Any] | None = None,
+    best: int | None = None,
 ) -> list[GeneratedImage]:
     """The job's image rows (and thumbnails); `quality` (rejects, meaning text, ranker) is saved
-    on the job in the same transaction."""
+    on the job in the same transaction. `best` is the selected position (`best_position`)."""
     if quality is not None:
         job.quality = quality
         job.rejected_candidates = min(len(quality.get("rejected", [])), 32767)
         job.save(update_fields=["quality", "rejected_candidates"])
-    best = _best_index(stored) if stored else -1
-    if job.rerender_of_id:
-        # A re-render selects the replayed image, not the best of its batch.
-        target = job.rerender_of.metadata.get("batch_index", 0) if job.rerender_of else 0
-        best = next((i for i, s in enumerate(stored) if s.scored.candidate.index == target), best)
+    if best is None:
+        best = best_position(stored, rerender_index(job))
     images = []
     for i, item in enumerate(stored):
         cand = item.scored.candidate
@@ -194,53 +255,39 @@ def create_image_rows(
             sidecar=item.sidecar,
             latents=item.latents,
         )
-        for t in item.thumbnails:
-            ImageFile.objects.create(
-                tenant_id=job.tenant_id,
-                image=image,
-                size=t["size"],
-                shape=t["shape"],
-                format=t["format"],
-                content_type=t["content_type"],
-                file=t["name"],
-                bytes=t["bytes"],
-            )
+        create_file_rows(image, item.thumbnails)
         images.append(image)
     return images
 
 
+def create_file_rows(image: GeneratedImage, files: list[dict[str, Any]]) -> list[ImageFile]:
+    return [
+        ImageFile.objects.create(
+            tenant_id=image.tenant_id,
+            image=image,
+            size=f["size"],
+            shape=f["shape"],
+            format=f["format"],
+            content_type=f["content_type"],
+            file=f["name"],
+            bytes=f["bytes"],
+        )
+        for f in files
+    ]
+
+
 def ensure_pack(image: GeneratedImage, *, circle: bool) -> list[ImageFile]:
-    """All avatar sizes x formats (and the circle variant when asked) for one image; idempotent."""
+    """All avatar sizes x formats (and the circle variant when asked) for one stored image,
+    re-encoded from its original; idempotent. (The worker encodes the winner's pack off the
+    render loop instead, see generation.worker.packing.)"""
     from PIL import Image
 
     existing = {(f.size, f.shape, f.format) for f in image.files.all()}
     source = Image.open(io.BytesIO(storage.read_bytes(image.original.name)))
     source.load()
-    wanted = []
-    for shape_circle in (False, True) if circle else (False,):
-        wanted += make_avatar_pack(
-            source, sizes=PACK_SIZES, circle=shape_circle, formats=("png", "webp")
-        )
-    created = []
+    wanted = [f for f in encode_pack(source, circle=circle) if file_key(f) not in existing]
     with transaction.atomic():
-        for f in wanted:
-            if (f.size, f.shape, f.format) in existing:
-                continue
-            name = storage.save_bytes(image.tenant_id, "images", f.format, f.data)
-            created.append(
-                ImageFile.objects.create(
-                    tenant_id=image.tenant_id,
-                    image=image,
-                    size=f.size,
-                    shape=f.shape,
-                    format=f.format,
-                    content_type=f.content_type,
-                    file=name,
-                    bytes=len(f.data),
-                )
-            )
-            existing.add((f.size, f.shape, f.format))
-    return created
+        return create_file_rows(image, store_files(image.tenant_id, wanted))
 
 
 def sidecar_json(image: GeneratedImage) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generation.engines import registry as engine_registry
 from generation.jobs.render_config import PresetRenderConfig
 from generation.models import GenerationJob
 from generation.quality import learning
@@ -28,17 +29,47 @@ class RankedBatch:
     report: dict[str, Any] = field(default_factory=dict)  # stored as GenerationJob.quality
 
 
-def rank_batch(
-    job: GenerationJob, checked: CheckedRender, config: PresetRenderConfig
-) -> RankedBatch:
+@dataclass(frozen=True)
+class RankingPlan:
+    """What ranking needs from the database, read on the render loop so that scoring and
+    ranking (`rank`) can run in the packing stage without a query."""
+
+    meaning: str
+    reference_names: tuple[str, ...]
+    brand_weight: float
+    model: RankerModel | None
+    ranker_version: int | None
+
+
+def plan_ranking(job: GenerationJob, config: PresetRenderConfig) -> RankingPlan:
     meaning = meaning_of_job(
         job, defaults=config.default_attributes, trigger_word=config.trigger_word
     )
+    # Only a scored batch uses the learned ranker, and a batch is scored when CLIP is set up.
+    scorer = engine_registry.get_scorer()
+    model, ranker = learning.ranker_for(job.tenant_id) if scorer is not None else (None, None)
+    return RankingPlan(
+        meaning=meaning,
+        reference_names=tuple(config.reference_images),
+        brand_weight=config.brand_weight,
+        model=model,
+        ranker_version=ranker.version if model is not None and ranker else None,
+    )
+
+
+def rank_batch(
+    job: GenerationJob, checked: CheckedRender, config: PresetRenderConfig
+) -> RankedBatch:
+    return rank(plan_ranking(job, config), checked)
+
+
+def rank(plan: RankingPlan, checked: CheckedRender) -> RankedBatch:
+    """Score (CLIP) and order a checked batch. No database access."""
     scored = packs.score_candidates(
         checked.candidates,
-        text=meaning,
-        reference_names=config.reference_images,
-        brand_weight=config.brand_weight,
+        text=plan.meaning,
+        reference_names=plan.reference_names,
+        brand_weight=plan.brand_weight,
     )
     is_scored = bool(scored) and all(s.final_score is not None for s in scored)
     for item, check in zip(scored, checked.accepted, strict=True):
@@ -55,15 +86,15 @@ def rank_batch(
                 fallback=check.fallback,
             ),
         }
-    model, ranker = learning.ranker_for(job.tenant_id) if is_scored else (None, None)
+    model = plan.model if is_scored else None
     ranked_by = "learned" if model is not None else ("blended" if is_scored else "unscored")
-    _assign_ranks(scored, model if is_scored else None, scored_at_all=is_scored)
+    _assign_ranks(scored, model, scored_at_all=is_scored)
     report = {
         **checked.report(),
-        "meaning": meaning,
+        "meaning": plan.meaning,
         "ranked_by": ranked_by,
-        "ranker_version": ranker.version if model is not None and ranker else None,
-        "brand_weight": config.brand_weight,
+        "ranker_version": plan.ranker_version if model is not None else None,
+        "brand_weight": plan.brand_weight,
     }
     return RankedBatch(scored, report)
 

@@ -3,6 +3,12 @@
 A worker claims a job in `claim` (queued -> running with a lease) and keeps renewing the lease
 while it renders. Results are committed only if the worker still owns the lease, so a job
 whose worker was presumed dead and whose retry already finished is never succeeded twice.
+
+A job runs in two stages: render (engine, re-rolls) on the render loop, then pack (CLIP scoring,
+encoding, uploads; `packing`) and finalize (rows, "succeeded", credits settled; webhooks after
+commit). With packing overlap on, a queue message renders jobs back to back and the second
+stage runs in `pipeline.PackingStage` meanwhile; a job is "succeeded" only once its pack is
+stored, and its lease is renewed between packing steps.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from generation.jobs.render_config import render_config_for
 from generation.models import GenerationJob, JobStatus
 from generation.quality import rerolls
 from generation.webhooks import delivery as webhooks
-from generation.worker import model_hashes, packs, ranking
+from generation.worker import model_hashes, packing, packs, pipeline, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
 from generation.worker.render_inputs import render_request_for
 from generation.worker.warmup import warm_up
@@ -39,7 +45,8 @@ SYSTEM = Actor.system()
 
 
 def process_one(owner: str | None = None) -> GenerationJob | None:
-    """Claim and run one job if there is one this worker may take."""
+    """Claim and run one job if there is one this worker may take; packed inline, so the job
+    is terminal when this returns."""
     owner = owner or worker_id()
     # Load and warm the pipeline before holding a lease: a first job must not pay minutes of
     # loading (or compiling) inside its lease, and a broken model fails the job it then claims.
@@ -50,6 +57,42 @@ def process_one(owner: str | None = None) -> GenerationJob | None:
     run_claimed_job(job, owner)
     _nudge_if_work_remains()
     return job
+
+
+def process_queue(owner: str | None = None) -> int:
+    """What one queue message does: with packing overlap on (AVATARSAAS_PACKING_OVERLAP), run
+    jobs until none is claimable or AVATARSAAS_WORKER_BATCH_SECONDS have passed, each packed
+    while the next renders; with it off, one job, packed inline. Returns the jobs run."""
+    if not packing_overlap():
+        return int(process_one(owner) is not None)
+    return process_available(owner)
+
+
+def packing_overlap() -> bool:
+    return bool(getattr(settings, "AVATARSAAS_PACKING_OVERLAP", True))
+
+
+def process_available(owner: str | None = None, *, budget_s: float | None = None) -> int:
+    """Claim and render jobs one after another, handing each to a bounded packing stage
+    (scoring, encoding, uploads, settling) that runs while the next job renders. Claims keep
+    their fairness and caps: a job still packing is `running` and counts against its tenant."""
+    owner = owner or worker_id()
+    if budget_s is None:
+        budget_s = float(getattr(settings, "AVATARSAAS_WORKER_BATCH_SECONDS", 300))
+    deadline = time.monotonic() + budget_s
+    depth = int(getattr(settings, "AVATARSAAS_PACKING_QUEUE", 1))
+    count = 0
+    with pipeline.PackingStage(depth=depth) as stage:
+        while True:
+            job = claim_next_job(owner)
+            if job is None:
+                break
+            count += 1
+            run_claimed_job(job, owner, stage=stage)
+            if time.monotonic() >= deadline:
+                break
+    _nudge_if_work_remains()
+    return count
 
 
 def _nudge_if_work_remains() -> None:
@@ -94,19 +137,86 @@ def _log_context(**ids):
     return job_log_context(**ids)
 
 
-def run_claimed_job(job: GenerationJob, owner: str) -> None:
+def run_claimed_job(
+    job: GenerationJob, owner: str, *, stage: pipeline.PackingStage | None = None
+) -> None:
+    """Render `job`, then pack and settle it: inline, or in `stage` while the caller goes on."""
     with _log_context(job_id=str(job.pk), tenant_id=str(job.tenant_id)):
-        try:
-            _run(job, owner)
-        except LeaseLost:
-            logger.info("Job %s: lease lost (canceled or re-queued); discarding results", job.pk)
-        except EngineError as exc:
-            fail_job(job.pk, code=exc.code, message=str(exc), owner=owner)
-        except Exception as exc:  # noqa: BLE001 - unexpected: log with id, retry or fail
-            logger.exception("Job %s crashed on attempt %s", job.pk, job.attempts)
-            if isinstance(exc, DatabaseError):
-                _reconnect_if_broken()
-            _retry_or_fail(job.pk, owner, f"{type(exc).__name__}: {exc}")
+        rendered = _guarded(job.pk, owner, lambda: _render(job, owner), stage="render")
+    if rendered is None:
+        return
+    if stage is None:
+        _pack_and_finalize(rendered)
+    else:
+        stage.submit(_pack_and_finalize, rendered)
+
+
+def _guarded(job_id, owner: str, work, *, stage: str):
+    """Run one stage of a job; its failure settles the job (and returns None)."""
+    try:
+        return work()
+    except LeaseLost:
+        logger.info("Job %s: lease lost (canceled or re-queued); discarding results", job_id)
+    except EngineError as exc:
+        fail_job(job_id, code=exc.code, message=str(exc), owner=owner)
+    except DatabaseError as exc:
+        logger.exception("Job %s: database error while %s", job_id, _STAGE_VERBS[stage])
+        _reconnect_if_broken()
+        _retry_or_fail(job_id, owner, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - unexpected: log with id, retry or fail
+        logger.exception("Job %s crashed while %s", job_id, _STAGE_VERBS[stage])
+        if stage == "pack":
+            # Encoding or storing failed: re-rendering would not help, and the render was
+            # sound. The job fails on its own; credits are released; the stage goes on.
+            fail_job(
+                job_id,
+                code="packing_failed",
+                message=f"Storing the results failed ({type(exc).__name__}); nothing was "
+                "charged. Submitting the job again is safe.",
+                owner=owner,
+            )
+        else:
+            _retry_or_fail(job_id, owner, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+_STAGE_VERBS = {"render": "rendering", "pack": "packing", "finalize": "finalizing"}
+
+
+def _pack_and_finalize(rendered: packing.RenderedJob) -> None:
+    job, owner = rendered.job, rendered.owner
+    with _log_context(job_id=str(job.pk), tenant_id=str(job.tenant_id)):
+        packed = _guarded(
+            job.pk,
+            owner,
+            lambda: packing.pack_rendered(rendered, renew=lambda: renew_lease(job.pk, owner)),
+            stage="pack",
+        )
+        if packed is None:
+            return
+        _guarded(
+            job.pk,
+            owner,
+            lambda: _finalize(
+                job.pk,
+                owner,
+                packed.stored,
+                rendered.engine_seconds,
+                model_hash=_rendered_with(job),
+                quality=packed.quality,
+                best=packed.best,
+                pack=packed.pack,
+            ),
+            stage="finalize",
+        )
+
+
+def renew_lease(job_id, owner: str) -> None:
+    updated = GenerationJob.objects.filter(
+        pk=job_id, status=JobStatus.RUNNING, lease_owner=owner
+    ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
+    if not updated:
+        raise LeaseLost(f"job {job_id} is no longer ours")
 
 
 def _reconnect_if_broken() -> None:
@@ -117,7 +227,7 @@ def _reconnect_if_broken() -> None:
         connection.close_if_unusable_or_obsolete()
 
 
-def _run(job: GenerationJob, owner: str) -> None:
+def _render(job: GenerationJob, owner: str) -> packing.RenderedJob:
     config = render_config_for(job.preset)
     adapter = None
     if job.adapter_version_id:
@@ -140,16 +250,13 @@ def _run(job: GenerationJob, owner: str) -> None:
     engine_seconds = time.monotonic() - started
     progress(job.steps, job.steps)  # lease check before scoring/storing
     checked.raise_if_empty()
-
-    ranked = ranking.rank_batch(job, checked, config)
-    stored = packs.store_candidates(job, ranked.scored)
-    _finalize(
-        job.pk,
-        owner,
-        stored,
-        engine_seconds,
-        model_hash=_rendered_with(job),
-        quality=ranked.report,
+    return packing.RenderedJob(
+        job=job,
+        owner=owner,
+        checked=checked,
+        engine_seconds=engine_seconds,
+        plan=ranking.plan_ranking(job, config),
+        rerender_index=packs.rerender_index(job),
     )
 
 
@@ -168,7 +275,11 @@ def _finalize(
     *,
     model_hash: str | None = None,
     quality: dict | None = None,
+    best: int | None = None,
+    pack: list[dict] | None = None,
 ) -> None:
+    """Write the stored results and settle, only if this worker still holds the lease: rows,
+    "succeeded", credits settled in one transaction; webhooks and metrics after it."""
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.RUNNING or job.lease_owner != owner:
@@ -179,11 +290,15 @@ def _finalize(
             job.model_hash = model_hash
             job.cache_key = cache_key_for(job, ())
             job.save(update_fields=["model_hash", "cache_key"])
-        images = packs.create_image_rows(job, stored, quality=quality)
-        best = next((img for img in images if img.selected), None)
-        if best is not None:
-            # Before "succeeded": a client that sees the job done must find the winner's pack.
-            packs.ensure_pack(best, circle=job.circle)
+        images = packs.create_image_rows(job, stored, quality=quality, best=best)
+        winner = next((img for img in images if img.selected), None)
+        if winner is not None:
+            # Before "succeeded": a client that sees the job done must find the winner's pack
+            # (encoded and stored by the packing stage; re-encoded here only when not given).
+            if pack is None:
+                packs.ensure_pack(winner, circle=job.circle)
+            else:
+                packs.create_file_rows(winner, pack)
         job_state.transition_job(
             job, JobStatus.SUCCEEDED, progress=100, engine_seconds=engine_seconds
         )

@@ -118,3 +118,8 @@ register(
     )
 )
 register(Route("image_feedback", image, method="post", data={"vote": "up"}, ok_statuses=(302,)))
+exempt(
+    "signed_file",
+    "no session or key: the signature (name + expiry) is the grant; see "
+    "tests/generation/web/test_signed_files.py (foreign, unsigned, tampered, expired: 403)",
+)

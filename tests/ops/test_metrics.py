@@ -117,3 +117,35 @@ def test_finetunes_are_reported_when_the_styles_app_has_them(client, metrics_on)
         family = families["avatarsaas_finetunes"]
         assert family.type == "gauge"
         assert family.samples and all(s.value == 0 for s in family.samples)  # every state, 0
+
+
+def test_a_job_that_waited_longer_than_the_job_timeout_still_counts_when_it_finishes(
+    client, metrics_on, tenant
+):
+    """The finished window is read on finished_at alone: a job queued hours ago (a backlog,
+    retries) that finished a minute ago is in it; one that finished before the window is not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generation.models import GenerationJob
+
+    now = timezone.now()
+    base = {"tenant": tenant, "description": "a robot", "prompt": "a robot", "engine": "vector"}
+    GenerationJob.objects.create(
+        **base,
+        status="succeeded",
+        started_at=now - timedelta(minutes=2),
+        finished_at=now - timedelta(minutes=1),
+        engine_seconds=5.0,
+    )
+    GenerationJob.objects.create(
+        **base,
+        status="failed",
+        started_at=now - timedelta(hours=2),
+        finished_at=now - timedelta(hours=1),
+    )
+    GenerationJob.objects.update(queued_at=now - timedelta(hours=3))  # auto_now_add on create
+    jobs = _scrape(client)["avatarsaas_jobs"]
+    assert _samples(jobs, "avatarsaas_jobs", status="succeeded") == [1]
+    assert _samples(jobs, "avatarsaas_jobs", status="failed") == [0]
