@@ -122,17 +122,29 @@ class FineTune(TenantOwnedModel):
 
 
 class LoraAdapter(TenantOwnedModel):
-    """A versioned LoRA weights file (safetensors) produced by a fine-tune."""
+    """A versioned LoRA weights file (safetensors) produced by a fine-tune or imported."""
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
         DEPRECATED = "deprecated", "Deprecated"
+
+    class Lineage(models.TextChoices):
+        TRAINED = "trained", "Trained here"
+        IMPORTED = "imported", "Imported"
 
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
     finetune = models.OneToOneField(
         FineTune, on_delete=models.SET_NULL, null=True, blank=True, related_name="adapter"
     )
+    source_import = models.OneToOneField(
+        "styles.AdapterImport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="adapter",
+    )
+    lineage = models.CharField(max_length=16, choices=Lineage.choices, default=Lineage.TRAINED)
     weights = models.FileField(max_length=300)
     size_bytes = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
