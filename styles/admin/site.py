@@ -81,6 +81,7 @@ class FineTuneAdmin(admin.ModelAdmin):
                 "fields": [
                     ("progress", "progress_step", "eta_seconds"),
                     "loss_review",
+                    ("chosen_step", "validation_curve"),
                     ("started_at", "finished_at"),
                     ("failure_code", "failure_message"),
                 ]

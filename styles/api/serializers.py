@@ -315,6 +315,8 @@ class FineTuneSerializer(serializers.ModelSerializer):
             "failure_code",
             "failure_message",
             "validation",
+            "validation_curve",
+            "chosen_step",
             "adapter",
             "created_at",
             "finished_at",

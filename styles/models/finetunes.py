@@ -98,6 +98,17 @@ class FineTune(TenantOwnedModel):
     validation = models.JSONField(
         default=list, blank=True, help_text="Grid cells: prompt, seed, clip_score, image."
     )
+    validation_curve = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Validation during training: [{step, clip, brand, score}].",
+    )
+    chosen_step = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The step whose weights the adapter holds (best validation score); "
+        "empty when no validation ran (the last or EMA weights ship).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
