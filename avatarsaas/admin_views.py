@@ -10,7 +10,7 @@ from generation.admin import engine_status
 from generation.file_responses import serve_file
 from generation.models import ImageFile
 from styles.file_responses import serve_dataset_image, serve_validation_cell
-from styles.models import DatasetImage, FineTune
+from styles.models import AdapterImport, DatasetImage, FineTune
 
 
 @staff_member_required
@@ -26,6 +26,11 @@ def dataset_image(request, image_id):
 @staff_member_required
 def finetune_validation(request, finetune_id, index):
     return serve_validation_cell(get_object_or_404(FineTune, pk=finetune_id), index)
+
+
+@staff_member_required
+def import_preview(request, import_id, index):
+    return serve_validation_cell(get_object_or_404(AdapterImport, pk=import_id), index)
 
 
 def engine_status_page(request):

@@ -379,6 +379,10 @@ AVATARSAAS_DATASET_MIN_SIDE = int(os.environ.get("AVATARSAAS_DATASET_MIN_SIDE", 
 AVATARSAAS_FINETUNE_MIN_IMAGES = int(os.environ.get("AVATARSAAS_FINETUNE_MIN_IMAGES", "5"))
 AVATARSAAS_VALIDATION_STEPS = int(os.environ.get("AVATARSAAS_VALIDATION_STEPS", "25"))
 AVATARSAAS_ADAPTER_CACHE = Path(os.environ.get("AVATARSAAS_ADAPTER_CACHE", VAR_DIR / "adapters"))
+# Imported LoRA files (styles.services.adapter_imports): the size cap (an SD 1.5 LoRA of rank
+# 64 is ~75 MB in fp16; keep it under MAX_REQUEST_BODY_BYTES) and the preview grid's size.
+AVATARSAAS_LORA_IMPORT_MAX_MB = int(os.environ.get("AVATARSAAS_LORA_IMPORT_MAX_MB", "96"))
+AVATARSAAS_IMPORT_PREVIEW_SIZE = int(os.environ.get("AVATARSAAS_IMPORT_PREVIEW_SIZE", "512"))
 
 AVATARSAAS_API_KEY_PREFIX = "ask"
 # A deleted workspace is suspended at once and purged (rows and files) after this many days,

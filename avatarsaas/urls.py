@@ -39,6 +39,11 @@ urlpatterns = [
         admin_views.finetune_validation,
         name="admin_finetune_validation",
     ),
+    path(
+        "admin/lora-imports/<uuid:import_id>/preview/<int:index>/",
+        admin_views.import_preview,
+        name="admin_import_preview",
+    ),
     path("admin/engine/", admin_views.engine_status_view, name="admin_engine_status"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -24,6 +24,7 @@ LR_SCHEDULES = ("cosine", "constant")
 # passes, tiny ones at most MAX_EPOCHS (beyond that it only memorises the pictures).
 TARGET_IMAGE_VIEWS = 2000
 MIN_EPOCHS, MAX_EPOCHS = 4, 200
+VALIDATIONS_PER_RUN = 5  # by default; the last step is always one of them
 
 
 def default_epochs(n_images: int) -> int:
@@ -48,6 +49,16 @@ class TrainingRecipe:
     gradient_accumulation: int = 1
     # EMA of the LoRA weights (the saved adapter is the average); None keeps the last weights.
     ema_decay: float | None = None
+    # Render and CLIP-score validation images every this many steps and ship the best-scoring
+    # weights, not the last (an overfitted end state); None derives it from the step count
+    # (`validations_per_run` checks a run), 0 turns it off.
+    validation_every: int | None = None
+
+    def validation_every_for(self, steps: int) -> int:
+        """Steps between validations of a `steps`-step run (0: none)."""
+        if self.validation_every is not None:
+            return self.validation_every
+        return max(1, math.ceil(steps / VALIDATIONS_PER_RUN))
 
     def epochs_for(self, n_images: int) -> int:
         return self.epochs or default_epochs(n_images)
@@ -123,7 +134,16 @@ class TrainingRecipe:
             else "one batch per step",
             f"the saved adapter is an exponential moving average (decay {self.ema_decay:g})"
             if self.ema_decay
-            else "the saved adapter is the last step's weights",
+            else "the adapter's weights are not averaged (no EMA)",
+            "no validation during training: the last step's weights ship"
+            if self.validation_every == 0
+            else (
+                f"validation images rendered every {self.validation_every} steps"
+                if self.validation_every
+                else f"validation images rendered {VALIDATIONS_PER_RUN} times in the run"
+            )
+            + ", scored by CLIP against the prompts and the brand references; the best-scoring "
+            "checkpoint ships, not the last",
         ]
 
 
@@ -136,8 +156,9 @@ LIMITS: dict[str, tuple[type, float, float]] = {
     "warmup_ratio": (float, 0.0, 0.5),
     "gradient_accumulation": (int, 1, 64),
     "ema_decay": (float, 0.5, 0.9999),
+    "validation_every": (int, 0, 100000),
 }
-OPTIONAL = ("epochs", "min_snr_gamma", "ema_decay")
+OPTIONAL = ("epochs", "min_snr_gamma", "ema_decay", "validation_every")
 
 
 def _check(name: str, value: Any) -> Any:

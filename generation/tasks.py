@@ -42,6 +42,16 @@ def run_finetune(finetune_id: str) -> str | None:
 
 
 def sweep_finetunes() -> dict:
-    from generation.training import finetune_runner
+    from generation.training import finetune_runner, import_runner
 
-    return finetune_runner.sweep_stale_finetunes()
+    # LoRA imports ride on this schedule: their validation is GPU work of the same kind.
+    return {
+        **finetune_runner.sweep_stale_finetunes(),
+        "imports_nudged": import_runner.sweep_stale_imports(),
+    }
+
+
+def validate_adapter_import(import_id: str) -> str | None:
+    from generation.training import import_runner
+
+    return import_runner.validate_import(import_id)

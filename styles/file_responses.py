@@ -4,7 +4,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 
 from core.storage import signed_url_or_none
-from styles.models import DatasetImage, FineTune
+from styles.models import AdapterImport, DatasetImage, FineTune
 
 
 def serve_stored(name: str, content_type: str = "image/png", *, missing=Http404):
@@ -36,8 +36,9 @@ def serve_dataset_image(image: DatasetImage | None):
     return serve_stored(image.file.name, "image/jpeg" if image.format == "jpeg" else "image/png")
 
 
-def serve_validation_cell(ft: FineTune, index: int):
-    """One picture of a fine-tune's validation grid. (Also the staff view.)"""
+def serve_validation_cell(ft: FineTune | AdapterImport, index: int):
+    """One picture of a fine-tune's validation grid or an import's preview grid. (Also the
+    staff views.)"""
     if not 0 <= index < len(ft.validation):
         raise Http404("No such validation image.")
     cell = ft.validation[index]

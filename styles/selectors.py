@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from styles.models import FineTune, LoraAdapter, LoraDataset, StylePreset
+from styles.models import AdapterImport, FineTune, LoraAdapter, LoraDataset, StylePreset
 from tenants.models import Tenant
 
 
@@ -29,6 +29,10 @@ def finetunes_for(tenant: Tenant) -> QuerySet[FineTune]:
 
 def adapters_for(tenant: Tenant) -> QuerySet[LoraAdapter]:
     return LoraAdapter.objects.for_tenant(tenant).select_related("finetune")
+
+
+def adapter_imports_for(tenant: Tenant) -> QuerySet[AdapterImport]:
+    return AdapterImport.objects.for_tenant(tenant).select_related("adapter")
 
 
 def ready_adapters_for(tenant: Tenant) -> QuerySet[LoraAdapter]:

@@ -2,7 +2,8 @@
 
 LoRA weights, optimizer, LR schedule, EMA, grad scaler, the training generator (every noise,
 timestep, flip and caption-dropout draw) and torch's global RNG, the data order of the current
-epoch, the step and the losses so far. Python's and numpy's RNGs are not used by the loop.
+epoch, the step and the losses so far, and the validation curve with the best step's weights.
+Python's and numpy's RNGs are not used by the loop.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def dump(run: LoraRun) -> bytes:
             "cuda": torch.cuda.get_rng_state_all() if run.device == "cuda" else None,
         },
         "data_order": run.order.state_dict(),
+        # The validation curve and the best step's weights so far (best_checkpoint).
+        "best": run.best.state_dict() if run.best is not None else None,
     }
     buf = io.BytesIO()
     torch.save(state, buf)
@@ -77,5 +80,7 @@ def load(run: LoraRun, blob: bytes) -> None:
     if run.device == "cuda" and state["rng"]["cuda"] is not None:
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     run.order.load_state_dict(state["data_order"])
+    if run.best is not None:
+        run.best.load_state_dict(state.get("best"))
     run.step = int(state["step"])
     run.losses = [float(x) for x in state["losses"]]

@@ -72,3 +72,7 @@ class TrainResult:
     device: str = "cpu"
     dtype: str = "float32"
     vae_encodes: int = 0  # images the VAE encoded in this run (0 when the cache was warm)
+    # [{step, clip, brand, score}] of the validations during training, and the step whose
+    # weights were saved (None: no validation ran, the last/EMA weights were saved).
+    validation_curve: list[dict] = field(default_factory=list)
+    best_step: int | None = None

@@ -30,11 +30,12 @@ from generation.engines import registry as engine_registry
 from generation.engines.base import AdapterRef, EngineError
 from generation.engines.loading import model_hash, resolve_model_path
 from generation.training import adapter_exports
+from generation.training.best_checkpoint import CheckpointValidator, ValidationPoint
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.lora import LORA_WEIGHTS_NAME, train_lora
 from generation.training.validation import VALIDATION_SEEDS, grid_image, render_grid
 from generation.worker.claim import LeaseLost, lease_seconds, worker_id
-from styles.models import FineTune, FineTuneState, LoraAdapter
+from styles.models import FineTune, FineTuneState, LoraAdapter, ReferenceImage
 from styles.services.datasets import accepted_images
 from styles.services.finetunes import enqueue_training, transition_finetune
 
@@ -91,6 +92,7 @@ class _Progress:
         self.ft, self.owner = ft, owner
         self.stride = max(1, ft.steps // CURVE_POINTS)
         self.curve = [p for p in ft.loss_curve if p[0] <= ft.checkpoint_step]
+        self.validation_curve = [p for p in ft.validation_curve if p["step"] <= ft.checkpoint_step]
         self.start_step = ft.checkpoint_step
         self.started = time.monotonic()
         self.last = 0.0
@@ -121,6 +123,11 @@ class _Progress:
             lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()),
         )
         if not updated:
+            raise LeaseLost(str(self.ft.pk))
+
+    def on_validation(self, point: ValidationPoint) -> None:
+        self.validation_curve.append(point.to_dict())
+        if not self._mine().update(validation_curve=self.validation_curve):
             raise LeaseLost(str(self.ft.pk))
 
     def on_checkpoint(self, step: int, blob: bytes) -> None:
@@ -179,6 +186,38 @@ def train_config(ft: FineTune) -> TrainConfig:
     )
 
 
+def checkpoint_validator(ft: FineTune) -> CheckpointValidator | None:
+    """Scores for picking the best checkpoint: CLIP text score, plus the brand score against
+    the preset's reference images when it has some. None without a CLIP model (the last or
+    EMA weights ship). With test weights the scores are random: the page says so."""
+    scorer = engine_registry.get_scorer()
+    if scorer is None:
+        return None
+    return CheckpointValidator(
+        scorer,
+        trigger_word=ft.trigger_word,
+        size=ft.resolution,
+        steps=int(getattr(settings, "AVATARSAAS_VALIDATION_STEPS", 25)),
+        references=_references(ft),
+    )
+
+
+def _references(ft: FineTune) -> list:
+    from PIL import Image
+
+    if not ft.preset_id:
+        return []
+    names = ReferenceImage.objects.filter(tenant_id=ft.tenant_id, preset_id=ft.preset_id)
+    names = names.values_list("file", flat=True)
+    refs = []
+    for name in names:
+        try:
+            refs.append(Image.open(io.BytesIO(storage.read_bytes(name))))  # the scorer flattens
+        except FileNotFoundError:
+            continue
+    return refs
+
+
 def cache_root() -> Path:
     return Path(getattr(settings, "AVATARSAAS_TRAIN_CACHE", Path(settings.VAR_DIR) / "train-cache"))
 
@@ -219,6 +258,8 @@ def _run(ft: FineTune, owner: str) -> None:
             on_checkpoint=progress.on_checkpoint,
             cache_dir=cache_dir,
             metadata=metadata,
+            validator=checkpoint_validator(ft),
+            on_validation=progress.on_validation,
         )
     except EngineError:
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -233,6 +274,8 @@ def _run(ft: FineTune, owner: str) -> None:
                 FineTuneState.VALIDATING,
                 loss_curve=progress.curve,
                 base_model_hash=base_hash,
+                validation_curve=result.validation_curve,
+                chosen_step=result.best_step,
             )
         adapter_id = uuid.uuid4()
         validation = _validate(locked, adapter_id, weights, owner)

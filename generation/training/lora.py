@@ -23,6 +23,7 @@ from typing import Any
 from generation.engines.base import EngineError
 from generation.engines.loading import pick_device
 from generation.training import checkpoint
+from generation.training.best_checkpoint import BestCheckpoint, ValidationPoint
 from generation.training.cache import ExampleEncoder
 from generation.training.config import (
     TEXT_ENCODER_TARGET_MODULES,
@@ -39,6 +40,9 @@ from generation.training.objective import MicroBatch, diffusion_loss, lr_schedul
 StepCallback = Callable[[int, int, float], None]
 # on_checkpoint(step, blob): persist `blob` (see `LoraRun.checkpoint`); resume with it later.
 CheckpointCallback = Callable[[int, bytes], None]
+# validator(run, step) -> scores of the weights as they would ship now (best_checkpoint).
+Validator = Callable[[Any, int], ValidationPoint]
+ValidationCallback = Callable[[ValidationPoint], None]
 LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
 
 
@@ -125,6 +129,7 @@ class LoraRun:
         *,
         device: str = "auto",
         cache_dir: str | Path | None = None,
+        validator: Validator | None = None,
     ):
         import torch
         from diffusers.training_utils import EMAModel
@@ -156,6 +161,8 @@ class LoraRun:
         self.encoder.prepare()
         self.order = DataOrder(self.encoder.buckets, config.batch_size, config.seed)
         self.step, self.losses, self.resumed_from = 0, [], 0
+        every = self.recipe.validation_every_for(self.total_steps)
+        self.best = BestCheckpoint(validator, every) if validator and every else None
 
     def checkpoint(self) -> bytes:
         return checkpoint.dump(self)
@@ -243,6 +250,7 @@ class LoraRun:
         self,
         on_step: StepCallback | None = None,
         on_checkpoint: CheckpointCallback | None = None,
+        on_validation: ValidationCallback | None = None,
     ) -> None:
         self.parts["unet"].train()
         if self.config.train_text_encoder:
@@ -252,13 +260,20 @@ class LoraRun:
             loss = self.train_step()
             if on_step is not None:
                 on_step(self.step, self.total_steps, loss)
+            if self.best is not None and self.best.due(self.step, self.total_steps):
+                point = self.best.check(self)
+                if on_validation is not None:
+                    on_validation(point)
             if on_checkpoint and every and self.step % every == 0 and self.step < self.total_steps:
                 on_checkpoint(self.step, self.checkpoint())
 
     def final_weights(self) -> None:
-        """Put the weights the adapter ships with into the models (the EMA, when on)."""
+        """Put the weights the adapter ships with into the models: the best-scoring validated
+        step's when validation ran, else the EMA (when on) or the last step's."""
         if self.ema is not None:
             self.ema.copy_to(self.params)
+        if self.best is not None:
+            self.best.apply(self)
         self.parts["unet"].eval()
         self.parts["text_encoder"].eval()
 
@@ -307,6 +322,8 @@ def train_lora(
     output_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
     metadata: dict[str, str] | None = None,
+    validator: Validator | None = None,
+    on_validation: ValidationCallback | None = None,
 ) -> TrainResult:
     """Train a LoRA on `examples`; returns where `save_lora_weights` wrote it and the losses.
 
@@ -316,10 +333,12 @@ def train_lora(
     with contextlib.ExitStack() as stack:
         if cache_dir is None and config.cache_latents:
             cache_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="lora-cache-"))
-        run = LoraRun(model_dir, examples, config, device=device, cache_dir=cache_dir)
+        run = LoraRun(
+            model_dir, examples, config, device=device, cache_dir=cache_dir, validator=validator
+        )
         if resume:
             run.restore(resume)
-        run.train(on_step, on_checkpoint)
+        run.train(on_step, on_checkpoint, on_validation)
         out = Path(output_dir or tempfile.mkdtemp(prefix="lora-"))
         run.save(out, metadata)
     return TrainResult(
@@ -330,4 +349,6 @@ def train_lora(
         device=run.device,
         dtype=str(run.dtype).removeprefix("torch."),
         vae_encodes=run.encoder.vae_encodes,
+        validation_curve=[p.to_dict() for p in run.best.curve] if run.best else [],
+        best_step=run.best.best_step if run.best else None,
     )

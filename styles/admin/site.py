@@ -10,6 +10,8 @@ from core.errors import DomainError
 from core.model_settings import weights_status
 from styles.admin import review as admin_review
 from styles.models import (
+    AdapterImport,
+    AdapterImportState,
     BrandKitSettings,
     DatasetImage,
     FineTune,
@@ -19,7 +21,7 @@ from styles.models import (
     ReferenceImage,
     StylePreset,
 )
-from styles.services import finetunes
+from styles.services import adapter_imports, finetunes
 
 
 class ReviewActionForm(ActionForm):
@@ -79,6 +81,7 @@ class FineTuneAdmin(admin.ModelAdmin):
                 "fields": [
                     ("progress", "progress_step", "eta_seconds"),
                     "loss_review",
+                    ("chosen_step", "validation_curve"),
                     ("started_at", "finished_at"),
                     ("failure_code", "failure_message"),
                 ]
@@ -208,18 +211,122 @@ class FineTuneAdmin(admin.ModelAdmin):
         self._review(request, queryset, "reject")
 
 
+@admin.register(AdapterImport)
+class AdapterImportAdmin(admin.ModelAdmin):
+    """Imported LoRA files: staff look at the worker's report and preview, then approve (a new
+    adapter version, lineage "imported") or reject with a note."""
+
+    list_display = ["name", "tenant", "state", "format", "size_bytes", "reviewed_by", "created_at"]
+    list_filter = ["state", "format"]
+    search_fields = ["id", "name", "sha256", "tenant__slug"]
+    readonly_fields = [f.name for f in AdapterImport._meta.fields] + [
+        "report_review",
+        "preview_review",
+    ]
+    fieldsets = [
+        (
+            "Upload",
+            {
+                "fields": [
+                    "name",
+                    "tenant",
+                    "state",
+                    "trigger_word",
+                    ("original_name", "format", "size_bytes"),
+                    "sha256",
+                    "created_by",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Checks", {"fields": ["report_review", ("error_code", "validated_at")]}),
+        ("Preview", {"fields": ["preview_review"]}),
+        ("Review", {"fields": ["review_note", "reviewed_by", "reviewed_at"]}),
+        (
+            "Internals",
+            {
+                "classes": ["collapse"],
+                "fields": ["id", "file", "base_model_hash", "report", "validation"],
+            },
+        ),
+    ]
+    action_form = ReviewActionForm
+    actions = ["approve_selected", "reject_selected"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description="What the file holds")
+    def report_review(self, obj):
+        return admin_review.import_report_panel(obj)
+
+    @admin.display(description="Preview grid")
+    def preview_review(self, obj):
+        return admin_review.import_preview_panel(
+            obj, scores_meaningful=weights_status().scores_meaningful
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: staff act through the actions
+
+    def has_review_adapterimport_permission(self, request):
+        return request.user.has_perm("styles.review_adapterimport")
+
+    def _review(self, request, queryset, verb: str):
+        if not self.has_review_adapterimport_permission(request):
+            raise PermissionDenied("Reviewing imports needs the 'review LoRA imports' permission.")
+        note = request.POST.get("note", "")
+        done = 0
+        for item in queryset.filter(state=AdapterImportState.PENDING_REVIEW):
+            try:
+                if verb == "approve":
+                    adapter_imports.approve_import(
+                        import_id=item.pk, staff_user=request.user, note=note
+                    )
+                else:
+                    adapter_imports.reject_import(
+                        import_id=item.pk, staff_user=request.user, note=note
+                    )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+        skipped = queryset.exclude(state=AdapterImportState.PENDING_REVIEW).count()
+        if done:
+            self.message_user(request, f"{verb.title()}d {done} import(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+
+    @admin.action(
+        description="Approve: publish as a new adapter version",
+        permissions=["review_adapterimport"],
+    )
+    def approve_selected(self, request, queryset):
+        self._review(request, queryset, "approve")
+
+    @admin.action(description="Reject with the note below", permissions=["review_adapterimport"])
+    def reject_selected(self, request, queryset):
+        self._review(request, queryset, "reject")
+
+
 @admin.register(LoraAdapter)
 class LoraAdapterAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "version",
         "tenant",
+        "lineage",
         "status",
         "size_bytes",
         "approved_by",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "lineage"]
     search_fields = ["name", "sha256", "tenant__slug"]
     readonly_fields = [f.name for f in LoraAdapter._meta.fields if f.name != "status"]
 

@@ -1,7 +1,9 @@
-"""API views for LoRA adapter versions: list, get, deprecate, activate on a preset, roll back."""
+"""API views for LoRA adapter versions: list, get, deprecate, activate on a preset, roll back;
+and LoRA files made elsewhere: import, list, get."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,9 +11,15 @@ from core.api import LIST_NOTE, NewestFirst
 from core.api_schema import domain_errors
 from styles import selectors
 from styles.api import examples as ex
-from styles.api.scopes import READ, WRITE
-from styles.api.serializers import ActivateAdapterSerializer, AdapterSerializer, PresetSerializer
-from styles.services import adapters, presets
+from styles.api.scopes import READ, TRAIN, WRITE
+from styles.api.serializers import (
+    ActivateAdapterSerializer,
+    AdapterImportSerializer,
+    AdapterImportUploadSerializer,
+    AdapterSerializer,
+    PresetSerializer,
+)
+from styles.services import adapter_imports, adapters, presets
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 
@@ -109,3 +117,67 @@ class AdapterDeprecateView(APIView):
             tenant=request.tenant, actor=Actor.from_request(request), adapter_id=adapter_id
         )
         return Response(AdapterSerializer(adapter).data)
+
+
+class AdapterImportCreateView(APIView):
+    permission_classes = [HasScope]
+    required_scopes = {"POST": TRAIN}
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="Import a LoRA made elsewhere",
+        description="Multipart field `file`: a LoRA `.safetensors` in kohya/A1111 or "
+        "diffusers/peft format for the configured base model. The header is checked at once "
+        "(400 naming the problem: a pickle, a truncated file, not safetensors, over the size "
+        "cap); a worker then checks every module and shape against the base model and renders "
+        "a preview (`state` becomes `invalid` with `error_message`, or `pending_review`). Staff "
+        "approve it into a new adapter version with lineage `imported`.",
+        request={"multipart/form-data": AdapterImportUploadSerializer},
+        responses={202: AdapterImportSerializer},
+        examples=[ex.ADAPTER_IMPORT_RESPONSE],
+        extensions=domain_errors(403),
+    )
+    def post(self, request):
+        serializer = AdapterImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = adapter_imports.import_adapter(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            upload=data["file"],
+            name=data.get("name", ""),
+            trigger_word=data.get("trigger_word", ""),
+        )
+        return Response(AdapterImportSerializer(item).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AdapterImportListView(generics.ListAPIView):
+    permission_classes = [HasScope]
+    required_scopes = {"GET": READ}
+    serializer_class = AdapterImportSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        return selectors.adapter_imports_for(self.request.tenant)
+
+    @extend_schema(
+        summary="List LoRA imports",
+        description="Newest first." + LIST_NOTE,
+        examples=[ex.ADAPTER_IMPORT_RESPONSE],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class AdapterImportDetailView(APIView):
+    permission_classes = [HasScope]
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        summary="Get a LoRA import",
+        responses=AdapterImportSerializer,
+        examples=[ex.ADAPTER_IMPORT_RESPONSE],
+    )
+    def get(self, request, import_id):
+        item = adapter_imports.get_import(tenant=request.tenant, import_id=import_id)
+        return Response(AdapterImportSerializer(item).data)

@@ -120,7 +120,9 @@ ADAPTER_RESPONSE = OpenApiExample(
         "name": "Acme mascot",
         "version": 3,
         "status": "ready",
+        "lineage": "trained",
         "finetune": FINETUNE_ID,
+        "source_import": None,
         "size_bytes": 3281560,
         "sha256": "9b74c9897bac770ffc029102a200c5de9b74c9897bac770ffc029102a200c5de",
         "base_model_hash": "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988",
@@ -162,4 +164,28 @@ CONTROL_IMAGE_RESPONSE = OpenApiExample("Control image", value=CONTROL_IMAGE, re
 CONTROL_IMAGE_LIST = OpenApiExample("Control images", value=[CONTROL_IMAGE], response_only=True)
 CONTROL_IMAGE_UPDATE = OpenApiExample(
     "Steer more gently", value={"conditioning_scale": 0.5}, request_only=True
+)
+
+IMPORT_ID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+ADAPTER_IMPORT_RESPONSE = OpenApiExample(
+    "LoRA import",
+    value={
+        "id": IMPORT_ID,
+        "name": "Acme mascot (kohya)",
+        "trigger_word": "acmebot",
+        "original_name": "acme_mascot.safetensors",
+        "format": "kohya",
+        "size_bytes": 3281560,
+        "sha256": "9b74c9897bac770ffc029102a200c5de9b74c9897bac770ffc029102a200c5de",
+        "state": "pending_review",
+        "error_code": "",
+        "error_message": "",
+        "report": {"format": "kohya", "ranks": [16], "alphas": [8.0], "modules": {"unet": 128}},
+        "base_model_hash": "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988",
+        "review_note": "",
+        "adapter": None,
+        "created_at": "2026-11-21T09:30:00Z",
+    },
+    response_only=True,
+    status_codes=["200", "202"],
 )

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from core.storage import signed_url_or_none
 from core.vocabulary import CONTROL_TYPES, ENGINE_CHOICES, SCHEDULER_NAMES
 from styles.models import (
+    AdapterImport,
     BrandKitSettings,
     DatasetImage,
     FineTune,
@@ -314,6 +315,8 @@ class FineTuneSerializer(serializers.ModelSerializer):
             "failure_code",
             "failure_message",
             "validation",
+            "validation_curve",
+            "chosen_step",
             "adapter",
             "created_at",
             "finished_at",
@@ -326,6 +329,12 @@ class FineTuneSerializer(serializers.ModelSerializer):
 
 class AdapterSerializer(serializers.ModelSerializer):
     finetune = serializers.UUIDField(source="finetune_id", read_only=True, allow_null=True)
+    source_import = serializers.UUIDField(
+        source="source_import_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The LoRA import it came from (lineage `imported`).",
+    )
     export_formats = serializers.SerializerMethodField(
         help_text="Formats downloadable from /adapters/{id}/export/?format=..."
     )
@@ -337,7 +346,9 @@ class AdapterSerializer(serializers.ModelSerializer):
             "name",
             "version",
             "status",
+            "lineage",
             "finetune",
+            "source_import",
             "size_bytes",
             "sha256",
             "base_model_hash",
@@ -349,3 +360,49 @@ class AdapterSerializer(serializers.ModelSerializer):
 
     def get_export_formats(self, obj) -> list[str]:
         return sorted(obj.exports or {})
+
+
+class AdapterImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A LoRA .safetensors file (kohya/A1111 or diffusers/peft names) for the "
+        "configured base model. Pickles (.ckpt/.pt/.bin) are refused."
+    )
+    name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Default: the file name."
+    )
+    trigger_word = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Default: the file's `modelspec.trigger_phrase`, when it has one.",
+    )
+
+
+class AdapterImportSerializer(serializers.ModelSerializer):
+    adapter = serializers.SerializerMethodField(
+        help_text="The adapter version published on approval; null until then."
+    )
+
+    class Meta:
+        model = AdapterImport
+        fields = [
+            "id",
+            "name",
+            "trigger_word",
+            "original_name",
+            "format",
+            "size_bytes",
+            "sha256",
+            "state",
+            "error_code",
+            "error_message",
+            "report",
+            "base_model_hash",
+            "review_note",
+            "adapter",
+            "created_at",
+        ]
+
+    def get_adapter(self, obj) -> str | None:
+        adapter = getattr(obj, "adapter", None)
+        return str(adapter.pk) if adapter else None

@@ -92,6 +92,13 @@ urlpatterns = [
         name="api_finetune_cancel",
     ),
     path("adapters/", adapters.AdapterListView.as_view(), name="api_adapters"),
+    path("adapters/import/", adapters.AdapterImportCreateView.as_view(), name="api_adapter_import"),
+    path("adapters/imports/", adapters.AdapterImportListView.as_view(), name="api_adapter_imports"),
+    path(
+        "adapters/imports/<uuid:import_id>/",
+        adapters.AdapterImportDetailView.as_view(),
+        name="api_adapter_import_detail",
+    ),
     path(
         "adapters/<uuid:adapter_id>/",
         adapters.AdapterDetailView.as_view(),

@@ -1,11 +1,12 @@
 """Styles' tables, one module per concern: `presets` (presets, reference images, brand kit),
-`datasets` (LoRA datasets and their images) and `finetunes` (fine-tunes and adapters);
-re-exported here.
+`datasets` (LoRA datasets and their images), `finetunes` (fine-tunes and adapters) and
+`imports` (LoRA files made elsewhere); re-exported here.
 """
 
 from styles.models.controls import PresetControlImage
 from styles.models.datasets import DatasetImage, LoraDataset
 from styles.models.finetunes import FineTune, FineTuneState, LoraAdapter
+from styles.models.imports import AdapterImport, AdapterImportState
 from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset
 
 __all__ = [
@@ -18,4 +19,6 @@ __all__ = [
     "FineTune",
     "FineTuneState",
     "LoraAdapter",
+    "AdapterImport",
+    "AdapterImportState",
 ]

@@ -99,6 +99,17 @@ class FineTune(TenantOwnedModel):
     validation = models.JSONField(
         default=list, blank=True, help_text="Grid cells: prompt, seed, clip_score, image."
     )
+    validation_curve = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Validation during training: [{step, clip, brand, score}].",
+    )
+    chosen_step = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The step whose weights the adapter holds (best validation score); "
+        "empty when no validation ran (the last or EMA weights ship).",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -123,17 +134,29 @@ class FineTune(TenantOwnedModel):
 
 
 class LoraAdapter(TenantOwnedModel):
-    """A versioned LoRA weights file (safetensors) produced by a fine-tune."""
+    """A versioned LoRA weights file (safetensors) produced by a fine-tune or imported."""
 
     class Status(models.TextChoices):
         READY = "ready", _("Ready")
         DEPRECATED = "deprecated", _("Deprecated")
+
+    class Lineage(models.TextChoices):
+        TRAINED = "trained", "Trained here"
+        IMPORTED = "imported", "Imported"
 
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
     finetune = models.OneToOneField(
         FineTune, on_delete=models.SET_NULL, null=True, blank=True, related_name="adapter"
     )
+    source_import = models.OneToOneField(
+        "styles.AdapterImport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="adapter",
+    )
+    lineage = models.CharField(max_length=16, choices=Lineage.choices, default=Lineage.TRAINED)
     weights = models.FileField(max_length=300)
     size_bytes = models.PositiveBigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)

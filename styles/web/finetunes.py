@@ -10,10 +10,10 @@ from core.model_settings import weights_status
 from styles import selectors
 from styles.file_responses import serve_validation_cell
 from styles.models import FineTuneState
-from styles.services import finetunes
+from styles.services import adapter_imports, finetunes
 from styles.web import loss_chart
 from styles.web.errors import form_error, styles_view
-from styles.web.forms import FineTuneForm
+from styles.web.forms import AdapterImportForm, FineTuneForm
 from tenants.actors import Actor
 from tenants.roles import Perm
 from tenants.web import flash_domain_error, paginate
@@ -27,6 +27,9 @@ def finetune_list(request):
         {
             "finetunes": paginate(request, selectors.finetunes_for(request.tenant)),
             "adapters": selectors.adapters_for(request.tenant),
+            "imports": selectors.adapter_imports_for(request.tenant)[:20],
+            "import_form": AdapterImportForm(),
+            "import_max_mb": adapter_imports.max_bytes() // (1024 * 1024),
         },
     )
 

@@ -175,6 +175,18 @@ class UploadForm(forms.Form):
     )
 
 
+class AdapterImportForm(forms.Form):
+    file = forms.FileField(
+        label="LoRA file (.safetensors)",
+        help_text="kohya/A1111 or diffusers format, for this workspace's base model.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".safetensors"}),
+    )
+    name = forms.CharField(max_length=100, required=False, help_text="Default: the file name.")
+    trigger_word = forms.CharField(
+        max_length=40, required=False, help_text="The word its training captions used."
+    )
+
+
 class FineTuneForm(forms.Form):
     name = forms.CharField(max_length=100, label=_("Name"))
     dataset = forms.ChoiceField(label=_("Dataset"))

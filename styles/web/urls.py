@@ -57,6 +57,7 @@ urlpatterns = [
         name="dataset_image_delete",
     ),
     path("finetunes/", finetunes.finetune_list, name="finetune_list"),
+    path("adapters/import/", adapters.adapter_import, name="adapter_import"),
     path("finetunes/new/", finetunes.finetune_create, name="finetune_create"),
     path("finetunes/<uuid:finetune_id>/", finetunes.finetune_detail, name="finetune_detail"),
     path("finetunes/<uuid:finetune_id>/submit/", finetunes.finetune_submit, name="finetune_submit"),

@@ -124,3 +124,27 @@ def pro_tenant(db):
     from tests.factories import make_tenant
 
     return make_tenant("Acme Pro", credits_amount=1000, plan="pro")
+
+
+def test_view_only_staff_cannot_approve_a_lora_import(tenant):
+    from styles.models import AdapterImport, LoraAdapter
+
+    item = AdapterImport.objects.create(
+        tenant=tenant,
+        name="Imported",
+        file="x.safetensors",
+        sha256="0" * 64,
+        format="kohya",
+        state="pending_review",
+    )
+    viewer = _staff("styles.view_adapterimport")
+    assert viewer.get(f"/admin/styles/adapterimport/{item.pk}/change/").status_code == 200
+    _action(viewer, "styles/adapterimport", "approve_selected", [item.pk])
+    assert AdapterImport.objects.get(pk=item.pk).state == "pending_review"
+    assert not LoraAdapter.objects.exists()
+
+    reviewer = _staff("styles.view_adapterimport", "styles.review_adapterimport")
+    _action(reviewer, "styles/adapterimport", "approve_selected", [item.pk])
+    assert AdapterImport.objects.get(pk=item.pk).state == "approved"
+    adapter = LoraAdapter.objects.get(source_import=item)
+    assert adapter.lineage == "imported" and adapter.exports == {"kohya": "x.safetensors"}

@@ -100,7 +100,11 @@ def test_crashed_run_resumes_from_checkpoint_in_process(
         training.train_config(ft),
         device="cpu",
         output_dir=tmp_path / "whole",
+        validator=training.checkpoint_validator(ft),
     )
+    # Validation scores and the best step's weights travel in the checkpoint too.
+    assert whole.validation_curve == ft.validation_curve and whole.best_step == ft.chosen_step
+    assert [p["step"] for p in ft.validation_curve] == [6, 12, 18, 24, 30]
     resumed = load_file(local_weights_path(ft.adapter))
     uninterrupted = load_file(tmp_path / "whole" / LORA_WEIGHTS_NAME)
     assert resumed.keys() == uninterrupted.keys()

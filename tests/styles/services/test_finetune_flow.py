@@ -75,6 +75,12 @@ def test_submit_approve_train_validate_activate_and_render(
     quarter = len(losses) // 4
     assert sum(losses[-quarter:]) / quarter < sum(losses[:quarter]) / quarter
 
+    # Validated every 8 of the 40 steps (5 times, derived); the best-scoring step ships.
+    assert [p["step"] for p in ft.validation_curve] == [8, 16, 24, 32, 40]
+    assert all(-1 <= p["clip"] <= 1 and p["brand"] is None for p in ft.validation_curve)
+    best = max(ft.validation_curve, key=lambda p: p["score"])
+    assert ft.chosen_step == best["step"]
+
     cells = [c for c in ft.validation if "prompt" in c]
     assert len(cells) == 6 and all(c["clip_score"] is not None for c in cells)
     assert all(c["prompt"].startswith("acmebot") for c in cells)
@@ -104,6 +110,8 @@ def test_submit_approve_train_validate_activate_and_render(
     page = client.get(f"/finetunes/{ft.pk}/").content.decode()
     assert f"/adapters/{adapter.pk}/kohya.safetensors" in page
     assert "Training recipe" in page and "never mirrored" in page
+    assert 'id="validation-curve"' in page and f"step {ft.chosen_step}</strong>" in page
+    assert "No real CLIP weights are configured" in page  # the tiny models' random CLIP
 
     owner = Actor(user=owner_of(tenant))
     cartoon = StylePreset.objects.get(tenant=None, slug="cartoon")
