@@ -4,7 +4,7 @@ re-exported here.
 """
 
 from styles.models.controls import PresetControlImage
-from styles.models.datasets import DatasetImage, LoraDataset
+from styles.models.datasets import DatasetImage, DuplicatePair, LoraDataset
 from styles.models.finetunes import FineTune, FineTuneState, LoraAdapter
 from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset
 
@@ -15,6 +15,7 @@ __all__ = [
     "BrandKitSettings",
     "LoraDataset",
     "DatasetImage",
+    "DuplicatePair",
     "FineTune",
     "FineTuneState",
     "LoraAdapter",

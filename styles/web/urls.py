@@ -56,6 +56,11 @@ urlpatterns = [
         datasets.dataset_image_delete,
         name="dataset_image_delete",
     ),
+    path(
+        "dataset-duplicates/<uuid:pair_id>/resolve/",
+        datasets.dataset_duplicate_resolve,
+        name="dataset_duplicate_resolve",
+    ),
     path("finetunes/", finetunes.finetune_list, name="finetune_list"),
     path("finetunes/new/", finetunes.finetune_create, name="finetune_create"),
     path("finetunes/<uuid:finetune_id>/", finetunes.finetune_detail, name="finetune_detail"),
