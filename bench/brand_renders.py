@@ -49,6 +49,29 @@ def brand_attributes(n: int, seed: int = 21) -> list[dict]:
     ]
 
 
+def brand_looks(n: int, seed: int = 21) -> list[dict]:
+    """`n` renders that differ pairwise in species or colour (expression and background drawn
+    at random): the set the near-duplicate check must pass almost untouched. Renders that
+    differ only in expression can be flagged (a warning, never a rejection): at the check's
+    48 px a smile and a frown are a pixel or two apart."""
+    rng = random.Random(seed)
+    looks = list(itertools.product(SPECIES, COLOURS))
+    rng.shuffle(looks)
+    if n > len(looks):
+        raise ValueError(f"n: at most {len(looks)} species-colour combinations.")
+    return [
+        {
+            "subject": "animal",
+            "animal": species,
+            "colors": [colour],
+            "expression": rng.choice(EXPRESSIONS),
+            "background": rng.choice(BACKGROUNDS),
+            "style": STYLE,
+        }
+        for species, colour in looks[:n]
+    ]
+
+
 def brand_render(attributes: dict, size: int, seed: int = 7) -> Image.Image:
     return render_avatar(make_plan(attributes, (), seed), size)
 
