@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from styles.models import AdapterImport, FineTune, LoraAdapter, LoraDataset, StylePreset
+from styles.models import (
+    AdapterImport,
+    DuplicatePair,
+    FineTune,
+    LoraAdapter,
+    LoraDataset,
+    StylePreset,
+)
 from tenants.models import Tenant
 
 
@@ -21,6 +28,17 @@ def datasets_for(tenant: Tenant) -> QuerySet[LoraDataset]:
         )
         .order_by("-created_at", "-pk")
     )  # aggregates drop Meta.ordering; pages need an order
+
+
+def open_duplicates(tenant: Tenant, dataset: LoraDataset) -> QuerySet[DuplicatePair]:
+    """Near-duplicate warnings nobody has resolved yet, oldest first, with both images."""
+    return (
+        DuplicatePair.objects.for_tenant(tenant)
+        .filter(dataset=dataset, kept_at__isnull=True)
+        .select_related("image", "other")
+        .defer("image__thumbnail", "other__thumbnail")
+        .order_by("created_at", "pk")
+    )
 
 
 def finetunes_for(tenant: Tenant) -> QuerySet[FineTune]:

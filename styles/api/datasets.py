@@ -23,10 +23,12 @@ from styles.api.serializers import (
     CaptionsSerializer,
     DatasetDetailSerializer,
     DatasetSerializer,
+    DuplicatePairSerializer,
     IngestReportSerializer,
+    ResolveDuplicateSerializer,
     UploadSerializer,
 )
-from styles.services import dataset_ingest, datasets
+from styles.services import dataset_duplicates, dataset_ingest, datasets
 from tenants.actors import Actor
 from tenants.authentication import ApiKeyAuthentication
 from tenants.permissions import HasScope
@@ -161,7 +163,8 @@ class DatasetUploadView(APIView):
         description="Send `files` (repeat the field): PNG/JPEG/WebP images, `.txt` caption "
         "sidecars with the same name, or zips of both. Each file is accepted or rejected "
         "with a reason; one bad file never costs the others. Uploads add to the dataset "
-        "(duplicates are caught across uploads), so send large sets in several requests "
+        "(duplicates are caught across uploads: an exact copy is rejected, a near-duplicate "
+        "is accepted with a warning), so send large sets in several requests "
         "within the server's per-request file count and body size limits. The key, its "
         "scope and the dataset are checked before the body is read.",
         request={"multipart/form-data": UploadSerializer},
@@ -189,6 +192,7 @@ class DatasetUploadView(APIView):
             "accepted": report.accepted,
             "rejected": report.rejected,
             "errors": [{"name": n, "code": c, "message": m} for n, c, m in report.errors],
+            "warnings": [{"name": n, "code": c, "message": m} for n, c, m in report.warnings],
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -214,3 +218,34 @@ class DatasetCaptionsView(APIView):
         )
         dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
         return Response(DatasetDetailSerializer(dataset).data)
+
+
+class DatasetDuplicateResolveView(APIView):
+    permission_classes = [HasScope]
+    required_scopes = {"POST": WRITE}
+
+    @extend_schema(
+        summary="Resolve a near-duplicate warning",
+        description="`keep_both` dismisses the warning and returns it with `kept: true`; "
+        "`drop` deletes `image` (one of the pair's two images) and the warning with it, and "
+        "answers 204. 409 `dataset_in_use` while a fine-tune of the dataset is in review or "
+        "training.",
+        request=ResolveDuplicateSerializer,
+        responses={200: DuplicatePairSerializer, 204: None},
+        examples=[ex.RESOLVE_KEEP, ex.RESOLVE_DROP],
+        extensions=domain_errors(404, 409),
+    )
+    def post(self, request, dataset_id, pair_id):
+        serializer = ResolveDuplicateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = dataset_duplicates.resolve_duplicate(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            dataset_id=dataset_id,
+            pair_id=pair_id,
+            action=serializer.validated_data["action"],
+            drop=serializer.validated_data.get("image"),
+        )
+        if pair is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(DuplicatePairSerializer(pair).data)

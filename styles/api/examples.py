@@ -55,6 +55,7 @@ DATASET = {
     "trigger_word": "acmebot",
     "accepted": 48,
     "rejected": 2,
+    "near_duplicates": 1,
     "created_at": "2026-11-20T10:00:00Z",
 }
 DATASET_RESPONSE = OpenApiExample("Dataset", value=DATASET, response_only=True)
@@ -70,8 +71,21 @@ REPORT = OpenApiExample(
             {"name": "../evil.png", "code": "unsafe_path", "message": "Zip slip: ..."},
             {"name": "scan.png", "code": "not_an_image", "message": "Not an image file."},
         ],
+        "warnings": [
+            {
+                "name": "mascot_small.jpg",
+                "code": "near_duplicate",
+                "message": "Accepted, but it looks like an edited copy of mascot.png: ...",
+            }
+        ],
     },
     response_only=True,
+)
+RESOLVE_KEEP = OpenApiExample("Keep both", value={"action": "keep_both"}, request_only=True)
+RESOLVE_DROP = OpenApiExample(
+    "Drop one",
+    value={"action": "drop", "image": "0b9a4d1e-4a55-4c59-9a43-2fd1b1b7e2a1"},
+    request_only=True,
 )
 CAPTIONS = OpenApiExample(
     "Edit captions",

@@ -1,6 +1,7 @@
 """Shapes of the styles API. Validation of shape only; rules live in the services."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.storage import signed_url_or_none
@@ -9,6 +10,7 @@ from styles.models import (
     AdapterImport,
     BrandKitSettings,
     DatasetImage,
+    DuplicatePair,
     FineTune,
     LoraAdapter,
     LoraDataset,
@@ -205,20 +207,68 @@ class DatasetImageSerializer(serializers.ModelSerializer):
             "width",
             "height",
             "bytes",
-            "dhash",
+            "phash",
+            "colorhash",
             "duplicate_of",
             "caption",
         ]
 
 
+class DuplicatePairSerializer(serializers.ModelSerializer):
+    kept = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DuplicatePair
+        fields = [
+            "id",
+            "image",
+            "other",
+            "phash_distance",
+            "color_distance",
+            "difference",
+            "kept",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "image": {"help_text": "The later upload, which looks like an edited copy of `other`."}
+        }
+
+    def get_kept(self, obj) -> bool:
+        return obj.kept_at is not None
+
+
+class ResolveDuplicateSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        ["keep_both", "drop"],
+        help_text="`keep_both` dismisses the warning; `drop` deletes `image` from the dataset.",
+    )
+    image = serializers.UUIDField(
+        required=False, help_text="With `drop`: which of the pair's two images to delete."
+    )
+
+
 class DatasetSerializer(serializers.ModelSerializer):
     accepted = serializers.SerializerMethodField()
     rejected = serializers.SerializerMethodField()
+    near_duplicates = serializers.SerializerMethodField(
+        help_text="Open near-duplicate warnings (pairs nobody kept or dropped yet)."
+    )
 
     class Meta:
         model = LoraDataset
-        fields = ["id", "name", "trigger_word", "accepted", "rejected", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "trigger_word",
+            "accepted",
+            "rejected",
+            "near_duplicates",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
+
+    def get_near_duplicates(self, obj) -> int:
+        return obj.duplicates.filter(kept_at__isnull=True).count()
 
     def get_accepted(self, obj) -> int:
         return obj.images.filter(status="accepted").count()
@@ -228,10 +278,23 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 
 class DatasetDetailSerializer(DatasetSerializer):
-    images = DatasetImageSerializer(many=True, read_only=True)
+    images = serializers.SerializerMethodField()
+    duplicate_warnings = serializers.SerializerMethodField(
+        help_text="Open near-duplicate pairs: both images are accepted; resolve each with "
+        "POST .../duplicates/{pair_id}/resolve/."
+    )
 
     class Meta(DatasetSerializer.Meta):
-        fields = [*DatasetSerializer.Meta.fields, "images"]
+        fields = [*DatasetSerializer.Meta.fields, "images", "duplicate_warnings"]
+
+    @extend_schema_field(DatasetImageSerializer(many=True))
+    def get_images(self, obj):
+        return DatasetImageSerializer(obj.images.defer("thumbnail"), many=True).data
+
+    @extend_schema_field(DuplicatePairSerializer(many=True))
+    def get_duplicate_warnings(self, obj):
+        open_pairs = obj.duplicates.filter(kept_at__isnull=True).order_by("created_at", "pk")
+        return DuplicatePairSerializer(open_pairs, many=True).data
 
 
 class UploadSerializer(serializers.Serializer):
@@ -244,6 +307,11 @@ class IngestReportSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     rejected = serializers.IntegerField()
     errors = serializers.ListField(child=serializers.DictField())
+    warnings = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Accepted files that look like an edited copy of another image "
+        "(code `near_duplicate`); see the dataset's `duplicate_warnings`.",
+    )
 
 
 class CaptionsSerializer(serializers.Serializer):

@@ -71,6 +71,11 @@ urlpatterns = [
         name="api_dataset_image_detail",
     ),
     path(
+        "datasets/<uuid:dataset_id>/duplicates/<uuid:pair_id>/resolve/",
+        datasets.DatasetDuplicateResolveView.as_view(),
+        name="api_dataset_duplicate_resolve",
+    ),
+    path(
         "datasets/<uuid:dataset_id>/captions/",
         datasets.DatasetCaptionsView.as_view(),
         name="api_dataset_captions",

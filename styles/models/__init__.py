@@ -4,7 +4,7 @@
 """
 
 from styles.models.controls import PresetControlImage
-from styles.models.datasets import DatasetImage, LoraDataset
+from styles.models.datasets import DatasetImage, DuplicatePair, LoraDataset
 from styles.models.finetunes import FineTune, FineTuneState, LoraAdapter
 from styles.models.imports import AdapterImport, AdapterImportState
 from styles.models.presets import BrandKitSettings, ReferenceImage, StylePreset
@@ -16,6 +16,7 @@ __all__ = [
     "BrandKitSettings",
     "LoraDataset",
     "DatasetImage",
+    "DuplicatePair",
     "FineTune",
     "FineTuneState",
     "LoraAdapter",

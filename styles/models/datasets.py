@@ -42,7 +42,14 @@ class DatasetImage(TenantOwnedModel):
     height = models.PositiveIntegerField(null=True, blank=True)
     bytes = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
-    dhash = models.CharField(max_length=16, blank=True, help_text="64-bit difference hash, hex.")
+    phash = models.CharField(max_length=16, blank=True, help_text="64-bit pHash, hex.")
+    colorhash = models.CharField(max_length=16, blank=True, help_text="42-bit colour hash, hex.")
+    thumbnail = models.BinaryField(
+        blank=True,
+        default=b"",
+        editable=False,
+        help_text="48×48 RGB, blurred: the near-duplicate check compares new images with it.",
+    )
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -53,3 +60,27 @@ class DatasetImage(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.status})"
+
+
+class DuplicatePair(TenantOwnedModel):
+    """A near-duplicate warning: `image` (the later upload) looks like an edited copy of
+    `other`. Both stay accepted until the user keeps both (resolved) or drops one (the pair
+    goes with it)."""
+
+    dataset = models.ForeignKey(LoraDataset, on_delete=models.CASCADE, related_name="duplicates")
+    image = models.ForeignKey(DatasetImage, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(DatasetImage, on_delete=models.CASCADE, related_name="+")
+    phash_distance = models.PositiveSmallIntegerField()
+    color_distance = models.PositiveSmallIntegerField()
+    difference = models.FloatField(help_text="Worst-block difference after alignment, 0-1.")
+    kept_at = models.DateTimeField(null=True, blank=True, help_text="Set by 'keep both'.")
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "other"], name="duplicate_pair_once")
+        ]
+
+    @property
+    def open(self) -> bool:
+        return self.kept_at is None

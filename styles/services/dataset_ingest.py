@@ -1,9 +1,11 @@
 """Ingesting uploads into a LoRA dataset: many images, caption sidecars or zips, one at a time.
 
-Ingestion never holds more than one image in memory: uploads arrive as temporary files (the
-views install Django's TemporaryFileUploadHandler) and zip members are read one by one. Each
-file becomes a DatasetImage row, accepted or rejected with a reason, so one bad file never
-costs the others.
+Ingestion never holds more than one image in memory (plus a 48 px thumbnail per image of the
+dataset for the near-duplicate check): uploads arrive as temporary files (the views install
+Django's TemporaryFileUploadHandler) and zip members are read one by one. Each file becomes a
+DatasetImage row, accepted or rejected with a reason, so one bad file never costs the others.
+A byte-identical copy is rejected; a near-duplicate (an edited copy) is accepted with a
+warning, a `DuplicatePair` the user resolves on the dataset page or through the API.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from django.utils.translation import gettext
 
 from core import storage
 from core.errors import NotFound
-from styles.models import DatasetImage, LoraDataset
+from styles.models import DatasetImage, DuplicatePair, LoraDataset
 from styles.services.datasets import MAX_CAPTION, get_dataset
-from styles.services.imaging import ImageRejected, clean_copy, dhash, hamming, open_image
+from styles.services.imaging import ImageRejected, clean_copy, open_image
+from styles.services.near_duplicates import Fingerprint, FingerprintIndex, Match
 from styles.services.presets import require_manage
 from styles.services.zip_directory import too_many_entries
 from tenants.actors import Actor
@@ -45,7 +48,6 @@ class IngestLimits:
     max_files: int = 2000
     max_zip_bytes: int = 4 * 1024**3  # declared uncompressed total of one archive
     max_ratio: int = 200  # uncompressed/compressed of one member; images barely compress
-    duplicate_distance: int = 4  # dHash bits; 0-4 is "the same picture"
 
     @classmethod
     def from_settings(cls) -> IngestLimits:
@@ -60,6 +62,8 @@ class IngestReport:
     accepted: int = 0
     rejected: int = 0
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (name, code, message)
+    # Accepted, but they look like an edited copy of another image: (name, code, message).
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,7 +110,11 @@ def ingest_uploads(
         actor=actor,
         action="dataset.uploaded",
         target=dataset,
-        metadata={"accepted": state.report.accepted, "rejected": state.report.rejected},
+        metadata={
+            "accepted": state.report.accepted,
+            "rejected": state.report.rejected,
+            "near_duplicates": len(state.report.warnings),
+        },
     )
     return state.report
 
@@ -166,8 +174,14 @@ class _IngestState:
         self.captions: dict[str, str] = {}
         existing = DatasetImage.objects.filter(
             dataset=dataset, status=DatasetImage.Status.ACCEPTED
-        ).values_list("pk", "dhash", "sha256")
-        self.hashes = [(pk, int(h, 16), sha) for pk, h, sha in existing if h]
+        ).values_list("pk", "sha256", "phash", "colorhash", "thumbnail")
+        self.shas: dict[str, object] = {}
+        self.index = FingerprintIndex()
+        for pk, sha, phash, color, thumbnail in existing.iterator():
+            self.shas.setdefault(sha, pk)
+            fingerprint = Fingerprint.stored(phash, color, thumbnail)
+            if fingerprint is not None:
+                self.index.add(pk, fingerprint)
         self.count = DatasetImage.objects.filter(dataset=dataset).count()
 
     def ingest_zip(self, upload) -> None:
@@ -255,29 +269,51 @@ class _IngestState:
 
     def _accept(self, name: str, raw: bytes, image) -> None:
         sha = hashlib.sha256(raw).hexdigest()
-        bits = dhash(image)
-        for pk, other, other_sha in self.hashes:
-            if other_sha == sha or hamming(bits, other) <= self.limits.duplicate_distance:
-                kind = "an exact" if other_sha == sha else "a near-"
-                self._reject(
-                    name,
-                    "duplicate",
-                    f"{kind} duplicate of {self._name_of(pk)}; it would over-weight that picture.",
-                    duplicate_of_id=pk,
-                )
-                return
+        if sha in self.shas:
+            pk = self.shas[sha]
+            self._reject(
+                name,
+                "duplicate",
+                f"an exact duplicate of {self._name_of(pk)}; it would over-weight that picture.",
+                duplicate_of_id=pk,
+            )
+            return
+        fingerprint = Fingerprint.of(image)
+        match = self.index.nearest(fingerprint)
         data, ext, fmt = clean_copy(image)
         stored = storage.save_bytes(self.dataset.tenant_id, "datasets", ext, data)
         caption = self.captions.get(_stem(name)) or caption_from_filename(
             name, self.dataset.trigger_word
         )
         with _dataset_must_exist(stored):
-            row = self._create_accepted(name, stored, fmt, image, data, sha, bits, caption)
-        self.hashes.append((row.pk, bits, sha))
+            row = self._create_accepted(name, stored, fmt, image, data, sha, fingerprint, caption)
+        if match is not None:
+            self._warn(name, row, match)
+        self.index.add(row.pk, fingerprint)
+        self.shas[sha] = row.pk
         self.count += 1
         self.report.accepted += 1
 
-    def _create_accepted(self, name, stored, fmt, image, data, sha, bits, caption):
+    def _warn(self, name: str, row: DatasetImage, match: Match) -> None:
+        DuplicatePair.objects.create(
+            tenant_id=self.dataset.tenant_id,
+            dataset=self.dataset,
+            image=row,
+            other_id=match.key,
+            phash_distance=match.phash_distance,
+            color_distance=match.color_distance,
+            difference=match.difference,
+        )
+        self.report.warnings.append(
+            (
+                name,
+                "near_duplicate",
+                f"Accepted, but it looks like an edited copy of {self._name_of(match.key)}: "
+                "keep both or drop one on the dataset page.",
+            )
+        )
+
+    def _create_accepted(self, name, stored, fmt, image, data, sha, fingerprint, caption):
         # atomic: the foreign key is checked at the end of this block (PostgreSQL defers it)
         # rather than at some later commit, so a deleted dataset surfaces here.
         with transaction.atomic():
@@ -292,7 +328,9 @@ class _IngestState:
                 height=image.height,
                 bytes=len(data),
                 sha256=sha,
-                dhash=f"{bits:016x}",
+                phash=fingerprint.phash.hex(),
+                colorhash=fingerprint.color.hex(),
+                thumbnail=fingerprint.thumbnail,
                 caption=caption[:MAX_CAPTION],
             )
 

@@ -1,4 +1,4 @@
-"""Checking untrusted image files with Pillow, and a small perceptual hash (dHash).
+"""Checking untrusted image files with Pillow (near-duplicates: `near_duplicates`).
 
 Every failure is an `ImageRejected` with a stable code and a message a person can act on.
 """
@@ -91,21 +91,3 @@ def clean_copy(image: Image.Image) -> tuple[bytes, str, str]:
         pixels = pixels.convert("RGBA")
     pixels.save(buf, format="PNG")
     return buf.getvalue(), "png", "PNG"
-
-
-def dhash(image: Image.Image, size: int = 8) -> int:
-    """64-bit difference hash: each bit says whether a pixel is brighter than its right
-    neighbour on a (size+1)×size greyscale thumbnail. Robust to resizing and re-encoding."""
-    grey = image.convert("L").resize((size + 1, size), Image.Resampling.LANCZOS)
-    px = list(grey.tobytes())
-    bits = 0
-    for row in range(size):
-        for col in range(size):
-            left = px[row * (size + 1) + col]
-            right = px[row * (size + 1) + col + 1]
-            bits = (bits << 1) | (left > right)
-    return bits
-
-
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()

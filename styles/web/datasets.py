@@ -15,7 +15,7 @@ from core.upload_guard import cross_origin
 from styles import selectors
 from styles.file_responses import serve_dataset_image
 from styles.models import DatasetImage, FineTune, FineTuneState
-from styles.services import dataset_ingest, datasets
+from styles.services import dataset_duplicates, dataset_ingest, datasets
 from styles.web.errors import form_error, styles_view
 from styles.web.forms import DatasetForm, UploadForm
 from tenants.actors import Actor
@@ -66,7 +66,7 @@ def dataset_detail(request, dataset_id):
         except DomainError as exc:
             flash_domain_error(request, exc)
         return redirect("dataset_detail", dataset_id=dataset.pk)
-    images = dataset.images.order_by("status", "created_at")
+    images = dataset.images.defer("thumbnail").order_by("status", "created_at")
     uses = FineTune.objects.for_tenant(request.tenant).filter(dataset=dataset)
     in_use = uses.filter(state__in=datasets.IN_USE).first()
     return render(
@@ -79,6 +79,8 @@ def dataset_detail(request, dataset_id):
             and in_use is None,
             "draft_count": uses.filter(state=FineTuneState.DRAFT).count(),
             "images": paginate(request, images, per_page=100),
+            "duplicates": selectors.open_duplicates(request.tenant, dataset)[:50],
+            "duplicate_count": selectors.open_duplicates(request.tenant, dataset).count(),
             "accepted": dataset.images.filter(status="accepted").count(),
             "rejected": dataset.images.filter(status="rejected").count(),
             "upload_form": UploadForm(),
@@ -126,11 +128,13 @@ def _dataset_upload(request, dataset):
     except DomainError as exc:
         flash_domain_error(request, exc)
     else:
-        level = messages.WARNING if report.rejected else messages.SUCCESS
+        level = messages.WARNING if report.rejected or report.warnings else messages.SUCCESS
+        near = len(report.warnings)
         messages.add_message(
             request,
             level,
-            f"{report.accepted} accepted, {report.rejected} rejected (reasons below).",
+            f"{report.accepted} accepted, {report.rejected} rejected (reasons below)."
+            + (f" {near} look like near-duplicates: review them below." if near else ""),
         )
     return redirect("dataset_detail", dataset_id=dataset.pk)
 
@@ -193,3 +197,30 @@ def dataset_image_file(request, image_id):
     return serve_dataset_image(
         DatasetImage.objects.for_tenant(request.tenant).filter(pk=image_id).first()
     )
+
+
+@styles_view(Perm.MANAGE_STYLES)
+@require_POST
+def dataset_duplicate_resolve(request, pair_id):
+    """'Keep both' dismisses the warning; 'drop this one' deletes that image of the pair."""
+    pair = dataset_duplicates.get_pair(tenant=request.tenant, pair_id=pair_id)
+    drop = request.POST.get("drop", "")
+    try:
+        dataset_duplicates.resolve_duplicate(
+            tenant=request.tenant,
+            actor=Actor.from_request(request),
+            pair_id=pair.pk,
+            action="drop" if drop else request.POST.get("action", ""),
+            drop=drop or None,
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        flash_domain_error(request, exc)
+    else:
+        dropped = pair.image if str(pair.image_id) == drop else pair.other
+        messages.success(
+            request,
+            f"Removed {dropped.original_name}." if drop else "Kept both pictures.",
+        )
+    return redirect("dataset_detail", dataset_id=pair.dataset_id)

@@ -56,6 +56,11 @@ urlpatterns = [
         datasets.dataset_image_delete,
         name="dataset_image_delete",
     ),
+    path(
+        "dataset-duplicates/<uuid:pair_id>/resolve/",
+        datasets.dataset_duplicate_resolve,
+        name="dataset_duplicate_resolve",
+    ),
     path("finetunes/", finetunes.finetune_list, name="finetune_list"),
     path("adapters/import/", adapters.adapter_import, name="adapter_import"),
     path("finetunes/new/", finetunes.finetune_create, name="finetune_create"),

@@ -5,6 +5,7 @@ from django.core.files.storage import default_storage
 
 from styles.models import (
     DatasetImage,
+    DuplicatePair,
     FineTune,
     LoraAdapter,
     LoraDataset,
@@ -74,6 +75,35 @@ dataset_image = lambda t: {"image_id": _dataset_image(t).pk}  # noqa: E731
 finetune = lambda t: {"finetune_id": _finetune(t).pk}  # noqa: E731
 
 
+def _duplicate_pair(tenant):
+    image = _dataset_image(tenant)
+    other = DatasetImage.objects.create(
+        tenant=tenant,
+        dataset=image.dataset,
+        original_name="b.png",
+        status="accepted",
+        file=_png(tenant, "datasets"),
+        format="png",
+    )
+    return DuplicatePair.objects.create(
+        tenant=tenant,
+        dataset=image.dataset,
+        image=image,
+        other=other,
+        phash_distance=2,
+        color_distance=1,
+        difference=0.01,
+    )
+
+
+duplicate_pair = lambda t: {"pair_id": _duplicate_pair(t).pk}  # noqa: E731
+
+
+def pair_in_dataset(t):
+    pair = _duplicate_pair(t)
+    return {"dataset_id": pair.dataset_id, "pair_id": pair.pk}
+
+
 def image_in_dataset(t):
     image = _dataset_image(t)
     return {"dataset_id": image.dataset_id, "image_id": image.pk}
@@ -103,6 +133,15 @@ register(Route("api_dataset_detail", dataset, kind="api"))
 register(Route("api_dataset_detail", dataset, method="delete", kind="api"))
 register(Route("api_dataset_image_detail", image_in_dataset, method="delete", kind="api"))
 register(Route("api_dataset_upload", dataset, method="post", kind="api"))
+register(
+    Route(
+        "api_dataset_duplicate_resolve",
+        pair_in_dataset,
+        method="post",
+        kind="api",
+        data={"action": "keep_both"},
+    )
+)
 register(Route("api_dataset_captions", dataset, method="patch", kind="api", data={"captions": {}}))
 register(Route("api_finetune_detail", finetune, kind="api"))
 register(Route("api_finetune_submit", finetune, method="post", kind="api"))
@@ -126,6 +165,9 @@ register(Route("dataset_upload", dataset, method="post"))
 register(Route("dataset_image_file", dataset_image))
 register(Route("dataset_delete", dataset, method="post"))
 register(Route("dataset_image_delete", dataset_image, method="post"))
+register(
+    Route("dataset_duplicate_resolve", duplicate_pair, method="post", data={"action": "keep_both"})
+)
 register(Route("finetune_detail", finetune))
 register(Route("finetune_submit", finetune, method="post"))
 register(Route("finetune_cancel", finetune, method="post"))

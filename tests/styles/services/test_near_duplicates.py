@@ -1,0 +1,139 @@
+"""Near-duplicate detection on a brand's dataset: edited copies of a picture are caught,
+distinct mascots of one style and layout are not, and a near-duplicate is a warning (both
+images kept) while an exact copy is still rejected."""
+
+import pytest
+
+from bench.brand_renders import (
+    brand_attributes,
+    brand_render,
+    brand_renders,
+    edited_copies,
+    encoded,
+)
+from styles.models import DatasetImage, DuplicatePair
+from styles.services import dataset_ingest, datasets
+from styles.services.near_duplicates import Fingerprint, FingerprintIndex
+from tenants.actors import Actor
+from tests.styles.conftest import upload
+
+EDITS = (
+    "resized",
+    "upscaled",
+    "jpeg_q70",
+    "cropped_5pct_centre",
+    "cropped_5pct_corner",
+    "brightness_plus_10pct",
+    "brightness_minus_10pct",
+)
+
+
+@pytest.fixture(scope="module")
+def renders():
+    return brand_renders(200, 256)
+
+
+@pytest.fixture(scope="module")
+def fingerprints(renders):
+    return [Fingerprint.of(image) for image in renders]
+
+
+def test_every_edited_copy_is_caught_in_either_upload_order(renders, fingerprints):
+    index = FingerprintIndex()
+    for i, fp in enumerate(fingerprints[:6]):
+        index.add(i, fp)
+    for i, image in enumerate(renders[:6]):
+        copies = edited_copies(image)
+        assert set(copies) == set(EDITS)
+        for name, copy in copies.items():
+            match = index.nearest(Fingerprint.of(copy))
+            assert match is not None and match.key == i, (i, name)
+            # The copy uploaded first, the original second: caught the same way.
+            reverse = FingerprintIndex()
+            reverse.add("copy", Fingerprint.of(copy))
+            assert reverse.nearest(fingerprints[i]) is not None, (i, name, "reverse")
+
+
+def _flagged_in_order(fingerprints) -> list[tuple[int, object]]:
+    index, flagged = FingerprintIndex(), []
+    for i, fp in enumerate(fingerprints):
+        match = index.nearest(fp)
+        if match is not None:
+            flagged.append((i, match.key))
+        index.add(i, fp)
+    return flagged
+
+
+def test_distinct_same_style_renders_mostly_pass(fingerprints):
+    """200 distinct mascots (species x colour x expression x background, one style), ingested
+    in order: measured 22 % flagged (as warnings; nothing is rejected) against 65 % rejected
+    by the old dHash rule. Most flags are the same species, colour and background with only
+    the expression changed: at the 48 px check a smile and a frown are a pixel apart."""
+    assert len({tuple(sorted(map(str, a.items()))) for a in brand_attributes(200)}) == 200
+    assert len(_flagged_in_order(fingerprints)) <= 50
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21 asks <= 2 % flagged; the 48 px aligned check flags about 20 % of these "
+    "(expression-only differences). A finer check or CLIP embeddings are needed.",
+)
+def test_distinct_same_style_renders_meet_the_two_percent_bar(fingerprints):
+    assert len(_flagged_in_order(fingerprints)) <= 4
+
+
+def test_the_old_layout_hash_rule_would_have_thrown_them_away(renders):
+    """What the issue reported, on the same set: a 64-bit dHash at distance <= 4."""
+    from bench.near_duplicate_thresholds import _old_dhash
+
+    hashes = [_old_dhash(image) for image in renders[:100]]
+    rejected = sum(
+        any((hashes[i] ^ hashes[j]).bit_count() <= 4 for j in range(i)) for i in range(100)
+    )
+    assert rejected > 10
+
+
+def test_one_colour_changed_is_not_a_duplicate():
+    red = {**brand_attributes(1)[0], "colors": ["red"]}
+    index = FingerprintIndex()
+    index.add("red", Fingerprint.of(brand_render(red, 256)))
+    assert index.nearest(Fingerprint.of(brand_render({**red, "colors": ["green"]}, 256))) is None
+    assert index.nearest(Fingerprint.of(brand_render(red, 256))) is not None  # same picture
+
+
+@pytest.mark.django_db
+def test_ingest_warns_for_near_duplicates_and_rejects_exact_copies(tenant, small_images):
+    dataset = datasets.create_dataset(
+        tenant=tenant, actor=Actor.system(), name="Brand", trigger_word="acmebot"
+    )
+    originals = [brand_render(a, 256, seed=i) for i, a in enumerate(brand_attributes(3))]
+    first = [upload(f"m{i}.png", encoded(im)) for i, im in enumerate(originals)]
+    report = dataset_ingest.ingest_uploads(
+        tenant=tenant, actor=Actor.system(), dataset_id=dataset.pk, files=first
+    )
+    assert (report.accepted, report.rejected, report.warnings) == (3, 0, [])
+    assert not DuplicatePair.objects.exists()
+
+    copies = edited_copies(originals[0])
+    second = [
+        upload("m0_small.jpg", encoded(copies["jpeg_q70"].convert("RGB"), "JPEG", quality=90)),
+        upload("m1_cropped.png", encoded(edited_copies(originals[1])["cropped_5pct_corner"])),
+        upload("m0_again.png", encoded(originals[0])),  # byte-identical: rejected
+    ]
+    report = dataset_ingest.ingest_uploads(
+        tenant=tenant, actor=Actor.system(), dataset_id=dataset.pk, files=second
+    )
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(n, c) for n, c, _ in report.errors] == [("m0_again.png", "duplicate")]
+    assert "exact duplicate of m0.png" in report.errors[0][2]
+    assert {(n, c) for n, c, _ in report.warnings} == {
+        ("m0_small.jpg", "near_duplicate"),
+        ("m1_cropped.png", "near_duplicate"),
+    }
+    pairs = {
+        (p.image.original_name, p.other.original_name)
+        for p in DuplicatePair.objects.filter(dataset=dataset, tenant=tenant)
+    }
+    assert pairs == {("m0_small.jpg", "m0.png"), ("m1_cropped.png", "m1.png")}
+    accepted = DatasetImage.objects.filter(dataset=dataset, status="accepted")
+    assert accepted.count() == 5 and all(len(img.thumbnail) == 48 * 48 * 3 for img in accepted)
