@@ -16,6 +16,7 @@ class JobMode(models.TextChoices):
     GENERATE = "generate", "Generate"
     VARY = "vary", "Variation (image-to-image)"
     EDIT = "edit", "Region edit (inpainting)"
+    STATEPACK = "statepack", "State pack (one image per expression)"
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
