@@ -5,4 +5,8 @@ the "Engine & models" status page (`engine_status`), and state packs with their 
 registers the model admins when Django autodiscovers this package.
 """
 
-from generation.admin import quality, site, statepacks  # noqa: F401  (Django autodiscovers this package)
+from generation.admin import (  # noqa: F401  (Django autodiscovers this package)
+    quality,
+    site,
+    statepacks,
+)
