@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api_schema import domain_errors
+from generation.api.schema_examples import BASE, IMAGE_ID, JOB_ID
 from generation.jobs.changes import get_image
 from generation.models import StatePack
 from generation.statepacks.files import serve_pack_file
@@ -17,6 +18,55 @@ from generation.statepacks.render_job import identity_meaningful
 from generation.statepacks.services import get_state_pack, make_state_pack, pack_file
 from tenants.actors import Actor
 from tenants.permissions import HasScope
+
+PACK_ID = "6f1d0c2e-8a4b-4c3d-9e5f-0a1b2c3d4e5f"
+_STATES = ["neutral", "happy", "thinking", "surprised", "sorry", "talking", "sleeping"]
+_PACK = {
+    "id": PACK_ID,
+    "job": JOB_ID,
+    "source_image": IMAGE_ID,
+    "engine": "vector",
+    "cost_credits": 7,
+    "states": _STATES,
+    "animation": "facial_actions",
+    "identity_meaningful": False,
+    "created_at": "2026-11-30T09:00:00Z",
+}
+PACK_QUEUED = OpenApiExample(
+    "State pack queued",
+    value={
+        **_PACK,
+        "status": "queued",
+        "states_detail": [{"state": s, "image": None} for s in _STATES],
+        "matting": "",
+        "matting_note": "",
+        "ready": False,
+        "files": {},
+        "manifest": {},
+    },
+    response_only=True,
+    status_codes=["201"],
+)
+PACK_READY = OpenApiExample(
+    "State pack ready",
+    value={
+        **_PACK,
+        "status": "succeeded",
+        "states_detail": [
+            {"state": "neutral", "image": IMAGE_ID, "seed": 1234567, "identity_score": None,
+             "palette_delta_e": 4.2, "rerolls": 0},
+        ],
+        "matting": "vector_alpha",
+        "matting_note": "Drawn on a transparent canvas (exact alpha).",
+        "ready": True,
+        "files": {
+            kind: f"{BASE}/state-packs/{PACK_ID}/files/{kind}/"
+            for kind in ("zip", "sprite", "manifest", "blink.webp", "talk.webp")
+        },
+        "manifest": {"format": "avatarsaas.statepack/1", "states": ["..."]},
+    },
+    response_only=True,
+)  # fmt: skip
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key",
@@ -103,6 +153,7 @@ class ImageStatePackView(APIView):
         request=None,
         responses={201: StatePackSerializer},
         parameters=[IDEMPOTENCY],
+        examples=[PACK_QUEUED],
         extensions=domain_errors(402, 404, 409),
     )
     def post(self, request, image_id):
@@ -128,6 +179,7 @@ class StatePackDetailView(APIView):
         description="Its job's status, per-state scores and, once ready, the file URLs and the"
         " manifest (validated by generation/statepacks/manifest.schema.json).",
         responses=StatePackSerializer,
+        examples=[PACK_READY],
     )
     def get(self, request, pack_id):
         pack = get_state_pack(tenant=request.tenant, pack_id=pack_id)
