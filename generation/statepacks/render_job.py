@@ -21,11 +21,11 @@ from generation.engines.base import Candidate, Engine, RenderRequest
 from generation.engines.vector.plan import Plan, make_plan
 from generation.jobs.render_config import PresetRenderConfig, render_config_for
 from generation.models import GeneratedImage, GenerationJob, StatePack
+from generation.quality.palette import palette_score, soft_recolour
 from generation.quality.rerolls import reroll_seed
 from generation.statepacks import deliverables as building
 from generation.statepacks.expressions import STATES, state_prompt
 from generation.statepacks.matting import get_matter
-from generation.statepacks.palette import palette_score, soft_recolour
 from generation.worker import packs
 from generation.worker.render_inputs import render_request_for
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from generation.jobs.render_config import PresetRenderConfig
 from generation.models import GenerationJob
-from generation.quality import learning
+from generation.quality import learning, palette
 from generation.quality.meaning import meaning_of_job
 from generation.quality.ranker import RankerModel, features_of, matrix
 from generation.quality.rerolls import CheckedRender
@@ -40,6 +40,8 @@ def rank_batch(
         reference_names=config.reference_images,
         brand_weight=config.brand_weight,
     )
+    # Every candidate gets its palette ΔE2000; the preset's palette_weight blends it in.
+    palette.apply_to_batch(scored, config.palette, config.palette_weight)
     is_scored = bool(scored) and all(s.final_score is not None for s in scored)
     for item, check in zip(scored, checked.accepted, strict=True):
         image = check.verdict.features.as_dict()
@@ -64,6 +66,7 @@ def rank_batch(
         "ranked_by": ranked_by,
         "ranker_version": ranker.version if model is not None and ranker else None,
         "brand_weight": config.brand_weight,
+        "palette_weight": config.palette_weight,
     }
     return RankedBatch(scored, report)
 

@@ -11,11 +11,11 @@ from PIL import Image, ImageDraw
 
 from generation.engines.vector.expressions import FaceAction, render_face_frame
 from generation.engines.vector.plan import make_plan
+from generation.quality.palette import palette_score, soft_recolour
 from generation.statepacks import animation
 from generation.statepacks.deliverables import PackInputs, build
 from generation.statepacks.expressions import state_prompt
 from generation.statepacks.matting import BorderKeyMatter, MattingRefused
-from generation.statepacks.palette import palette_score, soft_recolour
 
 PALETTE = ("#1e5ac8", "#fafaf8", "#ff7a00")
 

@@ -1,5 +1,6 @@
 """Palette adherence: how far an image's dominant colours sit from a brand palette, in
-CIEDE2000 (scikit-image), and a soft recolour that moves them toward it.
+CIEDE2000 (scikit-image), blended into a batch's ranking when the preset asks, and a soft
+recolour that moves the colours toward the palette (state packs).
 
 Dominant colours come from a deterministic k-means (OpenCV, fixed seed, initial centres spread
 by sorted luminance) over the opaque pixels. The score is the pixel-share-weighted mean of each
@@ -15,6 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image
 from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
+
+from generation.quality.blend import normalise
 
 DOMINANT_COLOURS = 5
 SAMPLE_SIDE = 96  # k-means runs on a thumbnail: the dominant colours do not need every pixel
@@ -102,3 +105,20 @@ def soft_recolour(
     moved = flat + strength * (weights @ shifts)
     rgb = np.clip(lab2rgb(moved.reshape(lab.shape)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(np.dstack([rgb, arr[..., 3]]), "RGBA").convert(image.mode)
+
+
+def apply_to_batch(scored, palette, weight: float | None) -> None:
+    """Score every candidate of a batch for palette adherence (`quality["palette_delta_e"]`);
+    when the preset gives `weight`, blend it into the final score the same way the brand score
+    is: adherence (-ΔE) z-scored within the batch, ``final = (1 - w) * final + w * z``."""
+    if not palette or not scored:
+        return
+    deltas = [palette_score(item.candidate.image, palette).delta_e for item in scored]
+    for item, delta in zip(scored, deltas, strict=True):
+        item.quality = {**item.quality, "palette_delta_e": delta}
+    if weight is None or any(item.final_score is None for item in scored):
+        return
+    for item, z in zip(scored, normalise([-d for d in deltas], min_spread=1.0), strict=True):
+        item.quality["palette_z"] = round(z, 6)
+        item.quality["palette_weight"] = weight
+        item.final_score = (1.0 - weight) * item.final_score + weight * z
