@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from generation.models import StatePack
+from generation.models import GenerationJob, StatePack
 from generation.worker import runner
 from styles.models import StylePreset
 from tests.factories import api_client_for
@@ -34,6 +34,11 @@ def test_dashboard_makes_a_pack_and_shows_the_preview(no_models, tenant, owner_c
     # The pack's own job page links back to the pack, and offers no pack of a pack.
     job_page = owner_client.get(f"/jobs/{pack.job_id}/")
     assert b"state pack" in job_page.content and b"Make a state pack" not in job_page.content
+    assert b"Re-render" not in job_page.content and b"Vary seeds" not in job_page.content
+    refused = owner_client.post(f"/jobs/{pack.job_id}/vary/")
+    assert (
+        refused.status_code == 302 and GenerationJob.objects.filter(mode="statepack").count() == 1
+    )
 
 
 def test_preset_states_are_validated_and_used(no_models, tenant, make_picked):
@@ -62,6 +67,8 @@ def test_refusals_are_clear(no_models, tenant, make_picked):
     state = StatePack.objects.get(pk=body["id"]).job.images.first()
     again = client.post(f"/api/v1/images/{state.pk}/state-pack/", format="json")
     assert again.status_code == 400 and again.json()["error"]["code"] == "already_a_state"
+    rerender = client.post(f"/api/v1/images/{state.pk}/rerender/")
+    assert rerender.status_code == 400 and rerender.json()["error"]["code"] == "state_pack_image"
     missing = client.get(f"/api/v1/state-packs/{body['id']}/files/nope/")
     assert missing.status_code == 404 and "zip" in missing.json()["error"]["message"]
     read_only = api_client_for(tenant, scopes=["jobs:read"])
