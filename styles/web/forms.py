@@ -4,7 +4,7 @@ import json
 
 from django import forms
 
-from core.vocabulary import SCHEDULER_NAMES
+from core.vocabulary import DEFAULT_STATE_PACK_STATES, SCHEDULER_NAMES, STATE_PACK_STATES
 from styles.models import StylePreset
 from styles.services.finetunes import HYPERPARAMETERS
 
@@ -61,11 +61,42 @@ class PresetForm(forms.Form):
         help_text="0–1: how much the likeness to the reference images counts in the ranking "
         "against the match to the description. Empty: the server default.",
     )
+    state_pack_states = forms.CharField(
+        required=False,
+        label="State pack states",
+        help_text="Comma-separated, in order, from: "
+        + ", ".join(STATE_PACK_STATES)
+        + ". Empty: "
+        + ", ".join(DEFAULT_STATE_PACK_STATES)
+        + ".",
+    )
+    palette_weight = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="Palette weight",
+        help_text="0–1: how much closeness to the palette (CIEDE2000) counts in the ranking. "
+        "Empty: shown, not ranked on.",
+    )
+    palette_recolor = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label="State pack recolour",
+        help_text="0–1: soft recolour of state pack images toward the palette (0: off).",
+    )
     is_locked = forms.BooleanField(required=False, label="Brand kit lock")
     lock_rules = JSONText(
         help_text='Allowed ranges, e.g. {"steps": {"min": 20, "max": 30}, '
         '"attributes": {"colors": ["blue"]}}'
     )
+
+    def clean_state_pack_states(self):
+        raw = self.cleaned_data["state_pack_states"]
+        return [c.strip() for c in raw.split(",") if c.strip()]
+
+    def clean_palette_recolor(self):
+        return self.cleaned_data["palette_recolor"] or 0.0
 
     def clean_palette(self):
         raw = self.cleaned_data["palette"]
@@ -75,6 +106,7 @@ class PresetForm(forms.Form):
     def initial_for(cls, preset: StylePreset) -> dict:
         initial = {name: getattr(preset, name) for name in cls.base_fields}
         initial["palette"] = ", ".join(preset.palette or [])
+        initial["state_pack_states"] = ", ".join(preset.state_pack_states or [])
         return initial
 
 
