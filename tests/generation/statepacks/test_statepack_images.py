@@ -153,3 +153,80 @@ def test_state_prompt_changes_only_the_expression():
     )
     assert "happy" not in state_prompt(prompt, "sorry")
     assert state_prompt("a cat, studio background", "happy").endswith("big smile")
+
+
+def test_diffusion_deliverables_matte_plain_backgrounds_and_cycle_the_states():
+    import json
+    import zipfile
+
+    import jsonschema
+
+    from generation.statepacks.manifest import schema
+
+    built = build(
+        PackInputs(
+            pack_id="00000000-0000-0000-0000-000000000002",
+            source_image_id=None,
+            engine="diffusers",
+            size=128,
+            states=["neutral", "happy"],
+            images=[_character(128), _character(128, body=(40, 100, 210))],
+            results=[{"seed": 1, "identity_score": 0.93}, {"seed": 1, "identity_score": 0.9}],
+            identity={"scored": True, "meaningful": False, "threshold": 0.8},
+            palette=PALETTE,
+        ),
+        BorderKeyMatter(),
+    )
+    manifest = built.manifest
+    jsonschema.validate(manifest, schema())
+    assert built.matting == "border_key" and manifest["background"]["transparent"]
+    assert manifest["background"]["note"] == "Background keyed out (#fafaf8)."
+    (loop,) = manifest["animations"]
+    assert loop["source"] == "state_cycle" and [f["state"] for f in loop["frames"]] == [
+        "neutral",
+        "happy",
+    ]
+    archive = zipfile.ZipFile(io.BytesIO(built.files["zip"][1]))
+    still = np.asarray(Image.open(io.BytesIO(archive.read("states/happy/64.png"))))
+    assert still[0, 0, 3] == 0 and still[32, 32, 3] == 255
+    assert json.loads(archive.read("manifest.json")) == manifest
+    # The same inputs zip to the same bytes (fixed timestamps, deterministic encoders).
+    assert (
+        built.files["zip"][1]
+        == build(
+            PackInputs(
+                pack_id="00000000-0000-0000-0000-000000000002",
+                source_image_id=None,
+                engine="diffusers",
+                size=128,
+                states=["neutral", "happy"],
+                images=[_character(128), _character(128, body=(40, 100, 210))],
+                results=[{"seed": 1, "identity_score": 0.93}, {"seed": 1, "identity_score": 0.9}],
+                identity={"scored": True, "meaningful": False, "threshold": 0.8},
+                palette=PALETTE,
+            ),
+            BorderKeyMatter(),
+        ).files["zip"][1]
+    )
+
+
+def test_a_matter_registered_by_name_replaces_border_keying(settings):
+    from generation.statepacks import matting
+
+    made = []
+
+    class PathMatter(matting.BorderKeyMatter):
+        """Stands in for a segmentation model loaded from a path (the interface under test)."""
+
+        def __init__(self, path):
+            super().__init__(name="segmentation")
+            made.append(path)
+
+    matting.register_matter("segmentation", PathMatter)
+    settings.AVATARSAAS_MATTING = "segmentation"
+    settings.AVATARSAAS_MATTING_MODEL = "/models/seg.onnx"
+    result = matting.get_matter().matte(_character(64))
+    assert made == ["/models/seg.onnx"] and result.method == "segmentation"
+    settings.AVATARSAAS_MATTING = "nope"
+    with pytest.raises(MattingRefused, match="no matter is registered"):
+        matting.get_matter()
