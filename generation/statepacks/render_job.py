@@ -17,7 +17,7 @@ from django.conf import settings
 
 from core import storage
 from generation.engines import registry as engine_registry
-from generation.engines.base import Candidate, Engine, RenderRequest
+from generation.engines.base import Candidate, Engine, EngineError, RenderRequest
 from generation.engines.vector.plan import Plan, make_plan
 from generation.jobs.render_config import PresetRenderConfig, render_config_for
 from generation.models import GeneratedImage, GenerationJob, StatePack
@@ -25,7 +25,7 @@ from generation.quality.palette import palette_score, soft_recolour
 from generation.quality.rerolls import reroll_seed
 from generation.statepacks import deliverables as building
 from generation.statepacks.expressions import STATES, state_prompt
-from generation.statepacks.matting import get_matter
+from generation.statepacks.matting import MattingRefused, get_matter
 from generation.worker import packs
 from generation.worker.render_inputs import render_request_for
 
@@ -113,33 +113,11 @@ def render(
     reference = scorer.image_embeddings([source]) if scorer is not None else None
     threshold = float(settings.AVATARSAAS_STATEPACK_IDENTITY_THRESHOLD)
     budget = int(settings.AVATARSAAS_STATEPACK_MAX_REROLLS)
-    recolor = config.palette_recolor
     started = time.monotonic()
     chosen: list[Attempt] = []
     results: list[dict[str, Any]] = []
     for i, state in enumerate(pack.states):
-        seed = job.seeds[i]
-        attempts = []
-        round_ = 0
-        while True:
-            strength = None
-            if job.engine != "vector":
-                strength = round(job.strength * REROLL_STRENGTH_FACTOR**round_, 4)
-            s = reroll_seed(seed, round_)
-            candidate = render_state(engine, base, job.engine, state, s, strength, recolor)
-            candidate.index = i
-            attempts.append(_score(candidate, scorer, reference, config.palette, strength))
-            identity = attempts[-1].identity
-            # The vector engine's identity is exact by construction: nothing to re-roll.
-            if job.engine == "vector" or identity is None or identity >= threshold:
-                break
-            if (
-                budget <= 0
-                or int(job.steps * REROLL_STRENGTH_FACTOR ** (round_ + 1) * job.strength) < 1
-            ):
-                break
-            budget -= 1
-            round_ += 1
+        attempts, budget = _attempts(job, i, state, engine, base, scorer, reference, config, budget)
         best = max(attempts, key=lambda a: _rank_key(a, config.palette_weight))
         chosen.append(best)
         results.append(
@@ -154,6 +132,7 @@ def render(
     engine_seconds = time.monotonic() - started
     scored = [_scored(a, r, i) for i, (a, r) in enumerate(zip(chosen, results, strict=True))]
     stored = packs.store_candidates(job, scored)
+    progress(len(pack.states), len(pack.states))  # renews the lease before the files
     _store_deliverables(job, pack, base, chosen, results, scorer is not None, threshold, config)
     report = {
         "state_pack": {
@@ -164,6 +143,33 @@ def render(
         }
     }
     return RenderedPack(stored, engine_seconds, report)
+
+
+def _attempts(job, index, state, engine, base, scorer, reference, config, budget):
+    """One state's renders: the first, then re-rolls (a new seed, less strength) while its
+    identity is under the threshold and the pack's budget lasts. Returns (attempts, budget)."""
+    threshold = float(settings.AVATARSAAS_STATEPACK_IDENTITY_THRESHOLD)
+    attempts: list[Attempt] = []
+    round_ = 0
+    while True:
+        strength = None
+        if job.engine != "vector":
+            strength = round(job.strength * REROLL_STRENGTH_FACTOR**round_, 4)
+        seed = reroll_seed(job.seeds[index], round_)
+        candidate = render_state(
+            engine, base, job.engine, state, seed, strength, config.palette_recolor
+        )
+        candidate.index = index
+        attempts.append(_score(candidate, scorer, reference, config.palette, strength))
+        identity = attempts[-1].identity
+        # The vector engine's identity is exact by construction: nothing to re-roll.
+        if job.engine == "vector" or identity is None or identity >= threshold:
+            return attempts, budget
+        next_strength = job.strength * REROLL_STRENGTH_FACTOR ** (round_ + 1)
+        if budget <= 0 or int(job.steps * next_strength) < 1:  # no render left to try
+            return attempts, budget
+        budget -= 1
+        round_ += 1
 
 
 def _score(candidate, scorer, reference, palette, strength) -> Attempt:
@@ -215,7 +221,7 @@ def _store_deliverables(job, pack, base, chosen, results, scored, threshold, con
             palette=tuple(config.palette),
             vector_plans=plans,
         ),
-        get_matter(),
+        _matter(),
     )
     names = {}
     for kind, (filename, data) in built.files.items():
@@ -229,6 +235,13 @@ def _store_deliverables(job, pack, base, chosen, results, scored, threshold, con
         matting_note=built.matting_note,
         animation=built.manifest["animations"][0]["source"],
     )
+
+
+def _matter():
+    try:
+        return get_matter()
+    except MattingRefused as exc:  # a misconfigured server: fail the job, release credits
+        raise EngineError(exc.message, code=exc.code) from exc
 
 
 def rerender_state(image: GeneratedImage):
