@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from generation.engines.vector.expressions import render_face_frame, with_face
+from generation.engines.vector.expressions import render_face_frames, with_face
 from generation.engines.vector.plan import Plan
 from generation.engines.vector.render import render_avatar
 from generation.statepacks import animation
@@ -84,10 +84,7 @@ def _loops(inputs: PackInputs, cell: int, stills: list[Image.Image]) -> list[dic
                 "name": loop.name,
                 "source": "facial_actions",
                 "note": FACIAL_NOTE,
-                "frames": [
-                    render_face_frame(base, cell, action, transparent=True)
-                    for action in loop.actions
-                ],
+                "frames": render_face_frames(base, cell, loop.actions, transparent=True),
                 "durations": list(loop.durations_ms),
                 "details": [{"eyelid": a.eyelid, "mouth_open": a.mouth_open} for a in loop.actions],
             }

@@ -62,21 +62,36 @@ def render_face_frame(
     plan: Plan, size: int, action: FaceAction, *, transparent: bool = False
 ) -> Image.Image:
     """Draw `plan` with the facial action `action` (deterministic: same inputs, same bytes)."""
-    open_plan = with_face(plan, mouth_open=action.mouth_open)
-    image, anchors = render_with_anchors(open_plan, size, transparent=transparent)
-    eyelid = max(0.0, min(1.0, action.eyelid))
-    if eyelid >= 1.0:
-        return image
-    closed, _ = render_with_anchors(
-        with_face(open_plan, eyes_closed=True), size, transparent=transparent
-    )
-    if eyelid <= 0.0:
-        return closed
-    x0, y0, x1, y1 = _eye_band(anchors, size)
-    lid = y0 + round((1.0 - eyelid) * (y1 - y0))  # rows above the lid show the closed eye
-    out = np.array(image)
-    out[y0:lid, x0:x1] = np.asarray(closed)[y0:lid, x0:x1]
-    return Image.fromarray(out, image.mode)
+    return render_face_frames(plan, size, [action], transparent=transparent)[0]
+
+
+def render_face_frames(
+    plan: Plan, size: int, actions, *, transparent: bool = False
+) -> list[Image.Image]:
+    """`render_face_frame` for each action, drawing each (mouth, eyes open/shut) pose once:
+    a blink's half-open frames reuse the open and the shut drawing."""
+    drawn: dict[tuple, tuple[Image.Image, Anchors]] = {}
+
+    def pose(mouth_open, shut: bool):
+        key = (mouth_open, shut)
+        if key not in drawn:
+            posed = with_face(plan, mouth_open=mouth_open, eyes_closed=True if shut else None)
+            drawn[key] = render_with_anchors(posed, size, transparent=transparent)
+        return drawn[key]
+
+    frames = []
+    for action in actions:
+        eyelid = max(0.0, min(1.0, action.eyelid))
+        image, anchors = pose(action.mouth_open, eyelid <= 0.0)
+        if 0.0 < eyelid < 1.0:
+            closed, _ = pose(action.mouth_open, True)
+            x0, y0, x1, y1 = _eye_band(anchors, size)
+            lid = y0 + round((1.0 - eyelid) * (y1 - y0))
+            out = np.array(image)
+            out[y0:lid, x0:x1] = np.asarray(closed)[y0:lid, x0:x1]
+            image = Image.fromarray(out, image.mode)
+        frames.append(image)
+    return frames
 
 
 def face_region(plan: Plan, size: int) -> tuple[int, int, int, int]:
