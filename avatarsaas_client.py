@@ -169,6 +169,37 @@ class AvatarSaaS:
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         return self.request("POST", f"images/{image_id}/edit/", json=body, headers=headers).json()
 
+    def make_state_pack(self, image_id: str, *, idempotency_key: str | None = None) -> dict:
+        """One priced job that redraws an avatar in each state of its preset (neutral, happy,
+        thinking, surprised, sorry, talking, sleeping by default); returns the pack."""
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        return self.request("POST", f"images/{image_id}/state-pack/", headers=headers).json()
+
+    def state_pack(self, pack_id: str) -> dict:
+        return self.get(f"state-packs/{pack_id}/")
+
+    def wait_state_pack(self, pack_id: str, *, timeout: float = 600.0) -> dict:
+        """Poll until the pack's job finishes; a succeeded pack has its files and manifest."""
+        return self._poll(f"state-packs/{pack_id}/", TERMINAL, "status", timeout, (0.5, 10.0))
+
+    def download_state_pack(
+        self, pack: dict, directory: str | os.PathLike, kinds: tuple[str, ...] = ("zip",)
+    ) -> list[Path]:
+        """Save the pack's files of these kinds (zip, sprite, manifest, blink.webp, ...)."""
+        if not pack.get("ready"):
+            raise ValueError(f"State pack {pack['id']} is {pack['status']}, not ready.")
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for kind in kinds:
+            response = self.request("GET", pack["files"][kind], stream=True)
+            path = target / _pack_file_name(pack, kind)
+            with path.open("wb") as out:
+                for chunk in response.iter_content(64 * 1024):
+                    out.write(chunk)
+            paths.append(path)
+        return paths
+
     def add_control_image(
         self,
         preset_id: str,
@@ -303,6 +334,15 @@ class AvatarSaaS:
         if strength is not None:
             body["strength"] = strength
         return self.post(f"presets/{preset_id}/activate-adapter/", body)
+
+
+def _pack_file_name(pack: dict, kind: str) -> str:
+    short = pack["id"][:8]
+    named = {"zip": "zip", "sprite": "png", "manifest": "json"}
+    if kind in named:
+        return f"statepack-{short}-{kind}.{named[kind]}"
+    loop, _, fmt = kind.partition(".")
+    return f"statepack-{short}-{loop}.{'png' if fmt in ('strip', 'apng') else fmt}"
 
 
 def _base64_of(value: str | os.PathLike | bytes) -> str:

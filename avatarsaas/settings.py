@@ -384,6 +384,19 @@ AVATARSAAS_ADAPTER_CACHE = Path(os.environ.get("AVATARSAAS_ADAPTER_CACHE", VAR_D
 AVATARSAAS_LORA_IMPORT_MAX_MB = int(os.environ.get("AVATARSAAS_LORA_IMPORT_MAX_MB", "96"))
 AVATARSAAS_IMPORT_PREVIEW_SIZE = int(os.environ.get("AVATARSAAS_IMPORT_PREVIEW_SIZE", "512"))
 
+# State packs (generation/statepacks/): the CLIP image-image similarity to the source avatar
+# under which a diffusion state is re-rolled, extra renders a pack may spend doing so, the
+# img2img strength of each state, and the background matting: "border_key" (colour keyed on the
+# border) or the name of a matter registered with generation.statepacks.matting, which gets
+# AVATARSAAS_MATTING_MODEL (a local segmentation model path).
+AVATARSAAS_STATEPACK_IDENTITY_THRESHOLD = float(
+    os.environ.get("AVATARSAAS_STATEPACK_IDENTITY_THRESHOLD", "0.8")
+)
+AVATARSAAS_STATEPACK_MAX_REROLLS = int(os.environ.get("AVATARSAAS_STATEPACK_MAX_REROLLS", "3"))
+AVATARSAAS_STATEPACK_STRENGTH = float(os.environ.get("AVATARSAAS_STATEPACK_STRENGTH", "0.5"))
+AVATARSAAS_MATTING = os.environ.get("AVATARSAAS_MATTING", "border_key")
+AVATARSAAS_MATTING_MODEL = os.environ.get("AVATARSAAS_MATTING_MODEL", "")
+
 AVATARSAAS_API_KEY_PREFIX = "ask"
 # A deleted workspace is suspended at once and purged (rows and files) after this many days,
 # so a mistaken deletion can still be undone by staff.

@@ -19,3 +19,27 @@ FAST_KINDS = ("lcm_lora", "lcm", "turbo", "lightning")
 CONTROL_TYPES = ("canny", "lineart", "scribble", "silhouette", "pose")
 # Region edits and variations: how much of the parent is re-noised (img2img / inpaint strength).
 VARIATION_STRENGTHS = {"subtle": 0.3, "strong": 0.6}
+# State packs (one character in several expressions for a chat bot): the states a preset may
+# list, and the set a pack gets when its preset lists none.
+STATE_PACK_STATES = (
+    "neutral",
+    "idle",
+    "happy",
+    "thinking",
+    "surprised",
+    "sorry",
+    "talking",
+    "sleeping",
+    "confident",
+    "playful",
+)
+DEFAULT_STATE_PACK_STATES = (
+    "neutral",
+    "happy",
+    "thinking",
+    "surprised",
+    "sorry",
+    "talking",
+    "sleeping",
+)
+MAX_STATE_PACK_STATES = 8  # one job renders them: at most MAX_N images

@@ -157,6 +157,7 @@ class GeneratedImageAdmin(admin.ModelAdmin):
         "clip_score",
         "brand_score",
         "final_score",
+        "identity",
         "selected",
         "review_status",
         "created_at",
@@ -226,6 +227,12 @@ class GeneratedImageAdmin(admin.ModelAdmin):
     @admin.display(description="Image")
     def thumb_large(self, obj):
         return _thumb(obj, 256)
+
+    @admin.display(description="Identity")
+    def identity(self, obj):
+        """A state pack image's CLIP image-image similarity to the avatar it was made from."""
+        score = (obj.quality or {}).get("identity")
+        return "—" if score is None else f"{score:.3f}"
 
     @admin.display(description="Job", ordering="job__created_at")
     def job_link(self, obj):

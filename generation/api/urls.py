@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation.api import edits, feedback, images, jobs, parse, webhooks
+from generation.api import edits, feedback, images, jobs, parse, statepacks, webhooks
 from generation.api.adapter_export import AdapterExportView
 
 urlpatterns = [
@@ -22,6 +22,21 @@ urlpatterns = [
         "images/<uuid:image_id>/feedback/",
         feedback.ImageFeedbackView.as_view(),
         name="api_image_feedback",
+    ),
+    path(
+        "images/<uuid:image_id>/state-pack/",
+        statepacks.ImageStatePackView.as_view(),
+        name="api_image_state_pack",
+    ),
+    path(
+        "state-packs/<uuid:pack_id>/",
+        statepacks.StatePackDetailView.as_view(),
+        name="api_state_pack_detail",
+    ),
+    path(
+        "state-packs/<uuid:pack_id>/files/<str:kind>/",
+        statepacks.StatePackFileView.as_view(),
+        name="api_state_pack_file",
     ),
     path("files/<uuid:file_id>/", images.FileDownloadView.as_view(), name="api_file_download"),
     path("parse/", parse.ParseView.as_view(), name="api_parse"),

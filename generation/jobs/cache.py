@@ -13,6 +13,9 @@ from tenants.models import Tenant
 
 def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
     """Everything that determines the pixels, scoped to the tenant."""
+    if job.mode == "statepack":
+        # A pack's deliverables live on its StatePack row, which a cache hit would not copy.
+        return ""
     parts = {
         "tenant": str(job.tenant_id),
         "engine": job.engine,

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from generation.jobs import state as job_state
 from generation.jobs.submit import JobRequest, require_access, submit_job
-from generation.models import GeneratedImage, GenerationJob, ImageFile, JobStatus
+from generation.models import GeneratedImage, GenerationJob, ImageFile, JobMode, JobStatus
 from generation.quality import feedback
 from generation.webhooks import delivery as webhooks
 from generation.worker import packs
@@ -71,6 +71,14 @@ def rerender_image(*, tenant: Tenant, actor: Actor, image_id) -> GenerationJob:
     """
     image = get_image(tenant=tenant, image_id=image_id)
     job = image.job
+    if job.mode == JobMode.STATEPACK:
+        # A state is one image of a pack's job; its deliverables belong to the pack.
+        raise InvalidInput(
+            "A state pack's image is re-rendered with its pack: make a new state pack from "
+            "the source avatar.",
+            field="image",
+            code="state_pack_image",
+        )
     seeds = tuple(image.metadata.get("batch_seeds") or [image.seed])
     request = JobRequest.from_job(job, n=1, seed=image.seed, seeds=seeds, rerender_of=str(image.pk))
     new_job, _ = submit_job(tenant=tenant, actor=actor, request=request)

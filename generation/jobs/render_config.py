@@ -46,6 +46,11 @@ class PresetRenderConfig:
     reference_images: tuple[str, ...] = ()
     brand_weight: float = 0.5
     controls: tuple[PresetControl, ...] = ()
+    # State packs: the states to render (empty: the default set), palette adherence's share
+    # in ranking (None: reported only) and the soft recolour toward the palette (0 = off).
+    state_pack_states: tuple[str, ...] = ()
+    palette_weight: float | None = None
+    palette_recolor: float = 0.0
 
 
 DEFAULT_CONFIG = PresetRenderConfig(preset_id=None, name="Default")
@@ -89,6 +94,9 @@ def render_config_for(preset) -> PresetRenderConfig:
         reference_images=references,
         brand_weight=brand_weight(preset),
         controls=controls,
+        state_pack_states=tuple(preset.state_pack_states or ()),
+        palette_weight=preset.palette_weight,
+        palette_recolor=float(preset.palette_recolor or 0.0),
     )
 
 

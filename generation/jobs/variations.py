@@ -3,6 +3,7 @@ candidate ('Vary (subtle)' / 'Vary (strong)'). Both are normal, charged, quota-c
 
 from __future__ import annotations
 
+from core.errors import InvalidInput
 from core.vocabulary import VARIATION_STRENGTHS
 from generation.jobs.changes import get_image, get_job
 from generation.jobs.submit import JobRequest, require_access, submit_job
@@ -14,6 +15,13 @@ from tenants.roles import Perm
 
 def vary_job(*, tenant: Tenant, actor: Actor, job_id) -> GenerationJob:
     source = get_job(tenant=tenant, job_id=job_id)
+    if source.mode == JobMode.STATEPACK:
+        # New seeds would draw another character: a pack is made from a picked avatar.
+        raise InvalidInput(
+            "A state pack keeps its avatar's seed; make a new pack from the avatar instead.",
+            field="job",
+            code="state_pack_job",
+        )
     # seed=None: submit_job draws new seeds, so the cache cannot answer.
     request = JobRequest.from_job(source, seed=None)
     job, _ = submit_job(tenant=tenant, actor=actor, request=request)

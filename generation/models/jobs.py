@@ -18,6 +18,7 @@ class JobMode(models.TextChoices):
     GENERATE = "generate", _("Generate")
     VARY = "vary", _("Variation (image-to-image)")
     EDIT = "edit", _("Region edit (inpainting)")
+    STATEPACK = "statepack", _("State pack (one image per expression)")
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from generation import file_responses
-from generation.web import edits, preview, views
+from generation.web import edits, preview, statepacks, views
 from generation.web import feedback as feedback_views
 from generation.web import gallery as gallery_views
 from generation.web import webhooks as webhook_views
@@ -35,6 +35,17 @@ urlpatterns = [
     path("images/<uuid:image_id>/vary/", edits.image_vary, name="image_vary"),
     path("images/<uuid:image_id>/edit/", edits.image_edit, name="image_edit"),
     path("images/<uuid:image_id>/pack.zip", views.image_pack, name="image_pack"),
+    path(
+        "images/<uuid:image_id>/state-pack/",
+        statepacks.image_state_pack,
+        name="image_state_pack",
+    ),
+    path("state-packs/<uuid:pack_id>/", statepacks.state_pack_detail, name="state_pack_detail"),
+    path(
+        "state-packs/<uuid:pack_id>/files/<str:kind>",
+        statepacks.state_pack_file,
+        name="state_pack_file",
+    ),
     path("images/<uuid:image_id>/feedback/", feedback_views.image_feedback, name="image_feedback"),
     path("files/<uuid:file_id>/", views.file_download, name="file_download"),
     # core.signed_files.PREFIX: signed links to stored files (the signature is the grant)

@@ -16,7 +16,7 @@ from typing import Any
 from generation.engines import registry as engine_registry
 from generation.jobs.render_config import PresetRenderConfig
 from generation.models import GenerationJob
-from generation.quality import learning
+from generation.quality import learning, palette
 from generation.quality.meaning import meaning_of_job
 from generation.quality.ranker import RankerModel, features_of, matrix
 from generation.quality.rerolls import CheckedRender
@@ -39,6 +39,8 @@ class RankingPlan:
     brand_weight: float
     model: RankerModel | None
     ranker_version: int | None
+    palette: tuple[str, ...] = ()
+    palette_weight: float | None = None
 
 
 def plan_ranking(job: GenerationJob, config: PresetRenderConfig) -> RankingPlan:
@@ -54,6 +56,8 @@ def plan_ranking(job: GenerationJob, config: PresetRenderConfig) -> RankingPlan:
         brand_weight=config.brand_weight,
         model=model,
         ranker_version=ranker.version if model is not None and ranker else None,
+        palette=tuple(config.palette),
+        palette_weight=config.palette_weight,
     )
 
 
@@ -71,6 +75,8 @@ def rank(plan: RankingPlan, checked: CheckedRender) -> RankedBatch:
         reference_names=plan.reference_names,
         brand_weight=plan.brand_weight,
     )
+    # Every candidate gets its palette ΔE2000; the preset's palette_weight blends it in.
+    palette.apply_to_batch(scored, plan.palette, plan.palette_weight)
     is_scored = bool(scored) and all(s.final_score is not None for s in scored)
     for item, check in zip(scored, checked.accepted, strict=True):
         image = check.verdict.features.as_dict()
@@ -95,6 +101,7 @@ def rank(plan: RankingPlan, checked: CheckedRender) -> RankedBatch:
         "ranked_by": ranked_by,
         "ranker_version": plan.ranker_version if model is not None else None,
         "brand_weight": plan.brand_weight,
+        "palette_weight": plan.palette_weight,
     }
     return RankedBatch(scored, report)
 

@@ -30,8 +30,9 @@ from generation.jobs import state as job_state
 from generation.jobs.cache import cache_key_for
 from generation.jobs.dispatch import enqueue_job
 from generation.jobs.render_config import render_config_for
-from generation.models import GenerationJob, JobStatus
+from generation.models import GenerationJob, JobMode, JobStatus
 from generation.quality import rerolls
+from generation.statepacks import render_job as statepack_job
 from generation.webhooks import delivery as webhooks
 from generation.worker import model_hashes, packing, packs, pipeline, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
@@ -227,7 +228,9 @@ def _reconnect_if_broken() -> None:
         connection.close_if_unusable_or_obsolete()
 
 
-def _render(job: GenerationJob, owner: str) -> packing.RenderedJob:
+def _render(job: GenerationJob, owner: str) -> packing.RenderedJob | None:
+    """The rendered job for the packing stage; None for a state pack, which stores and settles
+    its own files here."""
     config = render_config_for(job.preset)
     adapter = None
     if job.adapter_version_id:
@@ -242,6 +245,19 @@ def _render(job: GenerationJob, owner: str) -> packing.RenderedJob:
     request = render_request_for(job, config, adapter)
     engine = engine_registry.get_engine(job.engine)
     progress = _Progress(job, owner, job.steps)
+    if job.mode == JobMode.STATEPACK:
+        # One image per expression plus the pack's files: generation.statepacks.render_job.
+        pack = statepack_job.render(job, engine, request, config, progress)
+        progress(job.steps, job.steps)  # lease check before the results are committed
+        _finalize(
+            job.pk,
+            owner,
+            pack.stored,
+            pack.engine_seconds,
+            model_hash=_rendered_with(job),
+            quality=pack.report,
+        )
+        return
     started = time.monotonic()
     # Technical rejects are re-rolled within the job's budget (a re-render replays as is).
     checked = rerolls.render_checked(

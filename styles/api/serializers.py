@@ -5,7 +5,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.storage import signed_url_or_none
-from core.vocabulary import CONTROL_TYPES, ENGINE_CHOICES, SCHEDULER_NAMES
+from core.vocabulary import (
+    CONTROL_TYPES,
+    DEFAULT_STATE_PACK_STATES,
+    ENGINE_CHOICES,
+    MAX_STATE_PACK_STATES,
+    SCHEDULER_NAMES,
+    STATE_PACK_STATES,
+)
 from styles.models import (
     AdapterImport,
     BrandKitSettings,
@@ -55,6 +62,9 @@ class PresetSerializer(serializers.ModelSerializer):
             "active_adapter",
             "adapter_strength",
             "brand_weight",
+            "state_pack_states",
+            "palette_weight",
+            "palette_recolor",
             "reference_images",
             "control_images",
             "created_at",
@@ -186,6 +196,28 @@ class PresetWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Share of the brand (reference image) score in the ranking; the text score "
         "gets the rest. Both are normalised within each batch first. Null: server default.",
+    )
+    state_pack_states = serializers.ListField(
+        child=serializers.ChoiceField(list(STATE_PACK_STATES)),
+        required=False,
+        max_length=MAX_STATE_PACK_STATES,
+        help_text="The states a state pack renders, in order. Empty: "
+        + ", ".join(DEFAULT_STATE_PACK_STATES)
+        + ".",
+    )
+    palette_weight = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Share of palette adherence (CIEDE2000 between dominant colours and the "
+        "palette) in ranking. Null: reported, not ranked on.",
+    )
+    palette_recolor = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        help_text="Soft recolour of state pack images toward the palette (0 = off).",
     )
 
 

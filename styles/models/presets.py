@@ -67,6 +67,22 @@ class StylePreset(models.Model):
         help_text="Share of the brand (reference image) score in the ranking, 0-1; the text score "
         "gets the rest. Empty: the server default (AVATARSAAS_BRAND_WEIGHT).",
     )
+    state_pack_states = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The states a state pack renders, in order (names from the product's state "
+        "vocabulary). Empty: neutral, happy, thinking, surprised, sorry, talking, sleeping.",
+    )
+    palette_weight = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Share of palette adherence (CIEDE2000 to the palette) in ranking, 0-1. "
+        "Empty: palette adherence is reported, not ranked on.",
+    )
+    palette_recolor = models.FloatField(
+        default=0.0,
+        help_text="Soft recolour of state pack images toward the palette, 0 (off) to 1.",
+    )
     # Previously active adapter ids, newest last: what "roll back" returns to.
     adapter_history = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from core.attributes import clean_edits
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.images import NEUTRAL_BACKGROUND, flatten_alpha, parse_colour
 from core.model_settings import offered_schedulers
+from core.vocabulary import MAX_STATE_PACK_STATES, STATE_PACK_STATES
 from styles.models import BrandKitSettings, ReferenceImage, StylePreset
 from styles.services.imaging import ImageRejected, open_image
 from styles.services.locks import LOCK_CODE, require_lock_rights, validate_lock_rules
@@ -46,6 +47,9 @@ EDITABLE = (
     "lock_rules",
     "adapter_strength",
     "brand_weight",
+    "state_pack_states",
+    "palette_weight",
+    "palette_recolor",
 )
 COPIED = (*EDITABLE, "base_style")
 
@@ -107,6 +111,45 @@ def validate_brand_weight(value: Any) -> float | None:
     if not 0.0 <= weight <= 1.0:
         raise InvalidInput(gettext("brand_weight must be between 0 and 1."), field="brand_weight")
     return weight
+
+
+def validate_state_pack_states(value: Any) -> list[str]:
+    """A list of distinct state names from the product's vocabulary (empty: the default set)."""
+    known = ", ".join(STATE_PACK_STATES)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(
+            f"state_pack_states must be a list of state names ({known}).",
+            field="state_pack_states",
+        )
+    unknown = [v for v in value if v not in STATE_PACK_STATES]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown state '{unknown[0]}' in state_pack_states; known states: {known}.",
+            field="state_pack_states",
+        )
+    if len(set(value)) != len(value):
+        raise InvalidInput("state_pack_states lists a state twice.", field="state_pack_states")
+    if len(value) > MAX_STATE_PACK_STATES:
+        raise InvalidInput(
+            f"state_pack_states holds at most {MAX_STATE_PACK_STATES} states.",
+            field="state_pack_states",
+        )
+    return list(value)
+
+
+def validate_unit(value: Any, name: str, *, allow_null: bool) -> float | None:
+    """A number between 0 and 1 (or None where `allow_null`)."""
+    if allow_null and (value is None or value == ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput(f"{name} must be a number between 0 and 1.", field=name)
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number between 0 and 1.", field=name) from exc
+    if not 0.0 <= number <= 1.0:
+        raise InvalidInput(f"{name} must be between 0 and 1.", field=name)
+    return number
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
@@ -173,6 +216,16 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
         out["adapter_strength"] = validate_strength(out["adapter_strength"])
     if "brand_weight" in out:
         out["brand_weight"] = validate_brand_weight(out["brand_weight"])
+    if "state_pack_states" in out:
+        out["state_pack_states"] = validate_state_pack_states(out["state_pack_states"])
+    if "palette_weight" in out:
+        out["palette_weight"] = validate_unit(
+            out["palette_weight"], "palette_weight", allow_null=True
+        )
+    if "palette_recolor" in out:
+        out["palette_recolor"] = validate_unit(
+            out["palette_recolor"], "palette_recolor", allow_null=False
+        )
     return out
 
 

@@ -3,13 +3,24 @@
 import json
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.model_settings import offered_schedulers
+from core.vocabulary import DEFAULT_STATE_PACK_STATES, STATE_PACK_STATES
 from styles.models import StylePreset
 from styles.services.finetunes import HYPERPARAMETERS
 
 SIZES = [(s, f"{s} px") for s in (64, 128, 256, 512, 768, 1024)]
+
+
+def _state_pack_help_text() -> str:
+    # Translated when shown (not at import), in the reader's language.
+    return gettext("Comma-separated, in order, from: %(states)s. Empty: %(default)s.") % {
+        "states": ", ".join(STATE_PACK_STATES),
+        "default": ", ".join(DEFAULT_STATE_PACK_STATES),
+    }
 
 
 def _sampler_choices() -> list[tuple[str, str]]:
@@ -79,6 +90,28 @@ class PresetForm(forms.Form):
             "against the match to the description. Empty: the server default."
         ),
     )
+    state_pack_states = forms.CharField(
+        required=False,
+        label=_("State pack states"),
+        help_text=lazy(_state_pack_help_text, str)(),
+    )
+    palette_weight = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label=_("Palette weight"),
+        help_text=_(
+            "0–1: how much closeness to the palette (CIEDE2000) counts in the ranking. "
+            "Empty: shown, not ranked on."
+        ),
+    )
+    palette_recolor = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        label=_("State pack recolour"),
+        help_text=_("0–1: soft recolour of state pack images toward the palette (0: off)."),
+    )
     is_locked = forms.BooleanField(required=False, label=_("Brand kit lock"))
     lock_rules = JSONText(
         label=_("Lock rules"),
@@ -88,6 +121,13 @@ class PresetForm(forms.Form):
         ),
     )
 
+    def clean_state_pack_states(self):
+        raw = self.cleaned_data["state_pack_states"]
+        return [c.strip() for c in raw.split(",") if c.strip()]
+
+    def clean_palette_recolor(self):
+        return self.cleaned_data["palette_recolor"] or 0.0
+
     def clean_palette(self):
         raw = self.cleaned_data["palette"]
         return [c.strip() for c in raw.split(",") if c.strip()]
@@ -96,6 +136,7 @@ class PresetForm(forms.Form):
     def initial_for(cls, preset: StylePreset) -> dict:
         initial = {name: getattr(preset, name) for name in cls.base_fields}
         initial["palette"] = ", ".join(preset.palette or [])
+        initial["state_pack_states"] = ", ".join(preset.state_pack_states or [])
         return initial
 
 

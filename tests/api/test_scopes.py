@@ -51,6 +51,10 @@ EVERY_CASE = [
 ]
 
 
+# Sample values for the non-id path parts (a state pack file's kind).
+STR_SAMPLES = {"kind": "zip"}
+
+
 def _url(entry, tenant=None) -> str:
     """The route's URL, addressing a real object of `tenant` when the registry can make one."""
     converters = entry.pattern.converters
@@ -58,10 +62,14 @@ def _url(entry, tenant=None) -> str:
         return reverse(entry.name)
     if tenant is not None and entry.name in MAKERS:
         return reverse(entry.name, kwargs=MAKERS[entry.name](tenant))
-    assert all(c.__class__.__name__ == "UUIDConverter" for c in converters.values()), (
-        f"teach _url about {entry.pattern}"
-    )
-    return reverse(entry.name, kwargs={name: uuid.uuid4() for name in converters})
+    kwargs = {}
+    for name, converter in converters.items():
+        if converter.__class__.__name__ == "UUIDConverter":
+            kwargs[name] = uuid.uuid4()
+        else:
+            assert name in STR_SAMPLES, f"teach _url about {entry.pattern}"
+            kwargs[name] = STR_SAMPLES[name]
+    return reverse(entry.name, kwargs=kwargs)
 
 
 def test_walk_finds_the_api():

@@ -18,7 +18,7 @@ from generation.engines.vector.colors import (
     solid,
     to_rgb,
 )
-from generation.engines.vector.faces import draw_mouth
+from generation.engines.vector.faces import draw_mouth, mouth
 from generation.engines.vector.headwear import HEADWEAR, draw_headphones
 from generation.engines.vector.plan import Plan
 
@@ -187,7 +187,16 @@ def _beard(p: Painter, plan: Plan, a: Anchors) -> None:
         solid(plan.skin),
         outline=False,
     )
-    draw_mouth(p, plan.expression, cx, a.mouth_y, a.mouth_w * 0.8, solid(INK), robot=False)
+    draw_mouth(
+        p,
+        plan.expression,
+        cx,
+        a.mouth_y,
+        a.mouth_w * 0.8,
+        solid(INK),
+        robot=False,
+        openness=mouth(plan),
+    )
 
 
 def _mustache(p: Painter, plan: Plan, a: Anchors) -> None:

@@ -24,19 +24,44 @@ SUBJECTS: dict[str, Callable[[Image.Image, Plan], Anchors]] = {
 }
 
 
-def render_avatar(plan: Plan, size: int) -> Image.Image:
-    """Draw one avatar for `plan` as an RGB image of `size`×`size` pixels."""
+def render_avatar(plan: Plan, size: int, *, transparent: bool = False) -> Image.Image:
+    """Draw one avatar for `plan` as an RGB image of `size`×`size` pixels, or RGBA with a
+    fully transparent background (no backdrop, scenery or fill) when `transparent`."""
+    return render_with_anchors(plan, size, transparent=transparent)[0]
+
+
+def render_with_anchors(
+    plan: Plan, size: int, *, transparent: bool = False
+) -> tuple[Image.Image, Anchors]:
+    """`render_avatar` plus where the face ended up (512 units), for expression work."""
     supersample = 4 if size <= 512 else 2
     canvas_size = size * supersample
-    image = draw_background(canvas_size, plan)
+    if transparent:
+        image = Image.new("RGBA", (canvas_size, canvas_size), (0, 0, 0, 0))
+    else:
+        image = draw_background(canvas_size, plan)
     anchors = SUBJECTS[plan.subject](image, plan)
     draw_face(image, plan, anchors)
     draw_front_hair(image, plan, anchors)
     draw_accessories(image, plan, anchors)
-    result = image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
+    if transparent:
+        # Pillow resizes RGBA with premultiplied alpha, so edges stay clean, not dark-fringed.
+        result = image.resize((size, size), Image.Resampling.LANCZOS)
+    else:
+        result = image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
     if plan.style == "pixel":
-        cells = 40  # chunky on purpose: reads as a sprite even as a 64px avatar
-        small = result.resize((cells, cells), Image.Resampling.BOX)
-        small = small.quantize(colors=24, method=Image.Quantize.MEDIANCUT, dither=0).convert("RGB")
-        result = small.resize((size, size), Image.Resampling.NEAREST)
-    return result
+        result = _pixelate(result, size)
+    return result, anchors
+
+
+def _pixelate(result: Image.Image, size: int) -> Image.Image:
+    cells = 40  # chunky on purpose: reads as a sprite even as a 64px avatar
+    small = result.resize((cells, cells), Image.Resampling.BOX)
+    rgb = small.convert("RGB")
+    rgb = rgb.quantize(colors=24, method=Image.Quantize.MEDIANCUT, dither=0).convert("RGB")
+    if result.mode == "RGBA":
+        # A sprite's cells are either there or not: hard alpha, like the hard colours.
+        alpha = small.getchannel("A").point(lambda v: 255 if v >= 128 else 0)
+        rgb = rgb.convert("RGBA")
+        rgb.putalpha(alpha)
+    return rgb.resize((size, size), Image.Resampling.NEAREST)

@@ -49,6 +49,14 @@ def test_preset_pages_copy_edit_and_lock(owner_client, tenant):
     assert bad.status_code == 200 and "must contain {subject}" in bad.content.decode()
     bad = owner_client.post(f"/presets/{copy.pk}/edit/", {**form, "lock_rules": "{nope"})
     assert "Not valid JSON" in bad.content.decode()
+    bad = owner_client.post(
+        f"/presets/{copy.pk}/edit/", {**form, "state_pack_states": "happy, grumpy"}
+    )
+    assert bad.status_code == 200 and "Unknown state &#x27;grumpy&#x27;" in bad.content.decode()
+    states = {**form, "state_pack_states": "sleeping, happy", "palette_weight": "0.4"}
+    assert owner_client.post(f"/presets/{copy.pk}/edit/", states).status_code == 302
+    copy.refresh_from_db()
+    assert copy.state_pack_states == ["sleeping", "happy"] and copy.palette_weight == 0.4
 
     detail = owner_client.get(f"/presets/{copy.pk}/")
     assert b"locked" in detail.content and b'id="reference-form"' in detail.content
