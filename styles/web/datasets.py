@@ -102,7 +102,7 @@ def dataset_upload(request, dataset_id):
     runs right after parsing."""
     dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
     if cross_origin(request):
-        return render(request, "403.html", {"reason": "Cross-site upload refused."}, status=403)
+        return render(request, "403.html", {"reason": _("Cross-site upload refused.")}, status=403)
     request.upload_handlers = [TemporaryFileUploadHandler(request)]
     try:
         request.FILES  # noqa: B018 - parse now, so over-limit uploads get a message, not a 400 page
@@ -221,6 +221,8 @@ def dataset_duplicate_resolve(request, pair_id):
         dropped = pair.image if str(pair.image_id) == drop else pair.other
         messages.success(
             request,
-            f"Removed {dropped.original_name}." if drop else "Kept both pictures.",
+            _("Removed %(name)s.") % {"name": dropped.original_name}
+            if drop
+            else _("Kept both pictures."),
         )
     return redirect("dataset_detail", dataset_id=pair.dataset_id)
