@@ -130,11 +130,24 @@ def _dataset_upload(request, dataset):
     else:
         level = messages.WARNING if report.rejected or report.warnings else messages.SUCCESS
         near = len(report.warnings)
+        counts = _("%(accepted)d accepted, %(rejected)d rejected (reasons below).") % {
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+        }
+        duplicates = (
+            ngettext(
+                "%(count)d looks like a near-duplicate: review it below.",
+                "%(count)d look like near-duplicates: review them below.",
+                near,
+            )
+            % {"count": near}
+            if near
+            else ""
+        )
         messages.add_message(
             request,
             level,
-            f"{report.accepted} accepted, {report.rejected} rejected (reasons below)."
-            + (f" {near} look like near-duplicates: review them below." if near else ""),
+            " ".join(filter(None, [counts, duplicates])),
         )
     return redirect("dataset_detail", dataset_id=dataset.pk)
 
