@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # set, and the images and manifests set DEBUG=0 themselves.
 export DEBUG ?= 1
 
-.PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate messages
+.PHONY: install run test lint fmt worker gpu-worker webhook-worker bench tiny-models migrate messages catalogs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ bench: install
 LANGS ?= zh_Hans
 MSG_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*' \
 	--ignore='docker/*' --ignore='artifacts/*' --ignore='build/*'
-messages: install
+messages: install catalogs
+
+# The same without the install step, for a checkout that runs another venv's Python:
+# make catalogs PY=/path/to/venv/bin/python VENV=/path/to/venv
+catalogs:
 	@command -v xgettext >/dev/null || { echo "GNU gettext is missing: apt-get install -y gettext"; exit 1; }
 	for lang in $(LANGS); do \
 	  $(PY) manage.py makemessages -l $$lang --no-obsolete --add-location=file $(MSG_IGNORE); \

@@ -14,6 +14,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.utils.translation import gettext
+
 # Bytes per element of each dtype the format defines.
 DTYPE_SIZES = {
     "BOOL": 1,
@@ -76,22 +78,29 @@ def read_header(fh: BinaryIO, size: int) -> SafetensorsHeader:
     fh.seek(0)
     head = fh.read(8)
     if not head:
-        raise HeaderError("the file is empty", code="empty")
+        raise HeaderError(gettext("the file is empty"), code="empty")
     if _looks_like_pickle(head):
         raise HeaderError(
-            "not a safetensors file (pickle): .ckpt/.pt/.bin checkpoints can run code when "
-            "loaded; convert it to .safetensors first",
+            gettext(
+                "not a safetensors file (pickle): .ckpt/.pt/.bin checkpoints can run code when "
+                "loaded; convert it to .safetensors first"
+            ),
             code="pickle",
         )
     if len(head) < 8:
-        raise HeaderError("file truncated: shorter than a safetensors header", code="truncated")
+        raise HeaderError(
+            gettext("file truncated: shorter than a safetensors header"), code="truncated"
+        )
     (length,) = struct.unpack("<Q", head)
     first = fh.read(1)
     if first != b"{" or length < 2 or length > MAX_HEADER_BYTES:
-        raise HeaderError("not a safetensors file (no safetensors header)", code="not_safetensors")
+        raise HeaderError(
+            gettext("not a safetensors file (no safetensors header)"), code="not_safetensors"
+        )
     if 8 + length > size:
         raise HeaderError(
-            f"file truncated: the header needs {length} bytes, the file has {size - 8}",
+            gettext("file truncated: the header needs %(needed)s bytes, the file has %(has)s")
+            % {"needed": length, "has": size - 8},
             code="truncated",
         )
     raw = first + fh.read(length - 1)
@@ -99,22 +108,27 @@ def read_header(fh: BinaryIO, size: int) -> SafetensorsHeader:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise HeaderError(
-            "not a safetensors file (the header is not JSON)", code="not_safetensors"
+            gettext("not a safetensors file (the header is not JSON)"), code="not_safetensors"
         ) from exc
     if not isinstance(header, dict):
         raise HeaderError(
-            "not a safetensors file (the header is not an object)", code="not_safetensors"
+            gettext("not a safetensors file (the header is not an object)"),
+            code="not_safetensors",
         )
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise HeaderError("not a safetensors file (bad __metadata__)", code="not_safetensors")
+        raise HeaderError(
+            gettext("not a safetensors file (bad __metadata__)"), code="not_safetensors"
+        )
     tensors = {name: _tensor(name, info) for name, info in header.items()}
     data_bytes = max((t.end for t in tensors.values()), default=0)
     available = size - 8 - length
     if data_bytes > available:
         raise HeaderError(
-            f"file truncated: the tensors need {data_bytes} bytes of data, the file has "
-            f"{available}",
+            gettext(
+                "file truncated: the tensors need %(needed)s bytes of data, the file has %(has)s"
+            )
+            % {"needed": data_bytes, "has": available},
             code="truncated",
         )
     return SafetensorsHeader(tensors, dict(metadata), length, data_bytes)
@@ -122,7 +136,12 @@ def read_header(fh: BinaryIO, size: int) -> SafetensorsHeader:
 
 def _tensor(name: str, info) -> TensorInfo:
     def bad(why: str) -> HeaderError:
-        return HeaderError(f"not a safetensors file (tensor {name}: {why})", code="not_safetensors")
+        # `why` stays English: it names the header field at fault for whoever fixes the file.
+        return HeaderError(
+            gettext("not a safetensors file (tensor %(name)s: %(why)s)")
+            % {"name": name, "why": why},
+            code="not_safetensors",
+        )
 
     if not isinstance(info, dict):
         raise bad("no description")

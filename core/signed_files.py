@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 PREFIX = "/files/"
 
@@ -49,10 +50,10 @@ def signed_path(name: str, *, now: float | None = None) -> str:
 def check(name: str, expiry: str | None, sig: str | None, *, now: float | None = None) -> int:
     """The expiry (unix seconds) of a valid signature for `name`; else BadSignature."""
     if not expiry or not sig or not expiry.isdigit() or len(expiry) > 12:
-        raise BadSignature("missing or malformed signature")
+        raise BadSignature(gettext("missing or malformed signature"))
     exp = int(expiry)
     if not constant_time_compare(sig, signature(name, exp)):
-        raise BadSignature("signature does not match this file")
+        raise BadSignature(gettext("signature does not match this file"))
     if exp <= (time.time() if now is None else now):
-        raise BadSignature("link expired")
+        raise BadSignature(gettext("link expired"))
     return exp

@@ -63,7 +63,9 @@ def signed_file(request, name: str):
     try:
         expiry = signed_files.check(name, request.GET.get("e"), request.GET.get("s"))
     except signed_files.BadSignature as exc:
-        return HttpResponseForbidden(f"This file link is not valid: {exc}.")
+        return HttpResponseForbidden(
+            gettext("This file link is not valid: %(reason)s.") % {"reason": exc}
+        )
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return _immutable(request, name, content_type, shared_until=expiry, missing=Http404)
 

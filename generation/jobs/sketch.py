@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from core.attributes import clean_edits
 from core.errors import InvalidInput, NotFound
@@ -57,7 +58,7 @@ def find_preset(tenant: Tenant, preset_id: str | None) -> StylePreset | None:
     try:
         return StylePreset.objects.available_to(tenant).get(pk=preset_id)
     except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such style preset in this workspace.", field="preset") from exc
+        raise NotFound(gettext("No such style preset in this workspace."), field="preset") from exc
 
 
 def sketch_cache_key(tenant: Tenant, request: SketchRequest, preset: StylePreset | None) -> str:
@@ -81,10 +82,14 @@ def render_sketch(*, tenant: Tenant, request: SketchRequest) -> Sketch:
     workspace has rendered too many this minute."""
     text = (request.description or "").strip()
     if not text:
-        raise InvalidInput("Describe the bot, e.g. 'a friendly blue robot'.", field="description")
+        raise InvalidInput(
+            gettext("Describe the bot, e.g. 'a friendly blue robot'."), field="description"
+        )
     if len(text) > MAX_DESCRIPTION:
         raise InvalidInput(
-            f"Keep the description under {MAX_DESCRIPTION} characters.", field="description"
+            gettext("Keep the description under %(max_description)s characters.")
+            % {"max_description": MAX_DESCRIPTION},
+            field="description",
         )
     request = SketchRequest(text, request.preset_id, clean_edits(request.edits), request.seed)
     preset = find_preset(tenant, request.preset_id)
@@ -97,7 +102,8 @@ def render_sketch(*, tenant: Tenant, request: SketchRequest) -> Sketch:
     )
     if retry_after is not None:
         raise RateLimited(
-            f"Too many sketches for this workspace this minute; retry in {retry_after} s.",
+            gettext("Too many sketches for this workspace this minute; retry in %(seconds)s s.")
+            % {"seconds": retry_after},
             retry_after=retry_after,
         )
     config = render_config_for(preset)

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.attributes import LIST_ATTRIBUTES, clean_edits
 from core.errors import InvalidInput
 
@@ -74,20 +76,27 @@ class AttributeHistory:
             return cls()
         if len(text) > MAX_FIELD_CHARS:
             raise InvalidInput(
-                f"The edit history is too long (at most {MAX_FIELD_CHARS} characters).",
+                gettext("The edit history is too long (at most %(max_chars)s characters).")
+                % {"max_chars": MAX_FIELD_CHARS},
                 field=FIELD,
             )
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise InvalidInput("The edit history is not valid JSON.", field=FIELD) from exc
+            raise InvalidInput(gettext("The edit history is not valid JSON."), field=FIELD) from exc
         if not isinstance(data, dict) or set(data) != {"states", "at"}:
-            raise InvalidInput('The edit history must be {"states": [...], "at": n}.', field=FIELD)
+            raise InvalidInput(
+                gettext('The edit history must be {"states": [...], "at": n}.'), field=FIELD
+            )
         states, at = data["states"], data["at"]
         if not isinstance(states, list) or not 1 <= len(states) <= MAX_STATES:
-            raise InvalidInput(f"The edit history must hold 1 to {MAX_STATES} states.", field=FIELD)
+            raise InvalidInput(
+                gettext("The edit history must hold 1 to %(max_states)s states.")
+                % {"max_states": MAX_STATES},
+                field=FIELD,
+            )
         if isinstance(at, bool) or not isinstance(at, int) or not 0 <= at < len(states):
-            raise InvalidInput("The edit history's position is out of range.", field=FIELD)
+            raise InvalidInput(gettext("The edit history's position is out of range."), field=FIELD)
         cleaned = tuple(
             clean_edits(state, prefix=f"{FIELD}.states.{i}") for i, state in enumerate(states)
         )
@@ -133,7 +142,10 @@ def history_from_post(post) -> tuple[AttributeHistory, str]:
     """
     action = post.get("action") or "generate"
     if action not in ACTIONS:
-        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}.", field="action")
+        raise InvalidInput(
+            gettext("action must be one of %(actions)s.") % {"actions": ", ".join(ACTIONS)},
+            field="action",
+        )
     history = AttributeHistory.from_field(post.get(FIELD)).edit(pending_changes(post))
     if action == "undo":
         history = history.undo()

@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.model_settings import weights_status
@@ -28,8 +30,8 @@ class ReviewActionForm(ActionForm):
     note = forms.CharField(
         required=False,
         max_length=500,
-        label="Review note",
-        help_text="Shown to the tenant; required to reject.",
+        label=_("Review note"),
+        help_text=_("Shown to the tenant; required to reject."),
     )
 
 
@@ -116,15 +118,15 @@ class FineTuneAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
-    @admin.display(description="Dataset images and captions")
+    @admin.display(description=_("Dataset images and captions"))
     def dataset_review(self, obj):
         return admin_review.dataset_panel(obj)
 
-    @admin.display(description="Loss")
+    @admin.display(description=_("Loss"))
     def loss_review(self, obj):
         return admin_review.loss_panel(obj)
 
-    @admin.display(description="Validation grid")
+    @admin.display(description=_("Validation grid"))
     def validation_review(self, obj):
         return admin_review.validation_panel(
             obj, scores_meaningful=weights_status().scores_meaningful
@@ -141,7 +143,9 @@ class FineTuneAdmin(admin.ModelAdmin):
 
     def _review(self, request, queryset, verb: str):
         if not self.has_review_finetune_permission(request):
-            raise PermissionDenied("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
+            raise PermissionDenied(
+                gettext("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
+            )
         note = request.POST.get("note", "")
         done = 0
         for ft in queryset.filter(state=FineTuneState.SUBMITTED):
@@ -154,12 +158,25 @@ class FineTuneAdmin(admin.ModelAdmin):
                     finetunes.reject_finetune(finetune_id=ft.pk, staff_user=request.user, note=note)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{ft}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(item)s: %(error)s") % {"item": ft, "error": exc.message},
+                    messages.ERROR,
+                )
         skipped = queryset.exclude(state=FineTuneState.SUBMITTED).count()
         if done:
-            self.message_user(request, f"{verb.title()}d {done} fine-tune(s).", messages.SUCCESS)
+            text = (
+                gettext("Approved %(count)d fine-tune(s).")
+                if verb == "approve"
+                else gettext("Rejected %(count)d fine-tune(s).")
+            )
+            self.message_user(request, text % {"count": done}, messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Skipped %(count)d not awaiting review.") % {"count": skipped},
+                messages.WARNING,
+            )
 
     def has_change_permission(self, request, obj=None):
         # Every field is read-only: staff act through the review form and actions only.
@@ -185,11 +202,13 @@ class FineTuneAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_review_finetune_permission(request):
-            raise PermissionDenied("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
+            raise PermissionDenied(
+                gettext("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
+            )
         ft = get_object_or_404(FineTune, pk=object_id)
         verb = request.POST.get("decision")
         if verb not in ("approve", "reject"):
-            self.message_user(request, "Choose approve or reject.", messages.ERROR)
+            self.message_user(request, gettext("Choose approve or reject."), messages.ERROR)
             return redirect("admin:styles_finetune_change", ft.pk)
         self._review(request, FineTune.objects.filter(pk=ft.pk), verb)
         ft.refresh_from_db()
@@ -198,13 +217,13 @@ class FineTuneAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:styles_finetune_changelist") + "?state__exact=submitted")
 
     @admin.action(
-        description="Approve and queue training (note optional)", permissions=["review_finetune"]
+        description=_("Approve and queue training (note optional)"), permissions=["review_finetune"]
     )
     def approve_selected(self, request, queryset):
         self._review(request, queryset, "approve")
 
     @admin.action(
-        description="Reject with the note below (credits released)",
+        description=_("Reject with the note below (credits released)"),
         permissions=["review_finetune"],
     )
     def reject_selected(self, request, queryset):
@@ -256,11 +275,11 @@ class AdapterImportAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
-    @admin.display(description="What the file holds")
+    @admin.display(description=_("What the file holds"))
     def report_review(self, obj):
         return admin_review.import_report_panel(obj)
 
-    @admin.display(description="Preview grid")
+    @admin.display(description=_("Preview grid"))
     def preview_review(self, obj):
         return admin_review.import_preview_panel(
             obj, scores_meaningful=weights_status().scores_meaningful
@@ -280,7 +299,9 @@ class AdapterImportAdmin(admin.ModelAdmin):
 
     def _review(self, request, queryset, verb: str):
         if not self.has_review_adapterimport_permission(request):
-            raise PermissionDenied("Reviewing imports needs the 'review LoRA imports' permission.")
+            raise PermissionDenied(
+                gettext("Reviewing imports needs the 'review LoRA imports' permission.")
+            )
         note = request.POST.get("note", "")
         done = 0
         for item in queryset.filter(state=AdapterImportState.PENDING_REVIEW):
@@ -295,21 +316,34 @@ class AdapterImportAdmin(admin.ModelAdmin):
                     )
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(item)s: %(error)s") % {"item": item, "error": exc.message},
+                    messages.ERROR,
+                )
         skipped = queryset.exclude(state=AdapterImportState.PENDING_REVIEW).count()
         if done:
-            self.message_user(request, f"{verb.title()}d {done} import(s).", messages.SUCCESS)
+            text = (
+                gettext("Approved %(count)d import(s).")
+                if verb == "approve"
+                else gettext("Rejected %(count)d import(s).")
+            )
+            self.message_user(request, text % {"count": done}, messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Skipped {skipped} not awaiting review.", messages.WARNING)
+            self.message_user(
+                request,
+                gettext("Skipped %(count)d not awaiting review.") % {"count": skipped},
+                messages.WARNING,
+            )
 
     @admin.action(
-        description="Approve: publish as a new adapter version",
+        description=_("Approve: publish as a new adapter version"),
         permissions=["review_adapterimport"],
     )
     def approve_selected(self, request, queryset):
         self._review(request, queryset, "approve")
 
-    @admin.action(description="Reject with the note below", permissions=["review_adapterimport"])
+    @admin.action(description=_("Reject with the note below"), permissions=["review_adapterimport"])
     def reject_selected(self, request, queryset):
         self._review(request, queryset, "reject")
 

@@ -21,6 +21,7 @@ from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import storage
 from core.errors import Conflict, InvalidInput, NotFound
@@ -55,8 +56,11 @@ def check_upload(upload, original_name: str) -> tuple[str, int, str]:
     name = (original_name or "").lower()
     if name.endswith(PICKLE_SUFFIXES):
         raise InvalidInput(
-            f"not a safetensors file (pickle): {Path(name).suffix} checkpoints can run code "
-            "when loaded; upload the .safetensors version",
+            gettext(
+                "not a safetensors file (pickle): %(suffix)s checkpoints can run code "
+                "when loaded; upload the .safetensors version"
+            )
+            % {"suffix": Path(name).suffix},
             field="file",
             code="pickle",
         )
@@ -64,8 +68,8 @@ def check_upload(upload, original_name: str) -> tuple[str, int, str]:
     limit = max_bytes()
     if size > limit:
         raise InvalidInput(
-            f"file too large (max {limit // (1024 * 1024)} MB); this one is "
-            f"{size / (1024 * 1024):.1f} MB",
+            gettext("file too large (max %(max_mb)s MB); this one is %(size_mb)s MB")
+            % {"max_mb": limit // (1024 * 1024), "size_mb": f"{size / (1024 * 1024):.1f}"},
             field="file",
             code="too_large",
         )
@@ -78,7 +82,9 @@ def check_upload(upload, original_name: str) -> tuple[str, int, str]:
     keys = list(header.tensors)
     if not any("lora" in k.lower() for k in keys):
         raise InvalidInput(
-            "the file holds no LoRA weights (no lora_down/lora_up or lora_A/lora_B tensors)",
+            gettext(
+                "the file holds no LoRA weights (no lora_down/lora_up or lora_A/lora_B tensors)"
+            ),
             field="file",
             code="not_lora",
         )
@@ -143,7 +149,7 @@ def get_import(*, tenant: Tenant, import_id) -> AdapterImport:
     try:
         return AdapterImport.objects.for_tenant(tenant).get(pk=import_id)
     except (AdapterImport.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such LoRA import in this workspace.") from exc
+        raise NotFound(gettext("No such LoRA import in this workspace.")) from exc
 
 
 def enqueue_import_validation(import_id) -> None:
@@ -208,7 +214,7 @@ def _locked(import_id) -> AdapterImport:
     try:
         return AdapterImport.objects.select_for_update().select_related("tenant").get(pk=import_id)
     except (AdapterImport.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such LoRA import.") from exc
+        raise NotFound(gettext("No such LoRA import.")) from exc
 
 
 def approve_import(*, import_id, staff_user, note: str = "") -> LoraAdapter:
@@ -217,7 +223,8 @@ def approve_import(*, import_id, staff_user, note: str = "") -> LoraAdapter:
         item = _locked(import_id)
         if item.state != AdapterImportState.PENDING_REVIEW:
             raise Conflict(
-                f"Only imports awaiting review can be approved; this one is {item.state}."
+                gettext("Only imports awaiting review can be approved; this one is %(state)s.")
+                % {"state": item.state}
             )
         version = (
             LoraAdapter.objects.select_for_update()
@@ -263,13 +270,14 @@ def reject_import(*, import_id, staff_user, note: str) -> AdapterImport:
     note = (note or "").strip()
     if not note:
         raise InvalidInput(
-            "Say why the import is rejected; the tenant sees the note.", field="note"
+            gettext("Say why the import is rejected; the tenant sees the note."), field="note"
         )
     with transaction.atomic():
         item = _locked(import_id)
         if item.state != AdapterImportState.PENDING_REVIEW:
             raise Conflict(
-                f"Only imports awaiting review can be rejected; this one is {item.state}."
+                gettext("Only imports awaiting review can be rejected; this one is %(state)s.")
+                % {"state": item.state}
             )
         item.state = AdapterImportState.REJECTED
         item.reviewed_by, item.reviewed_at, item.review_note = (

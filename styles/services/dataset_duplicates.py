@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotFound
 from styles.models import DuplicatePair
@@ -30,7 +31,7 @@ def get_pair(*, tenant: Tenant, pair_id, dataset_id=None) -> DuplicatePair:
     try:
         return pairs.get(pk=pair_id)
     except (DuplicatePair.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound("No such near-duplicate warning in this workspace.") from exc
+        raise NotFound(gettext("No such near-duplicate warning in this workspace.")) from exc
 
 
 def resolve_duplicate(
@@ -55,8 +56,10 @@ def resolve_duplicate(
         pair.refresh_from_db()
         return pair
     if action != "drop":
-        raise InvalidInput("action must be 'keep_both' or 'drop'.", field="action")
+        raise InvalidInput(gettext("action must be 'keep_both' or 'drop'."), field="action")
     if str(drop) not in (str(pair.image_id), str(pair.other_id)):
-        raise InvalidInput("image must be one of the two images of this warning.", field="image")
+        raise InvalidInput(
+            gettext("image must be one of the two images of this warning."), field="image"
+        )
     delete_dataset_image(tenant=tenant, actor=actor, image_id=drop)
     return None

@@ -76,11 +76,13 @@ class _Entry:
 
 def too_many_files_message() -> str:
     limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-    return (
-        f"Too many files or bytes in one request (at most {limit} files and "
-        f"{getattr(settings, 'MAX_REQUEST_BODY_BYTES', 0) // (1024 * 1024) or '-'} MB); upload "
-        "the rest in further requests (they add to this dataset) or as zips."
-    )
+    return gettext(
+        "Too many files or bytes in one request (at most %(files)s files and %(mb)s MB); "
+        "upload the rest in further requests (they add to this dataset) or as zips."
+    ) % {
+        "files": limit,
+        "mb": getattr(settings, "MAX_REQUEST_BODY_BYTES", 0) // (1024 * 1024) or "-",
+    }
 
 
 def caption_from_filename(name: str, trigger_word: str) -> str:
@@ -308,8 +310,11 @@ class _IngestState:
             (
                 name,
                 "near_duplicate",
-                f"Accepted, but it looks like an edited copy of {self._name_of(match.key)}: "
-                "keep both or drop one on the dataset page.",
+                gettext(
+                    "Accepted, but it looks like an edited copy of %(name)s: "
+                    "keep both or drop one on the dataset page."
+                )
+                % {"name": self._name_of(match.key)},
             )
         )
 

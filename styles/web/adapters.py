@@ -80,12 +80,12 @@ def adapter_deprecate(request, adapter_id):
 def adapter_import(request):
     """Role and Origin are checked before the body is read; the file is spooled to disk."""
     if cross_origin(request):
-        return render(request, "403.html", {"reason": "Cross-site upload refused."}, status=403)
+        return render(request, "403.html", {"reason": _("Cross-site upload refused.")}, status=403)
     request.upload_handlers = [TemporaryFileUploadHandler(request)]
     try:
         request.FILES  # noqa: B018 - parse now, so an over-limit upload gets a message
     except (TooManyFilesSent, RequestDataTooBig):
-        messages.error(request, "Upload one LoRA file at a time.")
+        messages.error(request, _("Upload one LoRA file at a time."))
         return redirect("finetune_list")
     return _adapter_import(request)
 
@@ -94,7 +94,7 @@ def adapter_import(request):
 def _adapter_import(request):
     form = AdapterImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a .safetensors LoRA file.")
+        messages.error(request, _("Choose a .safetensors LoRA file."))
         return redirect("finetune_list")
     try:
         item = adapter_imports.import_adapter(
@@ -109,7 +109,10 @@ def _adapter_import(request):
     else:
         messages.success(
             request,
-            f"{item.name}: uploaded. A worker checks it against the base model, then staff "
-            "review it; it appears under adapter versions once approved.",
+            _(
+                "%(name)s: uploaded. A worker checks it against the base model, then staff "
+                "review it; it appears under adapter versions once approved."
+            )
+            % {"name": item.name},
         )
     return redirect("finetune_list")

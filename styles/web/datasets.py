@@ -102,7 +102,7 @@ def dataset_upload(request, dataset_id):
     runs right after parsing."""
     dataset = datasets.get_dataset(tenant=request.tenant, dataset_id=dataset_id)
     if cross_origin(request):
-        return render(request, "403.html", {"reason": "Cross-site upload refused."}, status=403)
+        return render(request, "403.html", {"reason": _("Cross-site upload refused.")}, status=403)
     request.upload_handlers = [TemporaryFileUploadHandler(request)]
     try:
         request.FILES  # noqa: B018 - parse now, so over-limit uploads get a message, not a 400 page
@@ -130,11 +130,24 @@ def _dataset_upload(request, dataset):
     else:
         level = messages.WARNING if report.rejected or report.warnings else messages.SUCCESS
         near = len(report.warnings)
+        counts = _("%(accepted)d accepted, %(rejected)d rejected (reasons below).") % {
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+        }
+        duplicates = (
+            ngettext(
+                "%(count)d looks like a near-duplicate: review it below.",
+                "%(count)d look like near-duplicates: review them below.",
+                near,
+            )
+            % {"count": near}
+            if near
+            else ""
+        )
         messages.add_message(
             request,
             level,
-            f"{report.accepted} accepted, {report.rejected} rejected (reasons below)."
-            + (f" {near} look like near-duplicates: review them below." if near else ""),
+            " ".join(filter(None, [counts, duplicates])),
         )
     return redirect("dataset_detail", dataset_id=dataset.pk)
 
@@ -221,6 +234,8 @@ def dataset_duplicate_resolve(request, pair_id):
         dropped = pair.image if str(pair.image_id) == drop else pair.other
         messages.success(
             request,
-            f"Removed {dropped.original_name}." if drop else "Kept both pictures.",
+            _("Removed %(name)s.") % {"name": dropped.original_name}
+            if drop
+            else _("Kept both pictures."),
         )
     return redirect("dataset_detail", dataset_id=pair.dataset_id)

@@ -218,13 +218,18 @@ class UploadForm(forms.Form):
 
 class AdapterImportForm(forms.Form):
     file = forms.FileField(
-        label="LoRA file (.safetensors)",
-        help_text="kohya/A1111 or diffusers format, for this workspace's base model.",
+        label=_("LoRA file (.safetensors)"),
+        help_text=_("kohya/A1111 or diffusers format, for this workspace's base model."),
         widget=forms.ClearableFileInput(attrs={"accept": ".safetensors"}),
     )
-    name = forms.CharField(max_length=100, required=False, help_text="Default: the file name.")
+    name = forms.CharField(
+        max_length=100, required=False, label=_("Name"), help_text=_("Default: the file name.")
+    )
     trigger_word = forms.CharField(
-        max_length=40, required=False, help_text="The word its training captions used."
+        max_length=40,
+        required=False,
+        label=_("Trigger word"),
+        help_text=_("The word its training captions used."),
     )
 
 

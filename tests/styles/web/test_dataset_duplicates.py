@@ -54,6 +54,7 @@ def test_page_shows_the_pair_side_by_side_and_keep_both_dismisses_it(owner_clien
         and f"/dataset-images/{pair.image_id}/" in block
     )
     assert block.count("Drop this one") == 2 and "Keep both" in block
+    assert "Possible near-duplicate (1)" in page  # the singular form: one pair
 
     response = owner_client.post(f"/dataset-duplicates/{pair.pk}/resolve/", {"action": "keep_both"})
     assert response.status_code == 302
@@ -61,7 +62,7 @@ def test_page_shows_the_pair_side_by_side_and_keep_both_dismisses_it(owner_clien
     assert pair.kept_at is not None
     assert DatasetImage.objects.filter(dataset=pair.dataset).count() == 3
     page = owner_client.get(f"/datasets/{pair.dataset_id}/").content.decode()
-    assert f'id="pair-{pair.pk}"' not in page and "Possible near-duplicates" not in page
+    assert f'id="pair-{pair.pk}"' not in page and "Possible near-duplicate" not in page
 
 
 def test_drop_this_one_deletes_that_image_and_the_warning(owner_client, pair):
