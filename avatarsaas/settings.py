@@ -439,5 +439,5 @@ MIDDLEWARE.append("avatarsaas.auth_throttle.SignupThrottleMiddleware")
 if env_bool("SERVE_STATIC", not LOCAL):
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "avatarsaas.static_files.HybridWhiteNoiseMiddleware",
     )

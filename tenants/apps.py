@@ -1,7 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save, pre_delete
 
 
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = "Tenants, members, keys and credits"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tenants import auth_cache
+        from tenants.models import ApiKey, Plan, Tenant
+
+        post_save.connect(auth_cache.on_key_changed, sender=ApiKey, dispatch_uid="auth-key-save")
+        post_delete.connect(auth_cache.on_key_changed, sender=ApiKey, dispatch_uid="auth-key-del")
+        post_save.connect(auth_cache.on_tenant_saved, sender=Tenant, dispatch_uid="auth-tenant")
+        # Before the delete: afterwards the tenant's keys (cascaded) can no longer be listed.
+        pre_delete.connect(
+            auth_cache.on_tenant_deleted, sender=Tenant, dispatch_uid="auth-tenant-del"
+        )
+        post_save.connect(auth_cache.on_plan_changed, sender=Plan, dispatch_uid="auth-plan")
+        post_delete.connect(auth_cache.on_plan_changed, sender=Plan, dispatch_uid="auth-plan-del")
