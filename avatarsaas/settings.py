@@ -219,6 +219,13 @@ REST_FRAMEWORK = {
     ],
 }
 API_RATE_LIMIT_WINDOW_SECONDS = 60
+# API key rows cached after a lookup (tenants/auth_cache.py); every write path forgets them.
+AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "30"))
+# Job event streams (generation/api/job_events.py).
+AVATARSAAS_EVENTS_HEARTBEAT_SECONDS = float(
+    os.environ.get("AVATARSAAS_EVENTS_HEARTBEAT_SECONDS", "15")
+)
+AVATARSAAS_EVENTS_MAX_SECONDS = float(os.environ.get("AVATARSAAS_EVENTS_MAX_SECONDS", "600"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AvatarSaaS API",

@@ -358,8 +358,9 @@ def submit_cost(args) -> int:
     output.write_text(json.dumps(result, indent=2) + "\n")
     for label, r in results.items():
         print(
-            f"{label:<7} statements {r['statements_max']:>3}  p50 {r['p50_ms']:>7} ms  "
-            f"mean {r['mean_ms']:>7} ms  min {r['min_ms']:>7} ms"
+            f"{label:<7} statements median {r['statements_median']:>4} max {r['statements_max']:>3}"
+            f"  wall p50 {r['p50_ms']:>7} ms  min {r['min_ms']:>7} ms"
+            f"  cpu p50 {r['cpu_p50_ms']:>6} ms"
         )
     print(f"wrote {output}")
     return 0
