@@ -27,7 +27,8 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from generation.api.serializers import JobSerializer
@@ -38,16 +39,16 @@ from tenants.permissions import HasScope
 RETRY_MS = 2000
 
 
-class EventStreamRenderer(BaseRenderer):
-    """Lets a client send ``Accept: text/event-stream``; an error then arrives as one
-    ``error`` event carrying the usual error envelope, with the HTTP status of the error."""
+class StreamOrJsonErrors(BaseContentNegotiation):
+    """The stream itself is not rendered by DRF; errors (401, 403, 404, 429) are always the
+    JSON envelope, whatever the client accepts (EventSource always sends
+    ``Accept: text/event-stream``, which no DRF renderer would match: a 406 instead)."""
 
-    media_type = "text/event-stream"
-    format = "event-stream"
-    charset = "utf-8"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return sse("error", data).encode()
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def sse(event: str, data, event_id: str | None = None) -> str:
@@ -107,7 +108,8 @@ class JobEventsView(APIView):
     permission_classes = [HasScope]
     required_scopes = {"GET": "jobs:read"}
     throttle_scope = "job_status"  # following a job counts like polling it, in its own bucket
-    renderer_classes = [JSONRenderer, EventStreamRenderer]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = StreamOrJsonErrors
 
     @extend_schema(
         summary="Follow a job's progress (server-sent events)",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from core.errors import InvalidInput
 
 MAX_WAIT_SECONDS = 60
@@ -35,5 +37,7 @@ def requested_wait(header: str | None) -> int | None:
                 f"(at most {MAX_WAIT_SECONDS}).",
                 field="Prefer",
             )
-        return min(int(value), MAX_WAIT_SECONDS)
+        # A deployment may lower the ceiling (never raise it past the documented 60 s).
+        ceiling = min(MAX_WAIT_SECONDS, int(getattr(settings, "AVATARSAAS_MAX_WAIT_SECONDS", 60)))
+        return min(int(value), ceiling)
     return None

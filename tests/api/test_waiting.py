@@ -210,3 +210,12 @@ def test_every_middleware_runs_natively_in_the_async_stack(caplog):
         ASGIHandler()
     adapted = [r.getMessage() for r in caplog.records if "adapted" in r.getMessage()]
     assert adapted == []
+
+
+def test_event_stream_errors_are_the_json_envelope_even_for_eventsource(key):
+    """EventSource always sends Accept: text/event-stream; a 404 must still be the envelope."""
+    missing = "00000000-0000-4000-8000-000000000000"
+    response, _ = _events(key, missing, Accept="text/event-stream")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
