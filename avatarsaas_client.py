@@ -7,6 +7,13 @@
     job = client.wait(job["id"])
     paths = client.download_pack(job, "avatars/")
 
+    # Or let the server hold the submit until the job is done (at most 60 s), then follow
+    # its progress events if it is still running.
+    job = client.submit("a friendly blue robot", engine="vector", wait=60)
+    for event in client.events(job["id"]):
+        print(event["event"], event["data"])  # progress ..., then done with the final job
+    job = client.follow(job["id"])  # the same stream, returning the final job
+
     # A brand LoRA: dataset -> upload (batched) -> fine-tune -> staff review -> activate.
     dataset = client.create_dataset("Mascots", trigger_word="acmebot")
     report = client.upload_dataset(dataset["id"], Path("mascots/").glob("*.png"))
@@ -29,6 +36,7 @@ a spent monthly quota (429 ``quota_exceeded``) is raised at once.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import time
 import uuid
@@ -81,8 +89,9 @@ class AvatarSaaS:
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         url = path if path.startswith("http") else self.base_url + path.lstrip("/")
+        kwargs.setdefault("timeout", self.timeout)
         for attempt in range(self.max_retries + 1):
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, **kwargs)
             if response.status_code < 400:
                 return response
             error = _error_of(response)
@@ -125,17 +134,30 @@ class AvatarSaaS:
     def me(self) -> dict:
         return self.get("me/")
 
-    def submit(self, description: str, *, idempotency_key: str | None = None, **options) -> dict:
+    def submit(
+        self,
+        description: str,
+        *,
+        idempotency_key: str | None = None,
+        wait: int | None = None,
+        **options,
+    ) -> dict:
         """Submit a job (options: preset, engine, n, size, seed, steps, circle, attributes...).
 
         `control_image` may be a path or bytes (sent base64), with `control_type` (canny,
         lineart, scribble, silhouette, pose), `control_scale` and `control_preprocess`.
-        An idempotency key is always sent, so the built-in retry never creates a second job."""
+        An idempotency key is always sent, so the built-in retry never creates a second job.
+        `wait=N` (seconds, at most 60) sends `Prefer: wait=N`: the server answers when the job
+        finishes or N seconds pass, whichever is first; check the returned job's `status`."""
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        timeout = self.timeout
+        if wait:
+            headers["Prefer"] = f"wait={int(wait)}"
+            timeout = max(self.timeout, min(int(wait), 60) + 30.0)
         body = {"description": description, **options}
         if body.get("control_image") is not None:
             body["control_image"] = _base64_of(body["control_image"])
-        return self.request("POST", "jobs/", json=body, headers=headers).json()
+        return self.request("POST", "jobs/", json=body, headers=headers, timeout=timeout).json()
 
     def vary_image(
         self,
@@ -235,6 +257,32 @@ class AvatarSaaS:
     ) -> dict:
         """Poll with exponential backoff until the job finishes; raise TimeoutError otherwise."""
         return self._poll(f"jobs/{job_id}/", TERMINAL, "status", timeout, (first_delay, max_delay))
+
+    def events(self, job_id: str, *, last_event_id: str | None = None) -> Iterator[dict]:
+        """The job's server-sent events, as {"event", "id", "data"} (data decoded from JSON):
+        `progress` events while it waits and renders, then one `done` with the final job.
+        A stream the server ends early (its maximum length) is resumed with Last-Event-ID."""
+        while True:
+            headers = {"Accept": "text/event-stream"}
+            if last_event_id:
+                headers["Last-Event-ID"] = last_event_id
+            response = self.request(
+                "GET", f"jobs/{job_id}/events/", headers=headers, stream=True,
+                timeout=(self.timeout, 120.0),  # between bytes: heartbeats come every 15 s
+            )  # fmt: skip
+            with response:
+                for event in _server_sent_events(response.iter_lines(decode_unicode=True)):
+                    last_event_id = event["id"] or last_event_id
+                    yield event
+                    if event["event"] in ("done", "gone"):
+                        return
+
+    def follow(self, job_id: str) -> dict:
+        """Follow the job's event stream until it finishes; return the final job."""
+        for event in self.events(job_id):
+            if event["event"] == "done":
+                return event["data"]
+        raise ApiError(404, {"code": "not_found", "message": "The job no longer exists."})
 
     def download_pack(self, job: dict, directory: str | os.PathLike) -> list[Path]:
         """Save every file of the job's selected image (its avatar pack); returns the paths."""
@@ -348,6 +396,25 @@ def _pack_file_name(pack: dict, kind: str) -> str:
 def _base64_of(value: str | os.PathLike | bytes) -> str:
     data = value if isinstance(value, bytes | bytearray) else Path(value).read_bytes()
     return base64.b64encode(data).decode()
+
+
+def _server_sent_events(lines: Iterable[str]) -> Iterator[dict]:
+    event: dict[str, Any] = {"event": "message", "id": None, "data": ""}
+    for line in lines:
+        if line is None:
+            continue
+        if not line:  # a blank line ends an event
+            if event["data"]:
+                event["data"] = json.loads(event["data"])
+                yield event
+            event = {"event": "message", "id": None, "data": ""}
+        elif not line.startswith(":"):  # ":" starts a heartbeat comment
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                event["data"] += value
+            elif name in ("event", "id"):
+                event[name] = value
 
 
 def _error_of(response: requests.Response) -> dict:

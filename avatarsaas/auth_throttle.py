@@ -33,6 +33,7 @@ from django.http import HttpResponse
 from django.utils.crypto import salted_hmac
 
 from core.client_ip import client_ip
+from core.hybrid_middleware import HybridMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -149,9 +150,8 @@ class LoginAttempt:
         )
 
 
-class LoginThrottleMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+class LoginThrottleMiddleware(HybridMiddleware):
+    blocking = True  # counts sign-in attempts in the cache
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST" or request.resolver_match.view_name not in LOGIN_VIEWS:
@@ -167,8 +167,7 @@ class LoginThrottleMiddleware:
         request.login_attempt = attempt
         return None
 
-    def __call__(self, request):
-        response = self.get_response(request)
+    def after(self, request, response):
         attempt = getattr(request, "login_attempt", None)
         if attempt is None:
             return response
@@ -194,14 +193,8 @@ class LoginThrottleMiddleware:
         )
 
 
-class SignupThrottleMiddleware:
+class SignupThrottleMiddleware(HybridMiddleware):
     """Every sign-up POST counts (successful or not: failures probe which emails exist)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST" or request.resolver_match.view_name not in SIGNUP_VIEWS:

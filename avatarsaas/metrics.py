@@ -35,6 +35,7 @@ from prometheus_client import (
 
 from avatarsaas.observability.db_collector import DatabaseCollector
 from core.client_ip import address_in, client_ip
+from core.hybrid_middleware import HybridMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +57,14 @@ def _route(request) -> str:
     return match.view_name or match.route or "unnamed"
 
 
-class RequestMetricsMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+class RequestMetricsMiddleware(HybridMiddleware):
+    # For a streamed response (the job event stream) this is the time to its first byte.
+    def before(self, request):
+        request._metrics_started = time.perf_counter()
 
-    def __call__(self, request):
-        started = time.perf_counter()
-        response = self.get_response(request)
+    def after(self, request, response):
         REQUEST_LATENCY.labels(_route(request), request.method, str(response.status_code)).observe(
-            time.perf_counter() - started
+            time.perf_counter() - request._metrics_started
         )
         return response
 

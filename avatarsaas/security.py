@@ -17,6 +17,7 @@ from django.http import HttpResponse, HttpResponseNotFound
 from django.urls import reverse
 
 from core.client_ip import address_in, client_ip
+from core.hybrid_middleware import HybridMiddleware
 
 # The vendored Swagger UI / Redoc pages inject <style> elements at run time; inline styles
 # cannot run code, so only these pages allow them. Scripts stay strict everywhere.
@@ -41,13 +42,11 @@ def content_security_policy(nonce: str, *, inline_styles: bool = False) -> str:
     return "; ".join(f"{k} {v}" for k, v in directives.items())
 
 
-class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+class ContentSecurityPolicyMiddleware(HybridMiddleware):
+    def before(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
-        response = self.get_response(request)
+
+    def after(self, request, response):
         header = (
             "Content-Security-Policy-Report-Only"
             if getattr(settings, "CSP_REPORT_ONLY", False)
@@ -61,16 +60,16 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
-class AdminAllowlistMiddleware:
+class AdminAllowlistMiddleware(HybridMiddleware):
     """With ADMIN_IP_ALLOWLIST set, the admin answers 404 to every other client address
     (on top of Django's staff-only login), so it is not even discoverable from outside.
     The address is the client's as ``core.client_ip`` derives it, never the proxy's."""
 
     def __init__(self, get_response):
-        self.get_response = get_response
+        super().__init__(get_response)
         self.prefix = None
 
-    def __call__(self, request):
+    def before(self, request):
         allowlist = getattr(settings, "ADMIN_IP_ALLOWLIST", [])
         if allowlist:
             if self.prefix is None:
@@ -79,17 +78,14 @@ class AdminAllowlistMiddleware:
                 client_ip(request), allowlist
             ):
                 return HttpResponseNotFound("Not found")
-        return self.get_response(request)
+        return None
 
 
-class RequestSizeLimitMiddleware:
+class RequestSizeLimitMiddleware(HybridMiddleware):
     """Refuse bodies over MAX_REQUEST_BODY_BYTES before anything reads them (413). Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE bounds form/JSON bodies but not multipart file parts."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def before(self, request):
         limit = int(getattr(settings, "MAX_REQUEST_BODY_BYTES", 0) or 0)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -101,7 +97,7 @@ class RequestSizeLimitMiddleware:
                 status=413,
                 content_type="text/plain",
             )
-        return self.get_response(request)
+        return None
 
 
 def _content_length(request) -> int:
@@ -111,7 +107,7 @@ def _content_length(request) -> int:
         return 0
 
 
-class SignedOutBodyLimitMiddleware:
+class SignedOutBodyLimitMiddleware(HybridMiddleware):
     """Signed-out requests outside the API may send at most MAX_SIGNED_OUT_BODY_BYTES (413).
 
     Django's CSRF check reads a POST's body for its token field before any view checks
@@ -122,10 +118,9 @@ class SignedOutBodyLimitMiddleware:
     AuthenticationMiddleware (it needs request.user) and, like every __call__, runs before any
     view middleware (CSRF included)."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    blocking = True  # reading request.user may load the session
 
-    def __call__(self, request):
+    def before(self, request):
         limit = int(getattr(settings, "MAX_SIGNED_OUT_BODY_BYTES", 0) or 0)
         if (
             limit
@@ -138,4 +133,4 @@ class SignedOutBodyLimitMiddleware:
                 status=413,
                 content_type="text/plain",
             )
-        return self.get_response(request)
+        return None

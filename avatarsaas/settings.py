@@ -237,6 +237,13 @@ REST_FRAMEWORK = {
     ],
 }
 API_RATE_LIMIT_WINDOW_SECONDS = 60
+# API key rows cached after a lookup (tenants/auth_cache.py); every write path forgets them.
+AUTH_CACHE_SECONDS = int(os.environ.get("AUTH_CACHE_SECONDS", "30"))
+# Job event streams (generation/api/job_events.py).
+AVATARSAAS_EVENTS_HEARTBEAT_SECONDS = float(
+    os.environ.get("AVATARSAAS_EVENTS_HEARTBEAT_SECONDS", "15")
+)
+AVATARSAAS_EVENTS_MAX_SECONDS = float(os.environ.get("AVATARSAAS_EVENTS_MAX_SECONDS", "600"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AvatarSaaS API",
@@ -504,5 +511,5 @@ MIDDLEWARE.append("avatarsaas.auth_throttle.SignupThrottleMiddleware")
 if env_bool("SERVE_STATIC", not LOCAL):
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "avatarsaas.static_files.HybridWhiteNoiseMiddleware",
     )

@@ -36,6 +36,7 @@ from django.core.cache import caches
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from core.hybrid_middleware import HybridMiddleware
 from tenants.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -164,14 +165,10 @@ class ApiKeyRateThrottle(_PlanThrottle):
         return f"key:{key.pk}", limit
 
 
-class RateLimitHeadersMiddleware:
+class RateLimitHeadersMiddleware(HybridMiddleware):
     """Copy the request's rate-limit state (set by the throttles) onto the response."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
+    def after(self, request, response):
         state = getattr(request, "rate_limit", None)
         if state is not None:
             response["X-RateLimit-Limit"] = str(state.limit)

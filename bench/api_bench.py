@@ -9,11 +9,28 @@ any non-2xx or transport error is counted and makes the exit status non-zero.
     .venv/bin/python bench/api_bench.py --duration 20 --clients 100
 
 Writes bench/results/api_bench.json and prints a table.
+
+Two more measurements (issue 20), each its own mode:
+
+    .venv/bin/python bench/api_bench.py --submit-cost [--database-url ...] [--before-ref REF]
+
+runs ``bench/submit_cost.py`` on this tree and on REF's code (default: the commit before the
+submit-path work) against the same database: SQL statements and in-process milliseconds per
+submit, before and after (bench/results/api_submit_cost.json).
+
+    .venv/bin/python bench/api_bench.py --waiters 100 [--database-url sqlite:////tmp/w.db]
+
+starts uvicorn (one worker process, the ASGI app), queues that many jobs (no GPU worker runs,
+so they stay queued), opens one job event stream per job and holds them all open, and times
+an ordinary ``GET /api/v1/me/`` while they wait against the same GET on the idle server
+(bench/results/api_waiters.json). A ``Prefer: wait`` submit waits the same way (the same
+watcher, no thread) once it has been submitted.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -22,6 +39,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +49,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "api_bench.json"
+# The last commit before issue 20's submit-path work: the "before" of --submit-cost.
+BEFORE_REF = "9c4c448"
 
 
 def parse_args():
@@ -44,7 +64,12 @@ def parse_args():
     p.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     p.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--output", type=Path, default=None)
+    p.add_argument("--submit-cost", action="store_true", help="statements/ms per submit")
+    p.add_argument("--before-ref", default=BEFORE_REF, help="code to compare with")
+    p.add_argument("--submits", type=int, default=200)
+    p.add_argument("--waiters", type=int, default=0, help="waiting clients (uvicorn mode)")
+    p.add_argument("--probes", type=int, default=60, help="GETs timed idle and while waiting")
     return p.parse_args()
 
 
@@ -230,6 +255,11 @@ def summarize(rec: Recorder, elapsed: float) -> dict:
 
 def main() -> int:
     args = parse_args()
+    if args.submit_cost:
+        return submit_cost(args)
+    if args.waiters:
+        return asyncio.run(waiters(args))
+    args.output = args.output or RESULTS
     env = server_env(args)
     ensure_database(args.database_url)
     key = prepare(env)
@@ -281,6 +311,185 @@ def main() -> int:
         )
     print(f"wrote {args.output}")
     return 1 if any(r["errors"] for r in result["results"].values()) else 0
+
+
+def _fresh_database(args, suffix: str) -> str:
+    """A database of its own per run (SQLite file, or a PostgreSQL database made here)."""
+    if args.database_url.startswith("postgres"):
+        url = f"{args.database_url}_{suffix}"
+        ensure_database(url)
+        return url
+    return f"sqlite:///{tempfile.mkdtemp(prefix='apibench-')}/{suffix}.sqlite3"
+
+
+def submit_cost(args) -> int:
+    before_root = Path(tempfile.mkdtemp(prefix="apibench-before-"))
+    archive = subprocess.run(
+        ["git", "archive", args.before_ref], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(before_root)], input=archive, check=True)
+    script = ROOT / "bench" / "submit_cost.py"
+    results = {}
+    for label, root in (("before", before_root), ("after", ROOT)):
+        out = subprocess.run(
+            [
+                sys.executable, str(script), "--root", str(root),
+                "--database-url", _fresh_database(args, f"cost_{label}"),
+                "--redis-url", args.redis_url, "--submits", str(args.submits),
+            ],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        results[label] = json.loads(out.strip().splitlines()[-1])
+    result = {
+        "bench": "api_submit_cost",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "setup": {
+            "database": args.database_url.split(":", 1)[0],
+            "cache": "redis" if args.redis_url else "locmem",
+            "submit": "POST /api/v1/jobs/ in-process (vector, n=1, Idempotency-Key)",
+            "before": args.before_ref,
+            "note": "statements include BEGIN/COMMIT and the after-commit work; the embedded"
+            " ORM broker's queue INSERT counts too when there is no Redis",
+        },
+        "results": results,
+    }
+    output = args.output or ROOT / "bench" / "results" / "api_submit_cost.json"
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    for label, r in results.items():
+        print(
+            f"{label:<7} statements median {r['statements_median']:>4} max {r['statements_max']:>3}"
+            f"  wall p50 {r['p50_ms']:>7} ms  min {r['min_ms']:>7} ms"
+            f"  cpu p50 {r['cpu_p50_ms']:>6} ms"
+        )
+    print(f"wrote {output}")
+    return 0
+
+
+async def _probe(client, base: str, key: str, n: int) -> list[float]:
+    latencies = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = await client.get(
+            f"{base}/api/v1/me/", headers={"Authorization": f"Bearer {key}"}
+        )
+        latencies.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.text
+        await asyncio.sleep(0.02)
+    return latencies
+
+
+async def waiters(args) -> int:
+    import httpx
+
+    env = server_env(args)
+    env["DATABASE_URL"] = _fresh_database(args, "waiters")
+    key = prepare(env)
+    uvicorn = [sys.executable, "-m", "uvicorn", "avatarsaas.asgi:application"]
+    proc = subprocess.Popen(
+        [*uvicorn, "--port", str(args.port), "--workers", "1", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        limits = httpx.Limits(max_connections=args.waiters + 20)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            await _until_up(client, base, proc)
+            await _probe(client, base, key, 10)  # warm-up
+            idle = await _probe(client, base, key, args.probes)
+            job_ids = await _make_jobs(client, base, key, args.waiters)
+            stop = asyncio.Event()
+            opened: list[str] = []
+            held = [
+                asyncio.create_task(_hold_stream(client, base, key, job_id, opened, stop))
+                for job_id in job_ids
+            ]
+            started = time.monotonic()
+            while len(opened) < args.waiters and time.monotonic() - started < 120:
+                await asyncio.sleep(0.2)
+            opened_after = round(time.monotonic() - started, 1)
+            busy = await _probe(client, base, key, args.probes)
+            still_waiting = sum(not t.done() for t in held)
+            stop.set()
+            await asyncio.gather(*held, return_exceptions=True)
+    finally:
+        stop_server(proc)
+
+    def stats(values):
+        return {
+            "requests": len(values),
+            "p50_ms": round(percentile(values, 0.5) * 1000, 1),
+            "p90_ms": round(percentile(values, 0.9) * 1000, 1),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 1),
+            "max_ms": round(max(values) * 1000, 1),
+        }
+
+    result = {
+        "bench": "api_waiters",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "setup": {
+            "server": "uvicorn, 1 worker process (avatarsaas.asgi)",
+            "database": args.database_url.split(":", 1)[0],
+            "waiters": f"{args.waiters} x GET /api/v1/jobs/{{id}}/events/ (SSE) on queued jobs,"
+            " each open (first event read) before the probes; no GPU worker",
+            "probe": "GET /api/v1/me/, sequential",
+        },
+        "results": {
+            "idle": stats(idle),
+            "while_waiting": stats(busy),
+            "waiters_still_waiting_after_probes": still_waiting,
+            "streams_open": len(opened),
+            "seconds_until_all_streams_open": opened_after,
+        },
+    }
+    output = args.output or ROOT / "bench" / "results" / "api_waiters.json"
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    for label in ("idle", "while_waiting"):
+        r = result["results"][label]
+        print(f"{label:<14} p50 {r['p50_ms']:>7} ms  p90 {r['p90_ms']:>7} ms  max {r['max_ms']} ms")
+    print(f"{still_waiting}/{args.waiters} clients still waiting after the probes")
+    print(f"wrote {output}")
+    return 0 if still_waiting == len(opened) == args.waiters else 1
+
+
+async def _make_jobs(client, base: str, key: str, n: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"description": "a friendly blue robot", "engine": "vector", "n": 1}
+    ids = []
+    for i in range(n):
+        response = await client.post(
+            f"{base}/api/v1/jobs/", json={**body, "seed": i}, headers=headers
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+async def _hold_stream(client, base, key, job_id, opened: list, stop: asyncio.Event) -> None:
+    """Follow a job's events: count the stream as open at its first event, then hold it."""
+    url = f"{base}/api/v1/jobs/{job_id}/events/"
+    async with client.stream("GET", url, headers={"Authorization": f"Bearer {key}"}) as r:
+        assert r.status_code == 200, r.status_code
+        async for chunk in r.aiter_text():
+            if "event: progress" in chunk:
+                opened.append(job_id)
+                break
+        await stop.wait()
+
+
+async def _until_up(client, base: str, proc) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get(f"{base}/healthz", timeout=2)).status_code == 200:
+                return
+        except Exception:  # noqa: BLE001 - not listening yet
+            pass
+        if proc.poll() is not None:
+            raise SystemExit("uvicorn exited during start-up")
+        await asyncio.sleep(0.2)
+    raise SystemExit("uvicorn did not answer /healthz within 60 s")
 
 
 if __name__ == "__main__":

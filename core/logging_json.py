@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from core.hybrid_middleware import HybridMiddleware
 from core.request_id import current_request_id
 
 _current_request: contextvars.ContextVar = contextvars.ContextVar("log_request", default=None)
@@ -46,17 +47,15 @@ def _request_tenant_id() -> str:
     return str(tenant.pk) if tenant is not None else ""
 
 
-class LogContextMiddleware:
+class LogContextMiddleware(HybridMiddleware):
     """Make the current request visible to the log filter (for its tenant id)."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def before(self, request):
+        request._log_context_token = _current_request.set(request)
 
-    def __call__(self, request):
-        token = _current_request.set(request)
-        try:
-            return self.get_response(request)
-        finally:
+    def done(self, request):
+        token = getattr(request, "_log_context_token", None)
+        if token is not None:
             _current_request.reset(token)
 
 

@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from core.hybrid_middleware import HybridMiddleware
+
 _current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -13,21 +15,20 @@ def current_request_id() -> str:
     return _current_request_id.get()
 
 
-class RequestIdMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+class RequestIdMiddleware(HybridMiddleware):
+    def before(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
-        token = _current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current_request_id.reset(token)
-        response["X-Request-ID"] = request_id
+        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request._request_id_token = _current_request_id.set(request.request_id)
+
+    def after(self, request, response):
+        response["X-Request-ID"] = request.request_id
         return response
+
+    def done(self, request):
+        token = getattr(request, "_request_id_token", None)
+        if token is not None:
+            _current_request_id.reset(token)
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -1,17 +1,60 @@
 """gunicorn settings for the web image (overridable with GUNICORN_* / WEB_* env)."""
 
 import json
+import logging
 import os
 import shutil
 import traceback
 
 from gunicorn import glogging
 from prometheus_client import multiprocess
+from uvicorn_worker import UvicornWorker
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
-worker_class = "gthread"
+
+
+class JsonUvicornAccess(logging.Filter):
+    """uvicorn's access lines as one JSON object each, like JsonAccessLogger below: the
+    client's bytes in the path are escaped and cannot forge fields or lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            remote, method, path, version, status = record.args
+            record.msg = json.dumps(
+                {
+                    "remote": remote,
+                    "request": f"{method} {path} HTTP/{version}",
+                    "status": status,
+                },
+                default=str,
+            )
+            record.args = ()
+        return True
+
+
+class AppUvicornWorker(UvicornWorker):
+    """ASGI workers: the API's waiting requests (``Prefer: wait``, the job event stream) are
+    awaited on each worker's event loop, so waiting clients hold no thread; ordinary (sync)
+    views run in Django's thread executor. Proxy headers are left alone, as with gthread
+    before: the app derives the client address itself (core/client_ip.py), and REMOTE_ADDR
+    stays the TCP peer."""
+
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        logging.getLogger("uvicorn.access").addFilter(JsonUvicornAccess())
+
+
+# WEB_WORKER_CLASS=gthread serves a WSGI app (avatarsaas.wsgi:application) with threads.
+worker_class = (
+    AppUvicornWorker
+    if os.environ.get("WEB_WORKER_CLASS", "uvicorn") == "uvicorn"
+    else os.environ["WEB_WORKER_CLASS"]
+)
+threads = int(os.environ.get("WEB_THREADS", "4"))  # gthread only
+# Heartbeat timeout of a worker (an async worker is not bound to one request).
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

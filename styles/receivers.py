@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from styles.models import FineTune, FineTuneState, StylePreset
-from styles.services import finetunes
+from styles.services import brand_kit_cache, finetunes
 
 
 def cancel_finetunes_of_suspended_workspace(sender, *, tenant, actor, **kwargs) -> dict:
@@ -20,3 +20,7 @@ def cancel_finetunes_of_suspended_workspace(sender, *, tenant, actor, **kwargs) 
 def release_protected_adapters(sender, *, tenant, **kwargs) -> None:
     # A preset's active adapter is protected from deletion on its own; the purge deletes both.
     StylePreset.objects.filter(tenant=tenant).update(active_adapter=None)
+
+
+def forget_brand_kit(sender, instance, **kwargs) -> None:
+    brand_kit_cache.forget(instance.tenant_id)

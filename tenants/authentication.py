@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from tenants import auth_cache
 from tenants.models import ApiKey, hash_token
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -53,7 +54,11 @@ def find_valid_key(raw: str) -> ApiKey:
     if parsed is None:
         raise exceptions.AuthenticationFailed("Malformed API key: expected ask_<prefix>_<secret>.")
     prefix, secret = parsed
-    key = ApiKey.objects.select_related("tenant", "tenant__plan").filter(prefix=prefix).first()
+    key = auth_cache.get(prefix)
+    if key is None:
+        key = ApiKey.objects.select_related("tenant", "tenant__plan").filter(prefix=prefix).first()
+        if key is not None:
+            auth_cache.put(key)
     # Compare even when the prefix is unknown so timing does not reveal which prefixes exist.
     expected = key.secret_hash if key is not None else _DUMMY_HASH
     if not hmac.compare_digest(expected, hash_token(secret)) or key is None:
@@ -82,6 +87,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             # One write a minute per key at most: keeps hot keys from hammering one row.
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+            auth_cache.put(key)  # else a cached row would ask for this write on every request
         request._request.tenant = key.tenant
         request._request.api_key = key
         return ApiKeyUser(key), key

@@ -147,6 +147,57 @@ def reserve_credits(*, tenant: Tenant, amount: int, reference: str, actor: Actor
     return reservation
 
 
+# One statement takes the credits and locks the row: the balance check, the workspace check
+# and the write cannot be separated by a concurrent submit. (SQLite >= 3.35 and PostgreSQL
+# both support RETURNING; Django's ORM has no UPDATE ... RETURNING.)
+_TAKE_SQL = (
+    "UPDATE tenants_tenant SET credit_balance = credit_balance - %s"
+    " WHERE id = %s AND is_active AND credit_balance >= %s RETURNING credit_balance"
+)
+
+
+def reserve_credits_for_new_job(*, tenant: Tenant, amount: int, reference: str, actor: Actor):
+    """`reserve_credits` for a reference created in the caller's transaction (a new job's
+    row): it cannot have a reservation yet, so there is nothing to look up, and the balance
+    moves with one conditional UPDATE instead of lock, read, write. Same ledger rows, same
+    errors; the (tenant, reference) unique constraint still refuses a second hold."""
+    if not transaction.get_connection().in_atomic_block:  # the hold commits with the job
+        raise RuntimeError("reserve_credits_for_new_job must run inside the job's transaction")
+    if amount <= 0:
+        return reserve_credits(tenant=tenant, amount=amount, reference=reference, actor=actor)
+    connection = transaction.get_connection()
+    tenant_id = Tenant._meta.pk.get_db_prep_value(tenant.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, [amount, tenant_id, amount])
+        row = cursor.fetchone()
+    if row is None:
+        _refuse(tenant, amount)
+    tenant.credit_balance = row[0]
+    CreditEntry.objects.create(
+        tenant=tenant,
+        kind=CreditEntry.Kind.RESERVE,
+        amount=-amount,
+        balance_after=row[0],
+        reason="Reserved for job",
+        reference=reference[:120],
+        actor_label=actor.label,
+    )
+    return CreditReservation.objects.create(tenant=tenant, reference=reference, amount=amount)
+
+
+def _refuse(tenant: Tenant, amount: int):
+    locked = _locked_tenant(tenant.pk)
+    if not locked.is_active:
+        raise NotAllowed(
+            "This workspace is suspended; no new work can start.", code="workspace_suspended"
+        )
+    raise InsufficientCredits(
+        f"Not enough credits: this costs {amount}, your balance is "
+        f"{locked.credit_balance}. Buy credits or lower the number of candidates.",
+        extra={"balance": locked.credit_balance, "cost": amount},
+    )
+
+
 def _close(*, tenant: Tenant, reference: str, state: str, actor: Actor) -> bool:
     with transaction.atomic():
         locked = _locked_tenant(tenant.pk)

@@ -1,15 +1,15 @@
 """Resolve the signed-in user's active tenant from the session, validated against memberships."""
 
+from core.hybrid_middleware import HybridMiddleware
 from tenants.models import Membership
 
 SESSION_KEY = "active_tenant_id"
 
 
-class ActiveTenantMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+class ActiveTenantMiddleware(HybridMiddleware):
+    blocking = True  # reads the session and memberships
 
-    def __call__(self, request):
+    def before(self, request):
         request.tenant = None
         request.membership = None
         user = getattr(request, "user", None)
@@ -32,4 +32,4 @@ class ActiveTenantMiddleware:
             if membership is not None:
                 request.tenant = membership.tenant
                 request.membership = membership
-        return self.get_response(request)
+        return None

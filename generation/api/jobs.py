@@ -10,11 +10,13 @@ from rest_framework.views import APIView
 from core.api import CREATED_RANGE, LIST_NOTE, NewestFirst, choice, filter_created, parse_uuid
 from core.api_schema import domain_errors
 from generation.api import schema_examples as ex
+from generation.api.prefer import MAX_WAIT_SECONDS, WaitPlan, requested_wait
 from generation.api.serializers import ImageSerializer, JobCreateSerializer, JobSerializer
 from generation.jobs.changes import cancel_job, get_job
 from generation.jobs.controls import ControlUpload
 from generation.jobs.submit import JobRequest, submit_job
 from generation.models import GeneratedImage, GenerationJob, JobStatus
+from generation.models.jobs import TERMINAL_STATUSES
 from tenants.actors import Actor
 from tenants.permissions import HasScope
 
@@ -90,16 +92,28 @@ class JobListCreateView(generics.ListAPIView):
             " With `control_image` (base64 in JSON, or a multipart file) a ControlNet steers the"
             " render; the preset's own control images apply too unless `use_preset_controls`"
             " is false."
+            " With `Prefer: wait=N` (RFC 7240; N at most 60 seconds, larger values are clamped)"
+            " the request is held until the job finishes or N seconds pass: the finished job"
+            " comes back with 201 (200 for a replay), a job still queued or running after N"
+            " seconds with 202 and its current state; `Preference-Applied: wait=N` says the"
+            " wait was honoured."
         ),
         request=JobCreateSerializer,
-        responses={201: JobSerializer, 200: JobSerializer},
+        responses={201: JobSerializer, 200: JobSerializer, 202: JobSerializer},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
                 str,
                 OpenApiParameter.HEADER,
                 description="Makes retries safe: the same key returns the same job (max 200).",
-            )
+            ),
+            OpenApiParameter(
+                "Prefer",
+                str,
+                OpenApiParameter.HEADER,
+                description=f"`wait=N`: hold the request until the job finishes or N seconds"
+                f" pass (at most {MAX_WAIT_SECONDS}; larger values are clamped).",
+            ),
         ],
         examples=[
             ex.JOB_CREATE_REQUEST,
@@ -110,6 +124,7 @@ class JobListCreateView(generics.ListAPIView):
         extensions=domain_errors(402, 404, 409),
     )
     def post(self, request):
+        wait = requested_wait(request.headers.get("Prefer"))
         serializer = JobCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job, created = submit_job(
@@ -118,8 +133,17 @@ class JobListCreateView(generics.ListAPIView):
             request=_job_request(serializer.validated_data),
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
+        if created and job.status == JobStatus.QUEUED:
+            # A job that was just queued has no images yet: no query to find that out.
+            job._prefetched_objects_cache = {"images": GeneratedImage.objects.none()}
         body = JobSerializer(job, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        response = Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if wait:
+            response["Preference-Applied"] = f"wait={wait}"
+            if job.status not in TERMINAL_STATUSES:
+                # generation.api.waiting awaits the job on the event loop, then re-answers.
+                response.wait_plan = WaitPlan(job_id=job.pk, seconds=wait, created=created)
+        return response
 
 
 class JobDetailView(APIView):

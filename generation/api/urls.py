@@ -1,13 +1,24 @@
 from django.urls import path
 
-from generation.api import edits, feedback, images, jobs, parse, statepacks, webhooks
+from generation.api import (
+    edits,
+    feedback,
+    images,
+    job_events,
+    jobs,
+    parse,
+    statepacks,
+    waiting,
+    webhooks,
+)
 from generation.api.adapter_export import AdapterExportView
 
 urlpatterns = [
-    path("jobs/", jobs.JobListCreateView.as_view(), name="api_jobs"),
+    path("jobs/", waiting.jobs_collection, name="api_jobs"),
     path("jobs/<uuid:job_id>/", jobs.JobDetailView.as_view(), name="api_job_detail"),
     path("jobs/<uuid:job_id>/cancel/", jobs.JobCancelView.as_view(), name="api_job_cancel"),
     path("jobs/<uuid:job_id>/images/", jobs.JobImagesView.as_view(), name="api_job_images"),
+    path("jobs/<uuid:job_id>/events/", job_events.JobEventsView.as_view(), name="api_job_events"),
     path(
         "images/<uuid:image_id>/rerender/",
         images.ImageRerenderView.as_view(),

@@ -49,13 +49,12 @@ def cache_key_for(job: GenerationJob, palette: tuple[str, ...]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def cached_source(tenant: Tenant, cache_key: str) -> GenerationJob | None:
-    """The latest rendered (not itself cached) job of this tenant with the same pixels."""
+def cached_sources(tenant: Tenant, cache_key: str):
+    """This tenant's rendered (not themselves cached) jobs with the same pixels, latest first."""
     return (
         GenerationJob.objects.for_tenant(tenant)
         .filter(cache_key=cache_key, status=JobStatus.SUCCEEDED, cache_hit=False)
         .order_by("-finished_at")
-        .first()
     )
 
 

@@ -11,17 +11,19 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from core.model_settings import fast_mode, native_size, offered_schedulers, offered_sizes
 from core.vocabulary import ALLOWED_SIZES, MAX_N, SPEEDS
 from generation.engines import few_step
 from generation.engines import registry as engine_registry
 from generation.jobs import pricing
-from generation.jobs.cache import cache_key_for, cached_source, fill_from_cache
+from generation.jobs.cache import cache_key_for, cached_sources, fill_from_cache
 from generation.jobs.controls import ControlUpload, PlannedControl, plan_controls, store_controls
-from generation.jobs.dispatch import enqueue_job
+from generation.jobs.dispatch import nudge_new_job
 from generation.jobs.render_config import PresetRenderConfig, enforce_lock, render_config_for
 from generation.models import GenerationJob, JobStatus
 from generation.prompts import describe as describing
@@ -351,20 +353,51 @@ def submit_job_for_operator(
 
 
 def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
+    # Statement budget (issue 20: at most 8 for an API submit without uploads): the key is
+    # authenticated from the cache, the replay check, the result-cache lookup and the queue
+    # position share one SELECT, and the transaction is the job INSERT, one conditional UPDATE
+    # of the balance, the two ledger rows and the audit row.
     fingerprint = _fingerprint(request)
-    if idempotency_key:
-        if len(idempotency_key) > 200:
-            raise InvalidInput(
-                gettext("Idempotency-Key must be at most 200 characters."), field="Idempotency-Key"
-            )
+    if idempotency_key and len(idempotency_key) > 200:
+        raise InvalidInput(
+            gettext("Idempotency-Key must be at most 200 characters."), field="Idempotency-Key"
+        )
+    try:
+        quote = quote_job(tenant=tenant, actor=actor, request=request)
+    except DomainError:
+        # A replay answers with its job even when the request would be refused today
+        # (credits spent, quota used, preset removed since), as it did before the quote.
         existing = _existing_for_key(tenant, idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
-    quote = quote_job(tenant=tenant, actor=actor, request=request)
+        raise
+    job = _new_job(tenant, actor, request, quote, idempotency_key, fingerprint)
+    replay_checked = False
+    if quote.controls and request.controls is None:
+        # Storing control maps writes files: make sure this is no replay before writing them.
+        existing = _existing_for_key(tenant, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+        replay_checked = True
+        job.controls = store_controls(tenant.pk, quote.size, list(quote.controls))
+    # An unknown model hash (weights not readable here, none published yet) cannot identify
+    # the pixels: no cache key, no lookup. The worker fills both in when it renders.
+    hash_known = job.engine != "diffusers" or bool(job.model_hash)
+    job.cache_key = cache_key_for(job, quote.config.palette) if hash_known else ""
+    prior = _prior_reads(
+        tenant,
+        idempotency_key=None if replay_checked else idempotency_key,
+        cache_key=job.cache_key if not request.rerender_of else "",
+    )
+    if prior.replay_id is not None:
+        existing = _existing_for_key(tenant, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    job.queued_ahead = prior.queued_ahead
     try:
         with transaction.atomic():
             key_policy.recheck_quota_locked(actor.api_key)
-            job = _create_job(tenant, actor, request, quote, idempotency_key, fingerprint)
+            _save_job(tenant, actor, job, prior.cache_source_id)
             if audit:
                 record_event(
                     tenant=tenant,
@@ -375,7 +408,7 @@ def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
                 )
     except IntegrityError:
         # A concurrent request with the same key committed first: answer with its job.
-        existing = _existing_for_key(tenant, idempotency_key or "", fingerprint)
+        existing = _existing_for_key(tenant, idempotency_key, fingerprint)
         if existing is None:
             raise
         return existing, False
@@ -383,7 +416,9 @@ def _submit(tenant, actor, request, idempotency_key, audit: dict | None = None):
     return job, True
 
 
-def _existing_for_key(tenant, key: str, fingerprint: str) -> GenerationJob | None:
+def _existing_for_key(tenant, key: str | None, fingerprint: str) -> GenerationJob | None:
+    if not key:
+        return None
     job = GenerationJob.objects.for_tenant(tenant).filter(idempotency_key=key).first()
     if job is not None and job.request_fingerprint != fingerprint:
         raise Conflict(
@@ -397,9 +432,41 @@ def _existing_for_key(tenant, key: str, fingerprint: str) -> GenerationJob | Non
     return job
 
 
-def _create_job(
-    tenant, actor, request, quote: Quote, idempotency_key, fingerprint
-) -> GenerationJob:
+@dataclass(frozen=True)
+class PriorReads:
+    replay_id: Any  # the job this Idempotency-Key already made, if any
+    cache_source_id: Any  # the latest rendered job with the same pixels, if any
+    queued_ahead: int  # jobs waiting in the queue before this one is added
+
+
+def _prior_reads(tenant: Tenant, *, idempotency_key: str | None, cache_key: str) -> PriorReads:
+    """Three reads the submit needs, in one statement (scalar subqueries on the tenant row)."""
+    jobs = GenerationJob.objects.for_tenant(tenant)
+    replay = jobs.filter(idempotency_key=idempotency_key) if idempotency_key else jobs.none()
+    source = cached_sources(tenant, cache_key) if cache_key else jobs.none()
+    queued = (
+        GenerationJob.objects.filter(status=JobStatus.QUEUED)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .annotate(
+            replay_id=Subquery(replay.values("pk")[:1]),
+            source_id=Subquery(source.values("pk")[:1]),
+            queued=Subquery(queued[:1]),
+        )
+        .values_list("replay_id", "source_id", "queued")
+        .first()
+    )
+    replay_id, source_id, queued_count = row or (None, None, 0)
+    return PriorReads(replay_id, source_id, queued_count or 0)
+
+
+def _new_job(tenant, actor, request, quote: Quote, idempotency_key, fingerprint) -> GenerationJob:
+    """The unsaved row; its stored controls and cache key are filled in by the caller."""
     base_seed = request.seed if request.seed is not None else secrets.randbelow(2**31 - MAX_N)
     seeds = list(request.seeds) if request.seeds else [base_seed + i for i in range(request.n)]
     adapter = quote.config.adapter if quote.engine == "diffusers" else None
@@ -408,7 +475,7 @@ def _create_job(
         if request.adapter_strength is not None
         else (adapter.strength if adapter else None)
     )
-    job = GenerationJob(
+    return GenerationJob(
         tenant=tenant,
         requested_by_user=actor.user,
         requested_by_key=actor.api_key,
@@ -440,24 +507,23 @@ def _create_job(
         strength=request.strength if request.mode != "generate" else None,
         mask=request.mask[0] if request.mask else "",
         mask_hash=request.mask[1] if request.mask else "",
-        controls=(
-            list(request.controls)
-            if request.controls is not None
-            else store_controls(tenant.pk, quote.size, list(quote.controls))
-        ),
+        controls=list(request.controls) if request.controls is not None else [],
     )
-    # An unknown model hash (weights not readable here, none published yet) cannot identify
-    # the pixels: no cache key, no lookup. The worker fills both in when it renders.
-    hash_known = job.engine != "diffusers" or bool(job.model_hash)
-    job.cache_key = cache_key_for(job, quote.config.palette) if hash_known else ""
+
+
+def _save_job(tenant, actor, job: GenerationJob, cache_source_id) -> None:
+    """Inside the submit transaction: a cache hit copies the earlier job's images (free);
+    otherwise the row is inserted, credits are held for it and the submit is audited."""
     source = None
-    if not request.rerender_of and job.cache_key:
-        source = cached_source(tenant, job.cache_key)
+    if cache_source_id is not None:
+        source = GenerationJob.objects.for_tenant(tenant).filter(pk=cache_source_id).first()
     if source is not None:
         fill_from_cache(job, source)
-        return job
-    job.save()
-    credits.reserve_credits(
+        return
+    # Stamped here rather than by an UPDATE after commit: the nudge follows the commit.
+    job.last_enqueued_at = timezone.now()
+    job.save(force_insert=True)
+    credits.reserve_credits_for_new_job(
         tenant=tenant, amount=job.cost_credits, reference=f"job:{job.pk}", actor=actor
     )
     record_event(
@@ -467,12 +533,11 @@ def _create_job(
         target=job,
         metadata={"engine": job.engine, "n": job.n, "cost": job.cost_credits},
     )
-    return job
 
 
 def _after_submit(tenant: Tenant, job: GenerationJob) -> None:
     if job.status == JobStatus.QUEUED:
-        transaction.on_commit(lambda: enqueue_job(job.pk))
-        transaction.on_commit(lambda: maybe_notify_low_balance(tenant))
+        transaction.on_commit(lambda: nudge_new_job(job.pk))
+        transaction.on_commit(lambda: maybe_notify_low_balance(tenant, tenant.credit_balance))
     elif job.status == JobStatus.SUCCEEDED:
         webhooks.emit_job_event(job)

@@ -162,6 +162,8 @@ def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
 def queue_position(job: GenerationJob) -> int | None:
     if job.status != JobStatus.QUEUED:
         return None
+    if getattr(job, "queued_ahead", None) is not None:  # counted by the submit's one read
+        return job.queued_ahead + 1
     ahead = GenerationJob.objects.filter(status=JobStatus.QUEUED, queued_at__lt=job.queued_at)
     return ahead.count() + 1
 

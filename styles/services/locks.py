@@ -20,7 +20,8 @@ from typing import Any
 from django.utils.translation import gettext
 
 from core.errors import InvalidInput, NotAllowed
-from styles.models import BrandKitSettings, StylePreset
+from styles.models import StylePreset
+from styles.services import brand_kit_cache
 from tenants.actors import Actor
 from tenants.models import Tenant
 from tenants.roles import Role
@@ -175,8 +176,7 @@ def check_locked_presets_only(*, preset, role: str | None, api_key, tenant) -> N
     if tenant_id is None:
         return
 
-    policy = BrandKitSettings.objects.filter(tenant_id=tenant_id).first()
-    if policy is None or not policy.locked_presets_only:
+    if not brand_kit_cache.locked_presets_only(tenant_id):
         return
     if preset is None or not preset.is_locked:
         who = "API keys" if api_key is not None else "members"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from tenants import auth_cache
 from tenants.actors import Actor
 from tenants.audit import record_event
 from tenants.billing.errors import WebhookIgnored
@@ -186,6 +187,7 @@ def _switch_plan(tenant: Tenant, plan_slug: str, subscription_id: str) -> bool:
         return False
     old = locked.plan_id
     Tenant.objects.filter(pk=tenant.pk).update(plan_id=plan_slug)
+    auth_cache.forget_tenant(tenant.pk)  # a queryset update sends no post_save
     tenant.plan_id = plan_slug
     record_event(
         tenant=locked,

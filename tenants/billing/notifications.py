@@ -35,15 +35,19 @@ def notice_cache_key(tenant_id) -> str:
     return f"billing:credits-low:{tenant_id}"
 
 
-def maybe_notify_low_balance(tenant: Tenant) -> None:
-    """Schedule the check for after the current transaction commits (now, outside one)."""
-    transaction.on_commit(partial(notify_if_low, tenant.pk))
+def maybe_notify_low_balance(tenant: Tenant, balance: int | None = None) -> None:
+    """Schedule the check for after the current transaction commits (now, outside one).
+    ``balance``: the balance the caller just wrote, when known; at or over the threshold the
+    check then needs no read."""
+    transaction.on_commit(partial(notify_if_low, tenant.pk, balance))
 
 
-def notify_if_low(tenant_id) -> bool:
+def notify_if_low(tenant_id, balance: int | None = None) -> bool:
     """Send the notice if the balance is under the threshold and none went out in 24 hours."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
     threshold = low_balance_threshold()
+    if balance is not None and balance >= threshold:
+        return False
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None or tenant.credit_balance >= threshold:
         return False
     # cache.add is atomic (SET NX on Redis), so concurrent jobs send one notice, not several.

@@ -34,3 +34,16 @@ def test_errors_carry_the_envelope(client):
     assert info.value.field == "n"
     assert info.value.request_id
     assert client.me()["api_key"]["scopes"] == ["jobs:read", "jobs:write"]
+
+
+def test_submit_with_wait_then_follow_the_event_stream(client):
+    body = {"engine": "vector", "n": 1, "size": 256, "seed": 7}
+    job = client.submit("a friendly blue robot", wait=1, **body)
+    assert job["status"] == "queued"  # answered (202) after the 1 s wait, still queued
+    runner.process_one()
+    events = list(client.events(job["id"]))
+    assert [e["event"] for e in events] == ["done"]
+    assert events[0]["data"]["status"] == "succeeded" and events[0]["id"]
+    assert client.follow(job["id"])["images"]
+    finished = client.submit("a friendly blue robot", wait=5, **body)  # a cache hit
+    assert finished["status"] == "succeeded" and finished["cache_hit"] is True

@@ -37,6 +37,14 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _short_waits(settings):
+    """Fuzzed `Prefer: wait` and event streams of the real (queued) job end in a second."""
+    settings.AVATARSAAS_MAX_WAIT_SECONDS = 1
+    settings.AVATARSAAS_EVENTS_MAX_SECONDS = 1
+    settings.AVATARSAAS_EVENTS_HEARTBEAT_SECONDS = 0.5
+
+
 @pytest.fixture
 def fuzz_key(api_tenant):
     plan, _ = Plan.objects.update_or_create(

@@ -79,6 +79,7 @@ delivery = lambda t: {"delivery_id": _delivery(t).pk}  # noqa: E731
 register(Route("api_job_detail", job, kind="api"))
 register(Route("api_job_cancel", queued_job, method="post", kind="api"))
 register(Route("api_job_images", job, kind="api"))
+register(Route("api_job_events", job, kind="api"))  # finished job: one event, closed
 register(Route("api_image_rerender", image, method="post", kind="api"))
 register(Route("api_image_select", image, method="post", kind="api"))
 register(Route("api_file_download", file, kind="api"))

@@ -38,6 +38,7 @@ def gunicorn(tmp_path_factory):
         for k, v in os.environ.items()
         if k not in ("PROMETHEUS_MULTIPROC_DIR", "FORWARDED_ALLOW_IPS")
     }
+    env["WEB_WORKER_CLASS"] = "gthread"  # a WSGI echo app; the ASGI worker: test below
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -100,3 +101,23 @@ def test_access_log_fields_cannot_be_forged(gunicorn):
     assert entry["forwarded_for"] == '198.51.100.4", "request_id": "forged'
     assert entry["request_id"] == "req-echo-1234"
     assert entry["status"] == 200
+
+
+def test_uvicorn_access_lines_are_json_and_cannot_be_forged():
+    import logging
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
+    assert conf["worker_class"] is conf["AppUvicornWorker"]
+    assert conf["AppUvicornWorker"].CONFIG_KWARGS["proxy_headers"] is False
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", '/x","status":200,"remote":"10.0.0.1', "1.1", 404), None,
+    )  # fmt: skip
+    conf["JsonUvicornAccess"]().filter(record)
+    entry = json.loads(record.getMessage())
+    assert entry == {
+        "remote": "127.0.0.1:5",
+        "request": 'GET /x","status":200,"remote":"10.0.0.1 HTTP/1.1',
+        "status": 404,
+    }
