@@ -189,11 +189,15 @@ def _refuse(tenant: Tenant, amount: int):
     locked = _locked_tenant(tenant.pk)
     if not locked.is_active:
         raise NotAllowed(
-            "This workspace is suspended; no new work can start.", code="workspace_suspended"
+            gettext("This workspace is suspended; no new work can start."),
+            code="workspace_suspended",
         )
     raise InsufficientCredits(
-        f"Not enough credits: this costs {amount}, your balance is "
-        f"{locked.credit_balance}. Buy credits or lower the number of candidates.",
+        gettext(
+            "Not enough credits: this costs %(amount)s, your balance is "
+            "%(credit_balance)s. Buy credits or lower the number of candidates."
+        )
+        % {"amount": amount, "credit_balance": locked.credit_balance},
         extra={"balance": locked.credit_balance, "cost": amount},
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 
@@ -33,8 +34,11 @@ def requested_wait(header: str | None) -> int | None:
         value = value.strip().strip('"')
         if not (value.isascii() and value.isdigit()):
             raise InvalidInput(
-                "Prefer: wait must be a whole number of seconds, e.g. 'Prefer: wait=30' "
-                f"(at most {MAX_WAIT_SECONDS}).",
+                gettext(
+                    "Prefer: wait must be a whole number of seconds, e.g. 'Prefer: wait=30' "
+                    "(at most %(max)s)."
+                )
+                % {"max": MAX_WAIT_SECONDS},
                 field="Prefer",
             )
         # A deployment may lower the ceiling (never raise it past the documented 60 s).

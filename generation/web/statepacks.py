@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -25,9 +27,9 @@ from tenants.roles import Perm, role_allows
 from tenants.web import flash_domain_error, tenant_view
 
 DOWNLOAD_LABELS = {
-    "zip": "Everything (zip: every state in every size, sprite sheet, manifest, animations)",
-    "sprite": "Sprite sheet (PNG)",
-    "manifest": "Manifest (JSON)",
+    "zip": _("Everything (zip: every state in every size, sprite sheet, manifest, animations)"),
+    "sprite": _("Sprite sheet (PNG)"),
+    "manifest": _("Manifest (JSON)"),
 }
 
 
@@ -44,7 +46,15 @@ def image_state_pack(request, image_id):
         flash_domain_error(request, exc)
         image = get_image(tenant=request.tenant, image_id=image_id)
         return redirect("job_detail", job_id=image.job_id)
-    messages.success(request, f"Your state pack ({len(pack.states)} states) is rendering now.")
+    messages.success(
+        request,
+        ngettext(
+            "Your state pack (%(n)s state) is rendering now.",
+            "Your state pack (%(n)s states) is rendering now.",
+            len(pack.states),
+        )
+        % {"n": len(pack.states)},
+    )
     return redirect("state_pack_detail", pack_id=pack.pk)
 
 
@@ -92,8 +102,15 @@ def state_pack_detail(request, pack_id):
 
 def _loop_label(kind: str) -> str:
     name, _, fmt = kind.partition(".")
-    what = {"strip": "frame strip (PNG)", "apng": "animated PNG", "webp": "animated WebP"}
-    return f"{name.capitalize()} loop: {what.get(fmt, fmt.upper())}"
+    what = {
+        "strip": gettext("frame strip (PNG)"),
+        "apng": gettext("animated PNG"),
+        "webp": gettext("animated WebP"),
+    }
+    return gettext("%(name)s loop: %(what)s") % {
+        "name": name.capitalize(),
+        "what": what.get(fmt, fmt.upper()),
+    }
 
 
 @tenant_view(Perm.VIEW)

@@ -27,12 +27,12 @@ def test_make_a_state_pack_from_a_job_and_see_it_animate(
     page.goto(f"/jobs/{job.json()['id']}/")
     page.locator(".candidate").first.get_by_role("button", name="Make a state pack").click()
     expect(page.locator("h1")).to_contain_text("State pack")
-    expect(page.locator("#status-badge")).to_have_text("queued")
+    expect(page.locator("#status-badge")).to_have_text("Queued")
     assert_labelled(page)
     shot(page, "40-statepack-queued")
 
     assert run_jobs() == 1  # the page polls the job and reloads when it is done
-    expect(page.locator("#status-badge")).to_have_text("succeeded", timeout=20_000)
+    expect(page.locator("#status-badge")).to_have_text("Succeeded", timeout=20_000)
     preview = page.locator("#statepack-preview img.animated-preview")
     expect(preview).to_have_count(2)
     expect(page.locator("#loop-blink")).to_contain_text("4 frames")
