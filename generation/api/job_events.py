@@ -25,7 +25,6 @@ from functools import partial
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -37,6 +36,18 @@ from generation.jobs.watch import GONE, JobState, watcher
 from tenants.permissions import HasScope
 
 RETRY_MS = 2000
+
+
+# One server-sent event as clients (and schemathesis) parse it: `data` is a JSON document.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "description": "progress, done or gone"},
+        "data": {"type": "string", "description": "A JSON document."},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 
 
 class StreamOrJsonErrors(BaseContentNegotiation):
@@ -122,7 +133,7 @@ class JobEventsView(APIView):
         ),
         responses={
             (200, "text/event-stream"): OpenApiResponse(
-                OpenApiTypes.STR, description="Server-sent events, closed after `done`."
+                SSE_EVENT_SCHEMA, description="Server-sent events, closed after `done`."
             )
         },
     )
