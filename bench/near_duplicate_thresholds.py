@@ -68,12 +68,12 @@ def main(argv=None) -> dict:
         return (
             p <= nd.PHASH_MAX_DISTANCE
             and c <= nd.COLOR_MAX_DISTANCE
-            and d <= nd.BLOCK_MAX_DIFFERENCE
+            and d <= nd.FINE_MAX_DIFFERENCE
         )
 
     # Ingestion in order: each render against all earlier ones, as dataset_ingest does. A
     # second index that accepts any difference shows how close the closest distinct pairs are.
-    index, loose = nd.FingerprintIndex(), nd.FingerprintIndex(difference_max=1.0)
+    index, loose = nd.FingerprintIndex(), nd.FingerprintIndex(difference_max=9.0)
     flagged, candidates, closest = 0, 0, []
     for i, fp in enumerate(fps):
         if len(index):
@@ -95,7 +95,8 @@ def main(argv=None) -> dict:
         "thresholds": {
             "phash_max": nd.PHASH_MAX_DISTANCE,
             "color_max": nd.COLOR_MAX_DISTANCE,
-            "block_difference_max": nd.BLOCK_MAX_DIFFERENCE,
+            "coarse_block_difference_max": nd.COARSE_MAX_DIFFERENCE,
+            "fine_block_difference_max": nd.FINE_MAX_DIFFERENCE,
         },
         "caught": {name: sum(caught(*d) for d in ds) / len(ds) for name, ds in edits.items()},
         "distinct_flagged": flagged / args.distinct,

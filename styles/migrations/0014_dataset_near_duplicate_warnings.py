@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             field=models.BinaryField(
                 blank=True,
                 default=b"",
-                help_text="48×48 RGB, blurred: the near-duplicate check compares new images with it.",
+                help_text="96×96 RGB: the near-duplicate check compares new images with it.",
             ),
         ),
         migrations.CreateModel(

@@ -48,7 +48,7 @@ class DatasetImage(TenantOwnedModel):
         blank=True,
         default=b"",
         editable=False,
-        help_text="48×48 RGB, blurred: the near-duplicate check compares new images with it.",
+        help_text="96×96 RGB: the near-duplicate check compares new images with it.",
     )
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

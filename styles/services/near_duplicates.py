@@ -8,11 +8,14 @@ that smiles 2 bits away from the same bear that frowns. So detection has two sta
 1. **Candidates** (every image of the dataset at once): a pHash (imagehash) and a colour hash
    (imagehash.colorhash) both within thresholds loose enough that every edited copy we test
    (resized, re-encoded, 5 % crops, brightness ±10 %) passes. Packed bits, XOR, popcount table.
-2. **Verification** (the candidates at once): small blurred colour thumbnails compared under
-   a grid of crop/offset hypotheses (a 5 % crop moves and scales the content), after fitting
-   brightness per channel; the distance is the worst 6×6-pixel block of the best hypothesis.
-   An edited copy differs a little everywhere; a different expression or eye colour differs a
-   lot in one block, which is what tells the two apart.
+2. **Coarse check** (the candidates at once): blurred 48 px thumbnails under a grid of
+   crop/offset hypotheses, brightness fitted; the worst 4×4 block of the best hypothesis.
+   Cheap, and it drops most candidates.
+3. **Fine check** (the survivors): 96 px thumbnails, crops at sub-pixel precision (one matrix
+   product per hypothesis), both sides softened alike. A pixel counts only by how far it falls
+   outside the other image's 3×3 neighbourhood range, so resampling, JPEG and a fraction of a
+   pixel of misalignment cost nothing while a changed mouth, eye colour or stripe does. The
+   worst 3×3 block decides.
 
 The thresholds were validated by `bench/near_duplicate_thresholds.py` (numbers in
 bench/results/near_duplicate_thresholds.json). Each new image is compared with the whole
@@ -27,7 +30,7 @@ other queued work) and add `DuplicatePair` rows of its own; the hash stages stan
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import imagehash
 import numpy as np
@@ -40,17 +43,20 @@ COLOR_BINBITS = 3  # 14 bins × 3 bits = 42 bits
 PHASH_BYTES = PHASH_SIZE * PHASH_SIZE // 8
 COLOR_BYTES = (14 * COLOR_BINBITS + 7) // 8
 
-THUMB = 48  # verification thumbnail side, px
-THUMB_BYTES = THUMB * THUMB * 3
+THUMB = 48  # coarse verification thumbnail side, px
+FINE = 2 * THUMB  # fine verification side, px; the stored thumbnail
+FINE_BYTES = FINE * FINE * 3
 BLOCK = 4  # px of THUMB: about an eye or a mouth of a centred mascot
 BLUR = 1.0
 CROP_SHARES = (0.025, 0.05, 0.075)  # crop hypotheses; a 5 % crop is caught within 1.25 %
 ANCHORS = (0.0, 0.5, 1.0)
 
 # Validated thresholds; see the module docstring.
-PHASH_MAX_DISTANCE = 20
+PHASH_MAX_DISTANCE = 28  # a 5 % corner crop moves an 8×8 pHash up to 24 bits
 COLOR_MAX_DISTANCE = 7
-BLOCK_MAX_DIFFERENCE = 0.12  # mean |difference| (0-1 scale) of the worst block
+COARSE_MAX_DIFFERENCE = 0.12  # mean |difference| (0-1 scale) of the worst coarse block
+FINE_BLOCK = 3
+FINE_MAX_DIFFERENCE = 0.04
 
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
@@ -59,9 +65,7 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 class Fingerprint:
     phash: bytes  # PHASH_BYTES packed bits
     color: bytes  # COLOR_BYTES packed bits
-    thumbnail: bytes  # THUMB×THUMB RGB, blurred, uint8
-    # The 2×THUMB copy crop hypotheses are cut from; only while the image is in hand.
-    source: Image.Image | None = field(default=None, compare=False, repr=False)
+    thumbnail: bytes  # FINE×FINE RGB, uint8: both verification stages are cut from it
 
     @classmethod
     def of(cls, image: Image.Image) -> Fingerprint:
@@ -70,12 +74,10 @@ class Fingerprint:
         rgb = flatten_alpha(image)
         phash = imagehash.phash(rgb, hash_size=PHASH_SIZE)
         color = imagehash.colorhash(rgb, binbits=COLOR_BINBITS)
-        source = rgb.resize((2 * THUMB, 2 * THUMB), Image.Resampling.BOX)
         return cls(
             _pack(phash.hash, PHASH_BYTES),
             _pack(color.hash, COLOR_BYTES),
-            np.round(_thumb(source) * 255).astype(np.uint8).tobytes(),
-            source,
+            rgb.resize((FINE, FINE), Image.Resampling.BOX).tobytes(),
         )
 
     @classmethod
@@ -83,16 +85,16 @@ class Fingerprint:
         """The stored form back; None for rows hashed before these fingerprints existed."""
         if len(phash) != 2 * PHASH_BYTES or len(color) != 2 * COLOR_BYTES:
             return None
-        if not thumbnail or len(thumbnail) != THUMB_BYTES:
+        if not thumbnail or len(thumbnail) != FINE_BYTES:
             return None
         return cls(bytes.fromhex(phash), bytes.fromhex(color), bytes(thumbnail))
 
     def distance(self, other: Fingerprint) -> tuple[int, int, float]:
-        """(pHash bits, colour-hash bits, worst-block difference) to `other`."""
-        index = FingerprintIndex()
+        """(pHash bits, colour-hash bits, verification difference) to `other`."""
+        index = FingerprintIndex(phash_max=64, color_max=64, difference_max=9.0, coarse_max=9.0)
         index.add(None, other)
-        p, c, _ = index.hash_distances(self)
-        return int(p[0]), int(c[0]), float(_block_differences(index._bases(), _Probe(self))[0])
+        match = index.nearest(self)
+        return match.phash_distance, match.color_distance, match.difference
 
 
 def _pack(bits: np.ndarray, nbytes: int) -> bytes:
@@ -100,66 +102,168 @@ def _pack(bits: np.ndarray, nbytes: int) -> bytes:
     return packed.ljust(nbytes, b"\0")
 
 
-def _thumb(source: Image.Image, size: int = THUMB, box=None) -> np.ndarray:
+def _fine(fingerprint: Fingerprint) -> np.ndarray:
+    return np.frombuffer(fingerprint.thumbnail, dtype=np.uint8).reshape(FINE, FINE, 3)
+
+
+def _resized(source: Image.Image, size: int, box=None, *, blur: bool) -> np.ndarray:
     small = source.resize((size, size), Image.Resampling.BOX, box=box)
-    return np.asarray(small.filter(ImageFilter.GaussianBlur(BLUR)), dtype=np.float32) / 255
+    if blur:
+        small = small.filter(ImageFilter.GaussianBlur(BLUR))
+    return np.asarray(small, dtype=np.float32) / 255
 
 
-def _base(fingerprint: Fingerprint) -> np.ndarray:
-    return np.frombuffer(fingerprint.thumbnail, dtype=np.uint8).reshape(THUMB, THUMB, 3)
+def _coarse(fine: np.ndarray) -> np.ndarray:
+    return _resized(Image.fromarray(fine), THUMB, blur=True)
+
+
+# Alignment hypotheses, the same list at both scales: the whole image; the new image as the
+# larger view (its crops against the others' whole pictures); the new image as the cropped
+# copy (it, shrunk, against windows of the others).
+HYPOTHESES = (
+    [("whole", 0.0, 0.0, 0.0)]
+    + [("crop", s, fx, fy) for s in CROP_SHARES for fx, fy in itertools.product(ANCHORS, ANCHORS)]
+    + [("window", s, fx, fy) for s in CROP_SHARES for fx, fy in itertools.product(ANCHORS, ANCHORS)]
+)
 
 
 class _Probe:
-    """A new image's thumbnails under every crop hypothesis."""
+    """A new image's thumbnails under every alignment hypothesis, at one scale."""
 
-    def __init__(self, fingerprint: Fingerprint):
-        source = fingerprint.source
-        if source is None:  # a stored row: rebuilt from its thumbnail, a little softer
-            source = Image.fromarray(_base(fingerprint)).resize(
-                (2 * THUMB, 2 * THUMB), Image.Resampling.BICUBIC
-            )
-        side = 2 * THUMB
-        crops, shrunk = [], []
-        for share in CROP_SHARES:
-            cut = side * share
-            for fx, fy in itertools.product(ANCHORS, ANCHORS):
+    def __init__(self, fingerprint: Fingerprint, side: int, blur: bool):
+        source = Image.fromarray(_fine(fingerprint))
+        full = FINE
+        self.side = side
+        self.views = []
+        for kind, share, fx, fy in HYPOTHESES:
+            if kind == "whole":
+                self.views.append(_resized(source, side, blur=blur))
+            elif kind == "crop":
+                cut = full * share
                 x0, y0 = cut * fx, cut * fy
-                crops.append(_thumb(source, box=(x0, y0, x0 + side - cut, y0 + side - cut)))
-            shrunk.append(_thumb(source, size=round(THUMB * (1 - share))))
-        self.base = _base(fingerprint).astype(np.float32) / 255
-        # The new image is the larger view: its crops against the others' whole thumbnails.
-        self.crops = np.stack(crops)
-        # The new image is the cropped copy: it, shrunk, against windows of the others.
-        self.shrunk = shrunk
+                box = (x0, y0, x0 + full - cut, y0 + full - cut)
+                self.views.append(_resized(source, side, box=box, blur=blur))
+            else:
+                self.views.append(_resized(source, round(side * (1 - share)), blur=blur))
+
+    def windows(self, bases: np.ndarray, h: int) -> np.ndarray:
+        kind, share, fx, fy = HYPOTHESES[h]
+        if kind != "window":
+            return bases
+        inner = self.views[h].shape[0]
+        x0, y0 = round((self.side - inner) * fx), round((self.side - inner) * fy)
+        return bases[:, y0 : y0 + inner, x0 : x0 + inner]
 
 
-def _fitted_block_max(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Worst-block mean |y - a·x| per leading index. One gain `a` for all channels, fitted
-    and kept within 0.85-1.18: a brightness edit scales every channel alike, whereas a gold
-    mascot turned orange must not be explained away."""
+def _gained(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """`x` times one gain fitted to `y` and kept within 0.85-1.18: a brightness edit scales
+    every channel alike, whereas a gold mascot turned orange must not be explained away."""
     axes = (-3, -2, -1)
     gain = (x * y).sum(axis=axes, keepdims=True) / ((x * x).sum(axis=axes, keepdims=True) + 1e-6)
-    residual = np.abs(np.clip(gain, 0.85, 1.18) * x - y).mean(axis=-1)
+    return np.clip(gain, 0.85, 1.18) * x
+
+
+def _gained_pair(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The darker of the two brightened by the fitted gain (0.85-1.18), then clipped at white:
+    a brightened copy saturates its highlights, and only brightening the other one the same
+    way reproduces that clipping."""
+    axes = (-3, -2, -1)
+    unclipped = (x < 0.97) & (y < 0.97)  # clipped highlights say nothing about the gain
+    xy = (x * y * unclipped).sum(axis=axes, keepdims=True)
+    gain = np.clip(xy / ((x * x * unclipped).sum(axis=axes, keepdims=True) + 1e-6), 0.85, 1.18)
+    up = gain >= 1
+    x_out = np.where(up, np.minimum(gain * x, 1.0), x)
+    y_out = np.where(up, y, np.minimum(y / gain, 1.0))
+    return x_out, y_out
+
+
+def _block_max(residual: np.ndarray, block: int) -> np.ndarray:
     h, w = residual.shape[-2:]
-    h, w = h // BLOCK * BLOCK, w // BLOCK * BLOCK
+    h, w = h // block * block, w // block * block
     blocks = residual[..., :h, :w].reshape(
-        *residual.shape[:-2], h // BLOCK, BLOCK, w // BLOCK, BLOCK
+        *residual.shape[:-2], h // block, block, w // block, block
     )
     return blocks.mean(axis=(-3, -1)).max(axis=(-2, -1))
 
 
-def _block_differences(bases: np.ndarray, probe: _Probe) -> np.ndarray:
-    """Best-hypothesis worst-block difference between the probe and each of `bases` (n×T×T×3
-    floats)."""
-    best = _fitted_block_max(bases, probe.base[None])
-    for crop in probe.crops:
-        best = np.minimum(best, _fitted_block_max(bases, crop[None]))
-    for small in probe.shrunk:
-        side = small.shape[0]
+def _coarse_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Worst-block mean |y - a·x| per leading index."""
+    return _block_max(np.abs(_gained(x, y) - y).mean(axis=-1), BLOCK)
+
+
+def _envelope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel min and max over each 3×3 neighbourhood (edges repeated)."""
+    pad = np.pad(x, [(0, 0)] * (x.ndim - 3) + [(1, 1), (1, 1), (0, 0)], mode="edge")
+    h, w = x.shape[-3:-1]
+    shifted = [pad[..., dy : dy + h, dx : dx + w, :] for dy in range(3) for dx in range(3)]
+    return np.minimum.reduce(shifted), np.maximum.reduce(shifted)
+
+
+def _fine_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Worst-block difference where a pixel counts only by how far it falls outside the
+    other image's 3×3 neighbourhood range, both ways: resampling, JPEG and sub-pixel
+    misalignment stay inside that range, a changed mouth or eye does not."""
+    x, y = _gained_pair(x, y)
+    xlo, xhi = _envelope(x)
+    ylo, yhi = _envelope(np.broadcast_to(y, x.shape))
+    out_y = np.maximum(np.maximum(y - xhi, xlo - y), 0)
+    out_x = np.maximum(np.maximum(x - yhi, ylo - x), 0)
+    return _block_max(np.maximum(out_x, out_y).mean(axis=-1), FINE_BLOCK)
+
+
+def _best(bases: np.ndarray, probe: _Probe, measure) -> np.ndarray:
+    best = np.full(len(bases), np.inf, dtype=np.float32)
+    for h, view in enumerate(probe.views):
+        best = np.minimum(best, measure(probe.windows(bases, h), view[None]))
+    return best
+
+
+FINE_BLUR = 1.0
+
+
+def _box_weights(start: float, length: float, size: int = FINE) -> np.ndarray:
+    """size×FINE matrix that area-averages [start, start + length) of a FINE-pixel axis into
+    `size` pixels: a crop at sub-pixel precision, as one matrix product."""
+    edges = start + length * np.arange(size + 1) / size
+    lo, hi = edges[:-1, None], edges[1:, None]
+    pixels = np.arange(FINE)[None]
+    overlap = np.clip(np.minimum(hi, pixels + 1) - np.maximum(lo, pixels), 0, None)
+    return (_SOFTEN @ (overlap / overlap.sum(axis=1, keepdims=True))).astype(np.float32)
+
+
+def _soften_matrix(sigma: float = FINE_BLUR) -> np.ndarray:
+    # Both sides of every fine comparison are softened alike: a crop resampled twice is
+    # softer than one resampled once, and a thin outline must not count as a difference.
+    offsets = np.arange(FINE)[:, None] - np.arange(FINE)[None]
+    weights = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+_SOFTEN = _soften_matrix()
+
+
+def _cropped(images: np.ndarray, box: tuple[float, float, float]) -> np.ndarray:
+    """n×FINE×FINE×3 images cut to the square (x0, y0, side) and scaled back to FINE."""
+    x0, y0, side = box
+    rows, cols = _box_weights(y0, side), _box_weights(x0, side)
+    return np.einsum("oi,nijc,pj->nopc", rows, images, cols, optimize=True)
+
+
+FINE_SHARES = (0.0125, 0.025, 0.0375, 0.05, 0.0625, 0.075)
+
+
+def _fine_best(bases: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """Best worst-block fine difference over crop hypotheses in both directions, at
+    sub-pixel precision (the coarse grid's integer windows are a pixel off at this scale)."""
+    whole = (0.0, 0.0, float(FINE))
+    soft_bases, soft_probe = _cropped(bases, whole), _cropped(probe[None], whole)
+    best = _fine_difference(soft_bases, soft_probe)
+    for share in FINE_SHARES:
+        cut = FINE * share
         for fx, fy in itertools.product(ANCHORS, ANCHORS):
-            x0, y0 = round((THUMB - side) * fx), round((THUMB - side) * fy)
-            window = bases[:, y0 : y0 + side, x0 : x0 + side]
-            best = np.minimum(best, _fitted_block_max(window, small[None]))
+            box = (cut * fx, cut * fy, FINE - cut)
+            best = np.minimum(best, _fine_difference(soft_bases, _cropped(probe[None], box)))
+            best = np.minimum(best, _fine_difference(_cropped(bases, box), soft_probe))
     return best
 
 
@@ -179,13 +283,16 @@ class FingerprintIndex:
         *,
         phash_max: int = PHASH_MAX_DISTANCE,
         color_max: int = COLOR_MAX_DISTANCE,
-        difference_max: float = BLOCK_MAX_DIFFERENCE,
+        coarse_max: float = COARSE_MAX_DIFFERENCE,
+        difference_max: float = FINE_MAX_DIFFERENCE,
         capacity: int = 64,
     ):
-        self.phash_max, self.color_max, self.difference_max = phash_max, color_max, difference_max
+        self.phash_max, self.color_max = phash_max, color_max
+        self.coarse_max, self.difference_max = coarse_max, difference_max
         self._phash = np.zeros((capacity, PHASH_BYTES), dtype=np.uint8)
         self._color = np.zeros((capacity, COLOR_BYTES), dtype=np.uint8)
-        self._thumbs = np.zeros((capacity, THUMB, THUMB, 3), dtype=np.uint8)
+        self._coarse = np.zeros((capacity, THUMB, THUMB, 3), dtype=np.uint8)
+        self._fine = np.zeros((capacity, FINE, FINE, 3), dtype=np.uint8)
         self._keys: list[object] = []
 
     def __len__(self) -> int:
@@ -194,16 +301,15 @@ class FingerprintIndex:
     def add(self, key: object, fingerprint: Fingerprint) -> None:
         n = len(self._keys)
         if n == len(self._phash):  # doubling keeps appends amortised O(1)
-            self._phash = np.concatenate([self._phash, np.zeros_like(self._phash)])
-            self._color = np.concatenate([self._color, np.zeros_like(self._color)])
-            self._thumbs = np.concatenate([self._thumbs, np.zeros_like(self._thumbs)])
+            for name in ("_phash", "_color", "_coarse", "_fine"):
+                grown = getattr(self, name)
+                setattr(self, name, np.concatenate([grown, np.zeros_like(grown)]))
         self._phash[n] = np.frombuffer(fingerprint.phash, dtype=np.uint8)
         self._color[n] = np.frombuffer(fingerprint.color, dtype=np.uint8)
-        self._thumbs[n] = _base(fingerprint)
+        fine = _fine(fingerprint)
+        self._fine[n] = fine
+        self._coarse[n] = np.round(_coarse(fine) * 255).astype(np.uint8)
         self._keys.append(key)
-
-    def _bases(self, rows=slice(None)) -> np.ndarray:
-        return self._thumbs[: len(self._keys)][rows].astype(np.float32) / 255
 
     def hash_distances(self, fingerprint: Fingerprint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(pHash, colour) distances to every indexed image, and the candidate mask."""
@@ -213,14 +319,24 @@ class FingerprintIndex:
         return phash, color, (phash <= self.phash_max) & (color <= self.color_max)
 
     def nearest(self, fingerprint: Fingerprint) -> Match | None:
-        """The most similar indexed image that passes both stages, or None."""
+        """The most similar indexed image that passes every stage, or None."""
         if not self._keys:
             return None
         phash, color, candidates = self.hash_distances(fingerprint)
         rows = np.flatnonzero(candidates)
         if not len(rows):
             return None
-        differences = _block_differences(self._bases(rows), _Probe(fingerprint))
+        coarse = _best(
+            self._coarse[rows].astype(np.float32) / 255,
+            _Probe(fingerprint, THUMB, blur=True),
+            _coarse_difference,
+        )
+        rows = rows[coarse <= self.coarse_max]
+        if not len(rows):
+            return None
+        differences = _fine_best(
+            self._fine[rows].astype(np.float32) / 255, _fine(fingerprint).astype(np.float32) / 255
+        )
         best = int(np.argmin(differences))
         if differences[best] > self.difference_max:
             return None
