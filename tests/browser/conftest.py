@@ -26,6 +26,19 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
+    # Playwright's sync API keeps an event loop running in the main thread from the first
+    # browser test to the end of the session; code that bridges async and sync (async views
+    # through the test client, asyncio.run) refuses to run under it. Browser tests go last.
+    items.sort(key=lambda item: Path(str(item.fspath)).resolve().is_relative_to(HERE))
+
+
+def off_loop(fn, *args, **kwargs):
+    """Call `fn` on a worker thread: the main thread carries Playwright's event loop, under
+    which Django will not run an async view (e.g. job create) through the sync test client."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 @pytest.fixture(scope="session")

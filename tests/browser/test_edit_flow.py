@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from core import storage
 from generation.engines.masks import feather
 from generation.models import GenerationJob
+from tests.browser.conftest import off_loop
 from tests.factories import api_client_for, owner_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +26,8 @@ def _pixels(image) -> np.ndarray:
 def test_vary_then_paint_a_mask_and_edit_the_region(
     page, login, shot, run_jobs, assert_labelled, no_models, tenant
 ):
-    job = api_client_for(tenant).post(
+    job = off_loop(
+        api_client_for(tenant).post,
         "/api/v1/jobs/",
         {"description": "a friendly blue robot with round glasses", "n": 2, "size": 256},
         format="json",

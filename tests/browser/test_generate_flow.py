@@ -68,7 +68,10 @@ def test_sign_up_generate_pick_and_download(page, shot, run_jobs, assert_labelle
     expect(page.locator("#cost-quote")).to_contain_text("Cost: 3 credits (vector engine)")
     expect(page.locator("#unknown-words")).to_contain_text("zorblax")
     expect(page.locator("#attribute-chips input[name='attr_subject']")).to_have_value("robot")
-    # Editing a chip re-composes the prompt; the edit is what gets rendered.
+    # Editing a chip re-composes the prompt; the edit is what gets rendered. Let the last
+    # debounced parse (from the fields typed above) land first, or it redraws the chips.
+    page.wait_for_timeout(800)
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Attribute colors").fill("green")
     page.get_by_label("Attribute colors").press("Tab")
     expect(page.locator("#composed-prompt")).to_contain_text("green robot")

@@ -99,7 +99,7 @@ def test_live_preview_edit_undo_redo_then_generate(
     shot(page, "12-live-preview-edited")
 
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.locator("#status-badge")).to_have_text("queued")
+    expect(page.locator("#status-badge")).to_have_text("Queued")
     job = GenerationJob.objects.for_tenant(tenant).get()
     assert job.attributes["colors"] == ["red"]
     assert job.attributes["subject"] == "robot"
@@ -146,7 +146,7 @@ def test_preview_undo_redo_and_generate_without_javascript(
         assert_labelled(page)
 
         page.get_by_role("button", name="Generate", exact=True).click()
-        expect(page.locator("#status-badge")).to_have_text("queued")
+        expect(page.locator("#status-badge")).to_have_text("Queued")
         job = GenerationJob.objects.for_tenant(tenant).get()
         assert job.attributes["colors"] == ["green"]
     finally:

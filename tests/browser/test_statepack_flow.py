@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from core.vocabulary import DEFAULT_STATE_PACK_STATES
 from generation.models import StatePack
+from tests.browser.conftest import off_loop
 from tests.factories import api_client_for, owner_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_make_a_state_pack_from_a_job_and_see_it_animate(
     page, login, shot, run_jobs, assert_labelled, no_models, tenant
 ):
-    job = api_client_for(tenant).post(
+    job = off_loop(
+        api_client_for(tenant).post,
         "/api/v1/jobs/",
         {"description": "a friendly teal robot", "n": 1, "size": 128},
         format="json",
