@@ -18,16 +18,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from core.attributes import clean_edits
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.fixed_window import RateLimited, retry_after_if_over
 from generation.engines.base import RenderRequest
 from generation.engines.vector.engine import VERSION, VectorEngine
 from generation.jobs.render_config import render_config_for
-from generation.jobs.submit import MAX_DESCRIPTION
+from generation.jobs.submit import MAX_DESCRIPTION, find_preset
 from generation.prompts import describe as describing
 from styles.models import StylePreset
 from tenants.models import Tenant
@@ -49,16 +48,6 @@ class Sketch:
     png: bytes
     attributes: dict[str, Any]
     cached: bool
-
-
-def find_preset(tenant: Tenant, preset_id: str | None) -> StylePreset | None:
-    """The preset if this tenant may use it (its own or a built-in one), else NotFound."""
-    if not preset_id:
-        return None
-    try:
-        return StylePreset.objects.available_to(tenant).get(pk=preset_id)
-    except (StylePreset.DoesNotExist, ValidationError, ValueError) as exc:
-        raise NotFound(gettext("No such style preset in this workspace."), field="preset") from exc
 
 
 def sketch_cache_key(tenant: Tenant, request: SketchRequest, preset: StylePreset | None) -> str:

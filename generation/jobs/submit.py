@@ -126,7 +126,8 @@ def require_access(actor: Actor, tenant: Tenant, perm: str, scope: str) -> None:
         raise NotAllowed(gettext("Your role does not allow generating avatars."))
 
 
-def _find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
+def find_preset(tenant: Tenant, preset_id) -> StylePreset | None:
+    """The preset if this tenant may use it (its own or a built-in one), else NotFound."""
     if not preset_id:
         return None
     try:
@@ -239,7 +240,7 @@ def _check_steps_for_strength(request: JobRequest, engine: str, steps: int) -> N
 def quote_job(*, tenant: Tenant, actor: Actor, request: JobRequest) -> Quote:
     """Validate, parse, compose and price a request without creating anything."""
     _validate(request)
-    preset = _find_preset(tenant, request.preset_id)
+    preset = find_preset(tenant, request.preset_id)
     config = render_config_for(preset)
     engine = engine_registry.resolve_engine_name(request.engine or config.engine)
     size = request.size or _default_size(engine, config)
