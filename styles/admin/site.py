@@ -146,37 +146,19 @@ class FineTuneAdmin(admin.ModelAdmin):
             raise PermissionDenied(
                 gettext("Reviewing fine-tunes needs the 'review fine-tunes' permission.")
             )
-        note = request.POST.get("note", "")
-        done = 0
-        for ft in queryset.filter(state=FineTuneState.SUBMITTED):
-            try:
-                if verb == "approve":
-                    finetunes.approve_finetune(
-                        finetune_id=ft.pk, staff_user=request.user, note=note
-                    )
-                else:
-                    finetunes.reject_finetune(finetune_id=ft.pk, staff_user=request.user, note=note)
-                done += 1
-            except DomainError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(item)s: %(error)s") % {"item": ft, "error": exc.message},
-                    messages.ERROR,
-                )
-        skipped = queryset.exclude(state=FineTuneState.SUBMITTED).count()
-        if done:
-            text = (
+        _review_batch(
+            self,
+            request,
+            queryset,
+            pending=FineTuneState.SUBMITTED,
+            act=finetunes.approve_finetune if verb == "approve" else finetunes.reject_finetune,
+            id_arg="finetune_id",
+            done_text=(
                 gettext("Approved %(count)d fine-tune(s).")
                 if verb == "approve"
                 else gettext("Rejected %(count)d fine-tune(s).")
-            )
-            self.message_user(request, text % {"count": done}, messages.SUCCESS)
-        if skipped:
-            self.message_user(
-                request,
-                gettext("Skipped %(count)d not awaiting review.") % {"count": skipped},
-                messages.WARNING,
-            )
+            ),
+        )
 
     def has_change_permission(self, request, obj=None):
         # Every field is read-only: staff act through the review form and actions only.
@@ -302,39 +284,23 @@ class AdapterImportAdmin(admin.ModelAdmin):
             raise PermissionDenied(
                 gettext("Reviewing imports needs the 'review LoRA imports' permission.")
             )
-        note = request.POST.get("note", "")
-        done = 0
-        for item in queryset.filter(state=AdapterImportState.PENDING_REVIEW):
-            try:
-                if verb == "approve":
-                    adapter_imports.approve_import(
-                        import_id=item.pk, staff_user=request.user, note=note
-                    )
-                else:
-                    adapter_imports.reject_import(
-                        import_id=item.pk, staff_user=request.user, note=note
-                    )
-                done += 1
-            except DomainError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(item)s: %(error)s") % {"item": item, "error": exc.message},
-                    messages.ERROR,
-                )
-        skipped = queryset.exclude(state=AdapterImportState.PENDING_REVIEW).count()
-        if done:
-            text = (
+        _review_batch(
+            self,
+            request,
+            queryset,
+            pending=AdapterImportState.PENDING_REVIEW,
+            act=(
+                adapter_imports.approve_import
+                if verb == "approve"
+                else adapter_imports.reject_import
+            ),
+            id_arg="import_id",
+            done_text=(
                 gettext("Approved %(count)d import(s).")
                 if verb == "approve"
                 else gettext("Rejected %(count)d import(s).")
-            )
-            self.message_user(request, text % {"count": done}, messages.SUCCESS)
-        if skipped:
-            self.message_user(
-                request,
-                gettext("Skipped %(count)d not awaiting review.") % {"count": skipped},
-                messages.WARNING,
-            )
+            ),
+        )
 
     @admin.action(
         description=_("Approve: publish as a new adapter version"),
@@ -397,3 +363,29 @@ class StylePresetAdmin(admin.ModelAdmin):
 
 
 admin.site.register(BrandKitSettings)
+
+
+def _review_batch(model_admin, request, queryset, *, pending, act, id_arg, done_text) -> None:
+    """Approve or reject each selected item awaiting review (`act`), one by one so one refusal
+    does not stop the rest; say what was done, refused and skipped."""
+    note = request.POST.get("note", "")
+    done = 0
+    for item in queryset.filter(state=pending):
+        try:
+            act(**{id_arg: item.pk}, staff_user=request.user, note=note)
+            done += 1
+        except DomainError as exc:
+            model_admin.message_user(
+                request,
+                gettext("%(item)s: %(error)s") % {"item": item, "error": exc.message},
+                messages.ERROR,
+            )
+    skipped = queryset.exclude(state=pending).count()
+    if done:
+        model_admin.message_user(request, done_text % {"count": done}, messages.SUCCESS)
+    if skipped:
+        model_admin.message_user(
+            request,
+            gettext("Skipped %(count)d not awaiting review.") % {"count": skipped},
+            messages.WARNING,
+        )
