@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image
-from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
 
 from generation.quality.blend import normalise
 
@@ -39,8 +38,16 @@ def _to_hex(rgb) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
 
 
+def _color():
+    # scikit-image (and scipy under it) loads only where colours are scored: the worker and
+    # state packs, not every web process that imports the ranking code's URLs.
+    from skimage import color
+
+    return color
+
+
 def _lab(rgb_uint8: np.ndarray) -> np.ndarray:
-    return rgb2lab(rgb_uint8.reshape(-1, 1, 3).astype(np.float64) / 255.0).reshape(-1, 3)
+    return _color().rgb2lab(rgb_uint8.reshape(-1, 1, 3).astype(np.float64) / 255.0).reshape(-1, 3)
 
 
 def _opaque_pixels(image: Image.Image) -> np.ndarray:
@@ -72,7 +79,7 @@ def palette_score(image: Image.Image, palette: tuple[str, ...] | list[str]) -> P
         return None
     centres, shares = dominant_colours(image)
     lab_c, lab_p = _lab(centres), _lab(_hex_to_rgb(palette))
-    distances = deltaE_ciede2000(lab_c[:, None, :], lab_p[None, :, :])  # (k, palette)
+    distances = _color().deltaE_ciede2000(lab_c[:, None, :], lab_p[None, :, :])  # (k, palette)
     nearest = distances.argmin(axis=1)
     best = distances[np.arange(len(centres)), nearest]
     return PaletteScore(
@@ -95,15 +102,15 @@ def soft_recolour(
     arr = np.asarray(rgba)
     centres, _ = dominant_colours(rgba)
     lab_c, lab_p = _lab(centres), _lab(_hex_to_rgb(palette))
-    targets = lab_p[deltaE_ciede2000(lab_c[:, None, :], lab_p[None, :, :]).argmin(axis=1)]
+    targets = lab_p[_color().deltaE_ciede2000(lab_c[:, None, :], lab_p[None, :, :]).argmin(axis=1)]
     shifts = targets - lab_c  # (k, 3)
-    lab = rgb2lab(arr[..., :3].astype(np.float64) / 255.0)
+    lab = _color().rgb2lab(arr[..., :3].astype(np.float64) / 255.0)
     flat = lab.reshape(-1, 3)
     d = np.linalg.norm(flat[:, None, :] - lab_c[None, :, :], axis=2)  # (pixels, k)
     weights = np.exp(-((d / 20.0) ** 2))
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
     moved = flat + strength * (weights @ shifts)
-    rgb = np.clip(lab2rgb(moved.reshape(lab.shape)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    rgb = np.clip(_color().lab2rgb(moved.reshape(lab.shape)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(np.dstack([rgb, arr[..., 3]]), "RGBA").convert(image.mode)
 
 
