@@ -412,6 +412,7 @@ async def waiters(args) -> int:
             still_waiting = sum(not t.done() for t in held)
             stop.set()
             await asyncio.gather(*held, return_exceptions=True)
+            prefer = await _prefer_wait_phase(client, base, key, args)
     finally:
         stop_server(proc)
 
@@ -433,6 +434,8 @@ async def waiters(args) -> int:
             "database": args.database_url.split(":", 1)[0],
             "waiters": f"{args.waiters} x GET /api/v1/jobs/{{id}}/events/ (SSE) on queued jobs,"
             " each open (first event read) before the probes; no GPU worker",
+            "prefer_wait": f"then {args.waiters} x POST /api/v1/jobs/ with 'Prefer: wait=20'"
+            " held open at once (no worker, so each waits out its 20 s)",
             "probe": "GET /api/v1/me/, sequential",
         },
         "results": {
@@ -441,16 +444,57 @@ async def waiters(args) -> int:
             "waiters_still_waiting_after_probes": still_waiting,
             "streams_open": len(opened),
             "seconds_until_all_streams_open": opened_after,
+            "while_prefer_waiting": stats(prefer["probes"]),
+            "prefer_wait_submits_held": prefer["held"],
+            "prefer_wait_submits_still_held_after_probes": prefer["still_held"],
+            "prefer_wait_answers_after_timeout": prefer["answers"],
         },
     }
     output = args.output or ROOT / "bench" / "results" / "api_waiters.json"
     output.write_text(json.dumps(result, indent=2) + "\n")
-    for label in ("idle", "while_waiting"):
+    for label in ("idle", "while_waiting", "while_prefer_waiting"):
         r = result["results"][label]
         print(f"{label:<14} p50 {r['p50_ms']:>7} ms  p90 {r['p90_ms']:>7} ms  max {r['max_ms']} ms")
     print(f"{still_waiting}/{args.waiters} clients still waiting after the probes")
     print(f"wrote {output}")
-    return 0 if still_waiting == len(opened) == args.waiters else 1
+    held = f"{prefer['still_held']}/{prefer['held']}"
+    print(f"{held} Prefer: wait submits still held after the probes")
+    ok = still_waiting == len(opened) == args.waiters
+    return 0 if ok and prefer["still_held"] == prefer["held"] == args.waiters else 1
+
+
+PREFER_WAIT_S = 20
+
+
+async def _prefer_wait_phase(client, base: str, key: str, args) -> dict:
+    """Hold `args.waiters` submits open with ``Prefer: wait``, probe /me meanwhile, then
+    collect how each answered when its wait ran out (202 with the job queued)."""
+    headers = {"Authorization": f"Bearer {key}", "Prefer": f"wait={PREFER_WAIT_S}"}
+    body = {"description": "a friendly blue robot", "engine": "vector", "n": 1}
+    held = [
+        asyncio.create_task(
+            client.post(f"{base}/api/v1/jobs/", json={**body, "seed": 10_000 + i}, headers=headers)
+        )
+        for i in range(args.waiters)
+    ]
+    # A held submit has created its job: wait until all of them show in the job list.
+    started = time.monotonic()
+    while time.monotonic() - started < PREFER_WAIT_S / 2:
+        listing = await client.get(
+            f"{base}/api/v1/jobs/?page_size=100&status=queued",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        queued = [j for j in listing.json()["results"] if j["seed"] >= 10_000]
+        if len(queued) >= args.waiters or any(t.done() for t in held):
+            break
+        await asyncio.sleep(0.2)
+    probes = await _probe(client, base, key, args.probes)
+    still_held = sum(not t.done() for t in held)
+    answers: dict[str, int] = {}
+    for response in await asyncio.gather(*held, return_exceptions=True):
+        code = getattr(response, "status_code", type(response).__name__)
+        answers[str(code)] = answers.get(str(code), 0) + 1
+    return {"probes": probes, "held": len(held), "still_held": still_held, "answers": answers}
 
 
 async def _make_jobs(client, base: str, key: str, n: int) -> list[str]:

@@ -179,12 +179,16 @@ def _finished_window_sql() -> tuple[str, list]:
     return sql, list(params)
 
 
-def _explain(sql: str, params: list) -> str:
+def _explain(sql: str, params) -> str:
+    """EXPLAIN ANALYZE runs the statement: the claim's writes are rolled back."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    def explain():
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    return _timed_rolled_back(explain, 1)[1]
 
 
 def _scrape_uses_finished_at_index() -> bool:
@@ -197,22 +201,17 @@ def _scrape_uses_finished_at_index() -> bool:
     return "job_finished_at" in plan
 
 
-def _claim_sql() -> tuple[str, list]:
-    from generation.models import GenerationJob, JobStatus
+def _claim_sql() -> tuple[str, dict]:
     from generation.worker import claim
-    from tenants.models import Plan, Tenant
 
-    sql = claim._ELIGIBLE_SQL.format(
-        job=GenerationJob._meta.db_table, tenant=Tenant._meta.db_table, plan=Plan._meta.db_table
-    )
-    return sql, [JobStatus.QUEUED, JobStatus.RUNNING, claim.CANDIDATES]
+    return claim.claim_statement("bench-explain")
 
 
 PLANS: list[str] = []
 
 
 def _save_plans(title: str) -> None:
-    PLANS.append(f"== {title}: eligible tenants (claim) ==\n{_explain(*_claim_sql())}\n")
+    PLANS.append(f"== {title}: the one-statement claim ==\n{_explain(*_claim_sql())}\n")
     window = _explain(*_finished_window_sql())
     PLANS.append(f"== {title}: finished window (/metrics) ==\n{window}\n")
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class GenerationConfig(AppConfig):
@@ -19,6 +20,16 @@ class GenerationConfig(AppConfig):
         )
         key_policy.register_job_counter(receivers.count_key_jobs_since)
         _warm_up_parser_in_worker()
+        post_migrate.connect(_ensure_job_count_triggers, sender=self)
+
+
+def _ensure_job_count_triggers(sender, using, **kwargs) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds the table; put them back."""
+    from django.db import connections
+
+    from generation.worker import job_counts
+
+    job_counts.ensure_installed(connections[using])
 
 
 def _warm_up_parser_in_worker() -> None:

@@ -63,7 +63,16 @@ class TenantAdmin(admin.ModelAdmin):
     ]
     list_filter = ["plan", "is_active"]
     search_fields = ["name", "slug", "stripe_customer_id"]
-    readonly_fields = ["id", "credit_balance", "deletion_scheduled_at", "created_at"]
+    readonly_fields = [
+        "id",
+        "credit_balance",
+        "queued_jobs",
+        "running_jobs",
+        "job_cap",
+        "last_served_at",
+        "deletion_scheduled_at",
+        "created_at",
+    ]
     inlines = [MembershipInline]
     action_form = CreditAdjustmentForm
     actions = ["adjust_credits", "suspend", "reactivate"]

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
 
 class TenantsConfig(AppConfig):
@@ -26,3 +26,12 @@ class TenantsConfig(AppConfig):
         )
         post_save.connect(auth_cache.on_plan_changed, sender=Plan, dispatch_uid="auth-plan")
         post_delete.connect(auth_cache.on_plan_changed, sender=Plan, dispatch_uid="auth-plan-del")
+        post_migrate.connect(_ensure_scheduling_triggers, sender=self)
+
+
+def _ensure_scheduling_triggers(sender, using, **kwargs) -> None:
+    from django.db import connections
+
+    from tenants import job_cap
+
+    job_cap.ensure_installed(connections[using])

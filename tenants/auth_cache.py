@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 # Fields that change on every submit or claim and that authentication never reads: saving
 # only these leaves the cached rows valid (the balance is re-read under lock where it counts).
-VOLATILE_TENANT_FIELDS = frozenset({"credit_balance", "last_served_at"})
+VOLATILE_TENANT_FIELDS = frozenset(
+    {"credit_balance", "last_served_at", "queued_jobs", "running_jobs", "job_cap"}
+)
 
 
 def ttl() -> int:

@@ -47,6 +47,9 @@ class Plan(models.Model):
         return self.name
 
 
+DATABASE_MAINTAINED_FIELDS = frozenset({"queued_jobs", "running_jobs", "job_cap"})
+
+
 class Tenant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)
@@ -68,6 +71,14 @@ class Tenant(models.Model):
     # worker serves the least recently served tenant first (round-robin). Kept here, one small
     # row per tenant, so fairness never reads the job history.
     last_served_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Scheduling counts kept by database triggers, never written from Python (see `save()`):
+    # the live jobs by the job table's triggers (generation/worker/job_counts.py), the plan's
+    # concurrency cap by this table's and the plan table's (tenants/job_cap.py). The claim
+    # finds a tenant that can start a job through the partial index `tenant_claimable`
+    # (migration 0014) over these columns, and checks the cap on the row it has locked.
+    queued_jobs = models.PositiveIntegerField(default=0, editable=False)
+    running_jobs = models.PositiveIntegerField(default=0, editable=False)
+    job_cap = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -79,6 +90,17 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    def save(self, *args, **kwargs):
+        # A full save would write back the counts this instance read, undoing the triggers'
+        # work since then (claims, finishes, a plan's new cap).
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in DATABASE_MAINTAINED_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from generation.jobs import state as job_state
 from generation.models import GenerationJob, JobStatus
-from tenants.models import Plan, Tenant
+from tenants.models import Tenant
 
 
 def lease_seconds() -> int:
@@ -44,55 +44,117 @@ def _skip_locked() -> dict:
 # the number of workers that claim at the same instant.
 CANDIDATES = 64
 
-# One statement, reading only live rows through the partial indexes `job_queued_by_tenant`
-# and `job_running_by_tenant` (never the history): tenants with queued work that are active
-# and under their plan's cap, least recently served first (round-robin); ties (never served)
-# go to whoever has waited longest. Raw SQL because it is a join of two grouped subqueries,
-# which the ORM can only write as one correlated subquery per tenant.
-_ELIGIBLE_SQL = """
-WITH queued AS (
-    SELECT tenant_id, MIN(queued_at) AS oldest FROM {job} WHERE status = %s GROUP BY tenant_id
-), running AS (
-    SELECT tenant_id, COUNT(*) AS n FROM {job} WHERE status = %s GROUP BY tenant_id
+# Tenants that may start a job now: active, with queued work and under their cap, by the
+# trigger-kept counts on their own row, least recently served first (round-robin), ties (never
+# served) to whoever has waited longest. The WHERE clause is the predicate of the partial index
+# `tenant_claimable` (tenants migration 0014), which holds exactly these tenants in this order:
+# the claim reads its first entries, however many tenants sit at their caps and however long
+# the job history. The tie-break probes `job_queued_by_tenant` for never-served tenants only.
+_ELIGIBLE = """
+SELECT t.id FROM {tenant} t
+WHERE t.is_active AND t.queued_jobs > 0 AND t.running_jobs < t.job_cap
+ORDER BY t.last_served_at NULLS FIRST,
+  (SELECT MIN(q.queued_at) FROM {job} q WHERE q.tenant_id = t.id AND q.status = %(queued)s),
+  t.id
+"""
+
+# The whole claim in one statement and one round trip (PostgreSQL): lock the first eligible
+# tenant that no other worker is claiming for (SKIP LOCKED), take its oldest queued job, mark
+# the tenant served and the job running. The cap stays exact: `running_jobs` lives on the
+# locked row, and READ COMMITTED re-checks a locked row's conditions against its newest
+# committed version, so a claim that committed just before ours is counted. The job table's
+# trigger moves this job from `queued_jobs` to `running_jobs` at the end of the statement,
+# still under the lock.
+# When it claims nothing, the last column says whether eligible tenants exist that other
+# workers had locked: then `claim_next_job` waits for them instead of giving up.
+_CLAIM = """
+WITH tenant AS (
+    {eligible} LIMIT 1 FOR UPDATE OF t SKIP LOCKED
+), next_job AS (
+    SELECT j.id FROM {job} j JOIN tenant ON j.tenant_id = tenant.id
+    WHERE j.status = %(queued)s ORDER BY j.queued_at LIMIT 1 FOR UPDATE OF j SKIP LOCKED
+), served AS (
+    UPDATE {tenant} SET last_served_at = %(now)s
+    FROM next_job, tenant WHERE {tenant}.id = tenant.id
+), claimed AS (
+    UPDATE {job} j SET status = %(running)s, lease_owner = %(owner)s,
+        lease_expires_at = %(expires)s, attempts = j.attempts + 1,
+        started_at = COALESCE(j.started_at, %(now)s), progress = 0, progress_step = 0
+    FROM next_job WHERE j.id = next_job.id
+    RETURNING {returning}
 )
-SELECT t.id FROM queued q
-JOIN {tenant} t ON t.id = q.tenant_id
-JOIN {plan} p ON p.slug = t.plan_id
-LEFT JOIN running r ON r.tenant_id = q.tenant_id
-WHERE t.is_active
-  AND COALESCE(r.n, 0) < CASE WHEN p.max_concurrent_jobs < 1 THEN 1 ELSE p.max_concurrent_jobs END
-ORDER BY t.last_served_at NULLS FIRST, q.oldest, t.id
-LIMIT %s
+SELECT {columns}, FALSE AS contended FROM claimed
+UNION ALL
+SELECT {nulls}, EXISTS ({eligible} LIMIT 1) WHERE NOT EXISTS (SELECT 1 FROM claimed)
 """
 
 
+def _sql(template: str, **extra) -> str:
+    tables = {"job": GenerationJob._meta.db_table, "tenant": Tenant._meta.db_table}
+    eligible = _ELIGIBLE.format(**tables).strip()
+    return template.format(eligible=eligible, **tables, **extra)
+
+
 def _fair_tenant_order(limit: int = CANDIDATES) -> list:
-    """Tenants that may start a job now, in round-robin order (see `_ELIGIBLE_SQL`).
+    """Tenants that may start a job now, in round-robin order (see `_ELIGIBLE`).
 
     A snapshot without locks: `_claim_for_tenant` re-checks the cap under the tenant lock."""
-    sql = _ELIGIBLE_SQL.format(
-        job=GenerationJob._meta.db_table, tenant=Tenant._meta.db_table, plan=Plan._meta.db_table
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [JobStatus.QUEUED, JobStatus.RUNNING, limit])
+        cursor.execute(
+            _sql("{eligible} LIMIT %(limit)s"), {"queued": JobStatus.QUEUED, "limit": limit}
+        )
         # SQLite hands back the UUID as hex text, PostgreSQL as a UUID.
         return [Tenant._meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+def claim_statement(owner: str) -> tuple[str, dict]:
+    """The one-statement claim (`_CLAIM`) and its parameters; benches EXPLAIN it."""
+    columns = [connection.ops.quote_name(f.column) for f in GenerationJob._meta.concrete_fields]
+    sql = _sql(
+        _CLAIM,
+        columns=", ".join(columns),
+        returning=", ".join(f"j.{c}" for c in columns),
+        nulls=", ".join(f"NULL AS {c}" for c in columns),
+    )
+    now = timezone.now()
+    params = {
+        "queued": JobStatus.QUEUED,
+        "running": JobStatus.RUNNING,
+        "owner": owner,
+        "now": now,
+        "expires": now + timedelta(seconds=lease_seconds()),
+    }
+    return sql, params
+
+
+def _claim_in_one_statement(owner: str) -> tuple[GenerationJob | None, bool]:
+    """(the claimed job, or None and whether other workers held the eligible tenants)."""
+    row = next(iter(GenerationJob.objects.raw(*claim_statement(owner))))
+    if row.pk is None:
+        return None, bool(row.contended)
+    del row.contended
+    return row, False
 
 
 _LOCKED = object()  # another worker holds this tenant's claim lock right now
 
 
 def _lock(*, wait: bool) -> dict:
-    kwargs = {} if wait else _skip_locked()
-    if connection.features.has_select_for_update_of:
-        # Lock the tenant row only: the joined plan row is shared by every tenant on the plan,
-        # and locking it made concurrent claims for *different* tenants skip each other.
-        kwargs["of"] = ("self",)
-    return kwargs
+    return {} if wait else _skip_locked()
 
 
 def claim_next_job(owner: str) -> GenerationJob | None:
     """Claim the next job fairly: per-tenant concurrency caps, round-robin across tenants."""
+    if connection.vendor == "postgresql":
+        job, contended = _claim_in_one_statement(owner)
+        if job is not None or not contended:
+            return job
+    return _claim_tenant_by_tenant(owner)
+
+
+def _claim_tenant_by_tenant(owner: str) -> GenerationJob | None:
+    """The claim as one short transaction per candidate tenant: SQLite's way, and PostgreSQL's
+    when every eligible tenant was locked by another worker at that instant."""
     contended = []
     for tenant_id in _fair_tenant_order():
         job = _claim_for_tenant(tenant_id, owner, wait=False)
@@ -112,27 +174,14 @@ def claim_next_job(owner: str) -> GenerationJob | None:
 
 def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
     with transaction.atomic():
-        # The cap stays exact under concurrent claims because each tenant's claims are
-        # serialised on its row lock, and the running count below is read after the lock is
-        # held (READ COMMITTED: a claim that committed before we got the lock is counted).
-        # A row lock rather than an advisory lock: it is the lock credit reservations already
-        # take, it is released with the transaction whatever happens, and it carries
-        # `last_served_at`, which this claim writes anyway. A conditional UPDATE cannot express
-        # "count of running rows < cap" without the same lock.
-        tenant = (
-            Tenant.objects.select_for_update(**_lock(wait=wait))
-            .select_related("plan")
-            .filter(pk=tenant_id)
-            .first()
-        )
+        # Each tenant's claims are serialised on its row lock, and `running_jobs` and `job_cap`
+        # are read from the locked row (kept by triggers), so the cap stays exact.
+        tenant = Tenant.objects.select_for_update(**_lock(wait=wait)).filter(pk=tenant_id).first()
         if tenant is None:
             return None if wait else _LOCKED
         if not tenant.is_active:  # suspended by staff: its queue waits for reactivation
             return None
-        running = GenerationJob.objects.filter(
-            tenant_id=tenant_id, status=JobStatus.RUNNING
-        ).count()
-        if running >= max(1, tenant.plan.max_concurrent_jobs):
+        if tenant.running_jobs >= tenant.job_cap:
             return None
         # One SELECT ... FOR UPDATE SKIP LOCKED over `job_queued_by_tenant`, which holds this
         # tenant's queued jobs in claim order: the first live entry, whatever the history.

@@ -34,11 +34,11 @@ from generation.models import GenerationJob, JobMode, JobStatus
 from generation.quality import rerolls
 from generation.statepacks import render_job as statepack_job
 from generation.webhooks import delivery as webhooks
-from generation.worker import model_hashes, packing, packs, pipeline, ranking
+from generation.worker import job_counts, model_hashes, packing, packs, pipeline, ranking
 from generation.worker.claim import LeaseLost, claim_next_job, lease_seconds, worker_id
 from generation.worker.render_inputs import render_request_for
 from generation.worker.warmup import warm_up
-from tenants import credits
+from tenants import credits, job_cap
 from tenants.actors import Actor
 
 logger = logging.getLogger(__name__)
@@ -373,7 +373,8 @@ def sweep_stale_jobs(
     """Repair what dead workers and lost messages leave behind. Safe to run anywhere, often.
 
     - running jobs whose lease expired: re-queued (attempt < max) or failed, credits released;
-    - queued jobs with no recent nudge: nudged again (the broker may have lost the message).
+    - queued jobs with no recent nudge: nudged again (the broker may have lost the message);
+    - tenants whose scheduling counts drifted from their jobs or plan: recounted.
     """
     now = now or timezone.now()
     requeued = failed = nudged = 0
@@ -396,7 +397,8 @@ def sweep_stale_jobs(
     for job_id in stale.values_list("pk", flat=True)[:500]:
         enqueue_job(job_id)
         nudged += 1
-    return {"requeued": requeued, "failed": failed, "nudged": nudged}
+    repaired = job_counts.reconcile() + job_cap.repair(connection)
+    return {"requeued": requeued, "failed": failed, "nudged": nudged, "recounted": repaired}
 
 
 def _expire_lease(job_id, now: datetime) -> str:

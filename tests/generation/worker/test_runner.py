@@ -28,7 +28,7 @@ def test_expired_lease_is_requeued_and_only_the_new_owner_can_finish(no_models, 
     GenerationJob.objects.filter(pk=job_id).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert runner.sweep_stale_jobs() == {"requeued": 1, "failed": 0, "nudged": 0}
+    assert runner.sweep_stale_jobs() == {"requeued": 1, "failed": 0, "nudged": 0, "recounted": 0}
     fresh = runner.process_one("worker-b")
     assert str(fresh.pk) == job_id
     job = GenerationJob.objects.get(pk=job_id)
