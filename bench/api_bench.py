@@ -384,6 +384,7 @@ async def waiters(args) -> int:
 
     env = server_env(args)
     env["DATABASE_URL"] = _fresh_database(args, "waiters")
+    env["DB_CONN_MAX_AGE"] = "0"  # what avatarsaas/asgi.py sets: connections are per request
     key = prepare(env)
     uvicorn = [sys.executable, "-m", "uvicorn", "avatarsaas.asgi:application"]
     proc = subprocess.Popen(
@@ -470,7 +471,8 @@ async def _prefer_wait_phase(client, base: str, key: str, args) -> dict:
     """Hold `args.waiters` submits open with ``Prefer: wait``, probe /me meanwhile, then
     collect how each answered when its wait ran out (202 with the job queued)."""
     headers = {"Authorization": f"Bearer {key}", "Prefer": f"wait={PREFER_WAIT_S}"}
-    body = {"description": "a friendly blue robot", "engine": "vector", "n": 1}
+    description = "a patient green robot that waits"
+    body = {"description": description, "engine": "vector", "n": 1}
     held = [
         asyncio.create_task(
             client.post(f"{base}/api/v1/jobs/", json={**body, "seed": 10_000 + i}, headers=headers)
@@ -484,7 +486,7 @@ async def _prefer_wait_phase(client, base: str, key: str, args) -> dict:
             f"{base}/api/v1/jobs/?page_size=100&status=queued",
             headers={"Authorization": f"Bearer {key}"},
         )
-        queued = [j for j in listing.json()["results"] if j["seed"] >= 10_000]
+        queued = [j for j in listing.json()["results"] if j["description"] == description]
         if len(queued) >= args.waiters or any(t.done() for t in held):
             break
         await asyncio.sleep(0.2)

@@ -30,6 +30,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from core.db_connections import release_request_connections, waiter_database_slot
 from generation.api.serializers import JobSerializer
 from generation.jobs.changes import get_job
 from generation.jobs.watch import GONE, JobState, watcher
@@ -92,6 +93,7 @@ async def job_event_stream(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_seconds
     yield f"retry: {RETRY_MS}\n\n"
+    await release_request_connections()  # stream without holding a database connection
     async with watcher().subscribe(job_id) as queue:
         while (remaining := deadline - loop.time()) > 0:
             try:
@@ -103,7 +105,9 @@ async def job_event_stream(
                 yield sse("gone", {"detail": "The job no longer exists."})
                 return
             if state.terminal:
-                yield sse("done", await sync_to_async(final_body)(), state.event_id)
+                async with waiter_database_slot():
+                    body = await sync_to_async(final_body)()
+                yield sse("done", body, state.event_id)
                 return
             if state.event_id != last_event_id:
                 yield sse("progress", _progress(state), state.event_id)

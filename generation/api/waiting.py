@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 
+from core.db_connections import release_request_connections, waiter_database_slot
 from generation.api.jobs import JobListCreateView
 from generation.api.prefer import WaitPlan
 from generation.api.serializers import JobSerializer
@@ -37,10 +38,12 @@ async def jobs_collection(request, *args, **kwargs):
     plan = getattr(response, "wait_plan", None)
     if plan is None:
         return response
+    await release_request_connections()  # wait without holding a database connection
     state = await wait_until_finished(plan.job_id, plan.seconds)
-    await sync_to_async(_answer_with_current_state)(
-        response, plan, finished=state is not None and state.terminal
-    )
+    async with waiter_database_slot():
+        await sync_to_async(_answer_with_current_state)(
+            response, plan, finished=state is not None and state.terminal
+        )
     return response
 
 
