@@ -352,3 +352,53 @@ def test_best_checkpoint_validation_renders_with_the_sdxl_pipeline(tiny_models, 
     assert [p["step"] for p in result.validation_curve] == [1, 2]
     assert all(-1 <= p["clip"] <= 1 for p in result.validation_curve)
     assert result.best_step == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_trains_validates_and_publishes_an_sdxl_adapter(
+    pro_tenant, staff_user, small_images, use_tiny_models, sdxl_dir, settings, tmp_path
+):
+    from core import storage
+    from generation.engines import registry as engine_registry
+    from generation.training import finetune_runner
+    from generation.training.export import LORA_METADATA_KEY, read
+    from styles.models import LoraAdapter
+    from styles.services import finetunes
+    from styles.services.adapters import local_weights_path
+    from tenants.actors import Actor
+    from tests.factories import owner_of
+    from tests.styles.conftest import TINY_HYPERPARAMETERS, make_dataset
+
+    settings.AVATARSAAS_SD_MODEL = str(sdxl_dir)  # the only switch: the directory says SDXL
+    settings.AVATARSAAS_CONTROLNET_MODELS = {}
+    settings.AVATARSAAS_VALIDATION_STEPS = 2
+    engine_registry.reset()
+    owner = Actor(user=owner_of(pro_tenant))
+    ft = finetunes.create_finetune(
+        tenant=pro_tenant,
+        actor=owner,
+        dataset_id=make_dataset(pro_tenant).pk,
+        name="Acme XL",
+        **{**TINY_HYPERPARAMETERS, "alpha": 2, "steps": 10, "checkpoint_every": 5},
+    )
+    finetunes.submit_finetune(tenant=pro_tenant, actor=owner, finetune_id=ft.pk)
+    finetunes.approve_finetune(finetune_id=ft.pk, staff_user=staff_user)
+
+    ft = finetune_runner.process_finetune(ft.pk)
+    assert ft.state == "ready", (ft.failure_code, ft.failure_message)
+    assert len(ft.loss_curve) == 10 and all(np.isfinite([loss for _, loss in ft.loss_curve]))
+    assert len([c for c in ft.validation if "prompt" in c]) == 6  # rendered by the SDXL engine
+    adapter = LoraAdapter.objects.get(finetune=ft)
+    tensors, header = read(local_weights_path(adapter))
+    assert header["modelspec.architecture"] == "stable-diffusion-xl-v1-base/lora"
+    assert header["ss_base_model_version"] == "sdxl_base_v1-0"
+    config = json.loads(header[LORA_METADATA_KEY])
+    assert (config["unet.r"], config["unet.lora_alpha"]) == (4, 2)
+    assert tensors and all(k.startswith("unet.") for k in tensors)
+    # The kohya file carries the true alpha (2), not the converter's alpha = rank (4).
+    kohya_path = tmp_path / "kohya.safetensors"
+    kohya_path.write_bytes(storage.read_bytes(adapter.exports["kohya"]))
+    kohya, kohya_header = read(kohya_path)
+    alphas = {float(v) for k, v in kohya.items() if k.endswith(".alpha")}
+    assert alphas == {2.0} and all(k.startswith("lora_unet_") for k in kohya)
+    assert kohya_header["ss_base_model_version"] == "sdxl_base_v1-0"
