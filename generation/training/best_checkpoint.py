@@ -94,21 +94,26 @@ class CheckpointValidator:
     def render(self, run: LoraRun) -> list[tuple[str, list[Image.Image]]]:
         import torch
 
+        from generation.training.models import SDXL
+        from generation.training.sdxl import decode_latents
+
         pipe = self._pipeline(run)
+        sdxl = run.kind == SDXL
         out = []
         with torch.inference_mode():
             for template in self.prompts:
                 prompt = template.format(trigger=self.trigger_word)
-                images = [
-                    pipe(
+                images = []
+                for seed in self.seeds:
+                    result = pipe(
                         prompt,
                         num_inference_steps=self.steps,
                         height=self.size,
                         width=self.size,
                         generator=torch.Generator("cpu").manual_seed(seed),
-                    ).images[0]
-                    for seed in self.seeds
-                ]
+                        **({"output_type": "latent"} if sdxl else {}),
+                    ).images
+                    images.append(decode_latents(pipe, result)[0] if sdxl else result[0])
                 out.append((prompt, images))
         return out
 

@@ -81,3 +81,13 @@ def validation_pipeline(parts: dict[str, Any], scheduler: Any) -> Any:
         unet=parts["unet"],
         scheduler=scheduler,
     )
+
+
+def decode_latents(pipe: Any, latents: Any) -> list[Any]:
+    """PIL images of an SDXL pipeline's latents, decoded by the VAE in its own dtype: fp32 next
+    to an fp16 UNet (SDXL's VAE overflows in fp16), where the pipeline's own decoding would
+    either fail on the dtype mismatch or upcast the run's VAE in place."""
+    vae = pipe.vae
+    scaled = latents.to(vae.dtype) / vae.config.scaling_factor
+    pixels = vae.decode(scaled, return_dict=False)[0]
+    return pipe.image_processor.postprocess(pixels, output_type="pil")

@@ -353,6 +353,25 @@ def test_best_checkpoint_validation_renders_with_the_sdxl_pipeline(tiny_models, 
     assert all(-1 <= p["clip"] <= 1 for p in result.validation_curve)
     assert result.best_step == 1
 
+    # The validator decodes the latents itself (the VAE in its own dtype): the same pixels as
+    # the SDXL pipeline's own decoding where both run in fp32.
+    import torch
+
+    from generation.training.sdxl import validation_pipeline
+
+    run = LoraRun(sdxl_dir, _examples(), _config(), device="cpu", cache_dir=tmp_path / "c")
+    [(prompt, [image])] = validator.render(run)
+    pipe = validation_pipeline(run.parts, validator._pipeline(run).scheduler)
+    with torch.inference_mode():
+        want = pipe(
+            prompt,
+            num_inference_steps=2,
+            height=32,
+            width=32,
+            generator=torch.Generator("cpu").manual_seed(11),
+        ).images[0]
+    assert np.array_equal(np.asarray(image), np.asarray(want))
+
 
 @pytest.mark.django_db
 def test_a_worker_trains_validates_and_publishes_an_sdxl_adapter(
