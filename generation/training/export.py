@@ -87,6 +87,14 @@ def add_metadata(path: str | Path, extra: dict[str, str]) -> Path:
     return write(path, tensors, {**metadata, **extra})
 
 
+def text_model_keys(layers: dict[str, Any]) -> dict[str, Any]:
+    """A CLIP text encoder's LoRA layers named under `text_model.`, as transformers 4.x, kohya
+    and A1111 name its modules. transformers 5 dropped that level from CLIPTextModel (and the
+    projection model), so a state dict taken from the model lacks it; diffusers' loader removes
+    it again for such a model, so the file loads on either transformers."""
+    return {k if k.startswith("text_model.") else f"text_model.{k}": v for k, v in layers.items()}
+
+
 def lora_configs(metadata: dict[str, str], *, rank: int, alpha: int) -> dict[str, dict]:
     """{"unet": {...}, "text_encoder": {...}, ...} peft LoraConfig dicts from the header; files
     written before the config was saved get one built from the fine-tune's rank and alpha."""
@@ -155,7 +163,8 @@ def write_diffusers(
     tensors, metadata = read(source)
     if not metadata.get(LORA_METADATA_KEY):
         packed = {}
-        targets = {"unet": UNET_TARGET_MODULES, "text_encoder": TEXT_ENCODER_TARGET_MODULES}
+        targets = {"unet": UNET_TARGET_MODULES}
+        targets.update(dict.fromkeys(TEXT_PREFIXES, TEXT_ENCODER_TARGET_MODULES))
         for prefix, modules in targets.items():
             if any(k.startswith(f"{prefix}.") for k in tensors):
                 config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(modules))

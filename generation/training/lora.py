@@ -26,7 +26,7 @@ from generation.training.best_checkpoint import BestCheckpoint, ValidationPoint
 from generation.training.cache import ExampleEncoder
 from generation.training.config import TrainConfig, TrainExample, TrainResult
 from generation.training.data import DataOrder
-from generation.training.export import add_metadata
+from generation.training.export import add_metadata, text_model_keys
 from generation.training.models import (
     SDXL,
     TEXT_ENCODERS,
@@ -229,6 +229,9 @@ class LoraRun:
             f"{name}_lora_layers": convert_state_dict_to_diffusers(get_peft_model_state_dict(m))
             for name, m in models.items()
         }
+        for name in TEXT_ENCODERS:
+            if f"{name}_lora_layers" in layers:
+                layers[f"{name}_lora_layers"] = text_model_keys(layers[f"{name}_lora_layers"])
         pipeline = StableDiffusionXLPipeline if self.kind == SDXL else StableDiffusionPipeline
         # Without the adapter config a loader assumes alpha = rank: an adapter trained at
         # rank 16, alpha 8 would render at twice its strength.

@@ -97,7 +97,7 @@ def add_lora(parts: dict[str, Any], config: TrainConfig) -> list[Any]:
     """Attach fresh LoRA layers; returns the trainable parameters (fp32)."""
     import torch
     from diffusers.training_utils import cast_training_params
-    from peft import LoraConfig
+    from peft import LoraConfig, inject_adapter_in_model
 
     def lora(targets) -> Any:
         return LoraConfig(
@@ -109,8 +109,13 @@ def add_lora(parts: dict[str, Any], config: TrainConfig) -> list[Any]:
 
     models = lora_models(parts, config)
     for name, model in models.items():
-        targets = UNET_TARGET_MODULES if name == "unet" else TEXT_ENCODER_TARGET_MODULES
-        model.add_adapter(lora(targets))
+        if name == "unet":
+            model.add_adapter(lora(UNET_TARGET_MODULES))
+        else:
+            # transformers' own `add_adapter` demands a newer peft than the index has (5.x asks
+            # for >= 0.22); peft injects the same layers, named "default" as `add_adapter` names
+            # them, and sets `peft_config` on the model, so saving and loading see no difference.
+            inject_adapter_in_model(lora(TEXT_ENCODER_TARGET_MODULES), model, "default")
     # Half-precision optimizer states underflow; only the small LoRA matrices go to fp32.
     cast_training_params(list(models.values()), dtype=torch.float32)
     if config.gradient_checkpointing:
