@@ -227,9 +227,24 @@ def _killed_run_resumes_bit_for_bit(model_dir, encoders, tmp_path):
 
 
 def test_sd1_text_encoder_lora_trains_ships_and_loads_back(tiny_models, tmp_path):
-    keys = _trains_ships_and_loads_back(tiny_models.sd_model_dir, SD1_ENCODERS, tmp_path)
+    from transformers import CLIPTextConfig
+
+    from generation.training.lora_import import inspect_lora
+
+    model_dir = tiny_models.sd_model_dir
+    keys = _trains_ships_and_loads_back(model_dir, SD1_ENCODERS, tmp_path)
     assert any(k.startswith("lora_te_text_model_encoder_layers_0_self_attn_q_proj") for k in keys)
     assert not any(k.startswith(("lora_te1_", "lora_te2_")) for k in keys)
+
+    # Both files pass the LoRA import checks, text-encoder layers found in the base model.
+    layers = CLIPTextConfig.from_pretrained(model_dir / "text_encoder").num_hidden_layers
+    for path in (
+        tmp_path / "lora" / "pytorch_lora_weights.safetensors",
+        tmp_path / "k.safetensors",
+    ):
+        report = inspect_lora(path, model_dir)
+        assert report.modules["text_encoder"] == 4 * layers  # q, k, v, out per layer
+        assert report.ranks == [RANK] and report.alphas == [float(ALPHA)]
 
 
 def test_sd1_killed_run_with_text_encoder_resumes_bit_for_bit(tiny_models, tmp_path):
