@@ -123,5 +123,7 @@ def add_lora(parts: dict[str, Any], config: TrainConfig) -> list[Any]:
             if name == "unet":
                 model.enable_gradient_checkpointing()
             else:
-                model.gradient_checkpointing_enable()
+                # transformers 5 renamed it (the old name warns); 4.x has only the old one.
+                enable = getattr(model, "activation_checkpointing_enable", None)
+                (enable or model.gradient_checkpointing_enable)()
     return [p for m in models.values() for p in m.parameters() if p.requires_grad]

@@ -326,3 +326,21 @@ def test_sdxl_both_text_encoders_train_ship_and_load_back(tiny_sdxl, tmp_path):
 
 def test_sdxl_killed_run_with_text_encoders_resumes_bit_for_bit(tiny_sdxl, tmp_path):
     _killed_run_resumes_bit_for_bit(tiny_sdxl[0], SDXL_ENCODERS, tmp_path)
+
+
+def test_text_encoder_lora_trains_under_gradient_checkpointing(tiny_models, tmp_path):
+    import torch
+
+    run = LoraRun(
+        tiny_models.sd_model_dir,
+        _examples(2),
+        _config(steps=1, gradient_checkpointing=True),
+        device="cpu",
+        cache_dir=tmp_path / "c",
+    )
+    encoder = run.parts["text_encoder"]
+    assert any(getattr(m, "gradient_checkpointing", False) for m in encoder.modules())
+    before = _lora_state(encoder)
+    run.train()
+    after = _lora_state(encoder)
+    assert all(not torch.equal(after[k], before[k]) for k in after)
