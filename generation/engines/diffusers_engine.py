@@ -7,7 +7,6 @@ its whole life. torch/diffusers are imported lazily so importing this module is 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 from collections import OrderedDict
@@ -29,6 +28,7 @@ from generation.engines.loading import (
     dtype_kwargs,
     model_hash,
     pick_device,
+    pipeline_class_name,
     resolve_model_path,
 )
 from generation.engines.masks import composite
@@ -155,8 +155,7 @@ class DiffusersEngine:
 
     @property
     def pipeline_class(self) -> str:
-        index = json.loads((self.model_dir / "model_index.json").read_text(encoding="utf-8"))
-        cls = index.get("_class_name", "")
+        cls = pipeline_class_name(self.model_dir)
         if cls not in PIPELINE_CLASSES:
             raise ModelNotConfigured(
                 f"{self.model_dir} holds a {cls or 'unknown'} pipeline; "

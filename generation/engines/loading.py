@@ -7,6 +7,7 @@ the environment, so tests can point engines at tiny models in a tmp dir.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -42,6 +43,14 @@ def resolve_model_path(path: str | os.PathLike[str] | None, *, what: str, settin
     if resolved.is_file() and resolved.stat().st_size == 0:
         raise ModelNotConfigured(f"{what} file {resolved} is empty (from {setting}).")
     return resolved
+
+
+def pipeline_class_name(model_dir: str | os.PathLike[str]) -> str:
+    """The `_class_name` in a diffusers pipeline directory's model_index.json ("" if none)."""
+    index = Path(model_dir) / "model_index.json"
+    if not index.is_file():
+        return ""
+    return str(json.loads(index.read_text(encoding="utf-8")).get("_class_name") or "")
 
 
 def _model_files(root: Path) -> list[Path]:

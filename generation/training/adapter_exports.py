@@ -41,9 +41,15 @@ class AdapterExport:
 
 
 def provenance(
-    ft: FineTune, config: TrainConfig, *, base_model_hash: str, n_images: int
+    ft: FineTune,
+    config: TrainConfig,
+    *,
+    base_model_hash: str,
+    n_images: int,
+    kind: str = "sd1",
 ) -> dict[str, str]:
-    """Header metadata of a fine-tune's adapter: trigger, base model, dataset, settings."""
+    """Header metadata of a fine-tune's adapter: trigger, base model (`kind`: "sd1", "sdxl"),
+    dataset, settings."""
     training = {**asdict(config), "steps": config.steps_for(n_images), "images": n_images}
     return export_metadata(
         trigger_word=ft.trigger_word,
@@ -53,6 +59,7 @@ def provenance(
         rank=config.rank,
         alpha=config.alpha,
         title=ft.name,
+        kind=kind,
     )
 
 

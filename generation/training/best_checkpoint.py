@@ -69,38 +69,51 @@ class CheckpointValidator:
     def _pipeline(self, run: LoraRun) -> Any:
         from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
+        from generation.training.models import SDXL
+
         parts = run.parts
-        pipe = StableDiffusionPipeline(
-            vae=parts["vae"],
-            text_encoder=parts["text_encoder"],
-            tokenizer=parts["tokenizer"],
-            unet=parts["unet"],
-            scheduler=DPMSolverMultistepScheduler.from_config(parts["scheduler"].config),
-            safety_checker=None,
-            feature_extractor=None,
-            requires_safety_checker=False,
-        )
+        scheduler = DPMSolverMultistepScheduler.from_config(parts["scheduler"].config)
+        if run.kind == SDXL:
+            from generation.training.sdxl import validation_pipeline
+
+            pipe = validation_pipeline(parts, scheduler)
+        else:
+            pipe = StableDiffusionPipeline(
+                vae=parts["vae"],
+                text_encoder=parts["text_encoder"],
+                tokenizer=parts["tokenizer"],
+                unet=parts["unet"],
+                scheduler=scheduler,
+                safety_checker=None,
+                feature_extractor=None,
+                requires_safety_checker=False,
+            )
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
     def render(self, run: LoraRun) -> list[tuple[str, list[Image.Image]]]:
         import torch
 
+        from generation.training.models import SDXL
+        from generation.training.sdxl import decode_latents
+
         pipe = self._pipeline(run)
+        sdxl = run.kind == SDXL
         out = []
         with torch.inference_mode():
             for template in self.prompts:
                 prompt = template.format(trigger=self.trigger_word)
-                images = [
-                    pipe(
+                images = []
+                for seed in self.seeds:
+                    result = pipe(
                         prompt,
                         num_inference_steps=self.steps,
                         height=self.size,
                         width=self.size,
                         generator=torch.Generator("cpu").manual_seed(seed),
-                    ).images[0]
-                    for seed in self.seeds
-                ]
+                        **({"output_type": "latent"} if sdxl else {}),
+                    ).images
+                    images.append(decode_latents(pipe, result)[0] if sdxl else result[0])
                 out.append((prompt, images))
         return out
 
@@ -149,9 +162,9 @@ class BestCheckpoint:
 
         if self.best_weights is None:
             return
-        set_peft_model_state_dict(run.parts["unet"], self.best_weights["unet"])
-        if self.best_weights.get("text_encoder") is not None:
-            set_peft_model_state_dict(run.parts["text_encoder"], self.best_weights["text_encoder"])
+        for name, model in run.lora_models.items():
+            if self.best_weights.get(name) is not None:
+                set_peft_model_state_dict(model, self.best_weights[name])
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -176,8 +189,8 @@ def lora_weights(run: LoraRun) -> dict[str, Any]:
     def copy(model) -> dict[str, Any]:
         return {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
 
-    te = run.parts["text_encoder"] if run.config.train_text_encoder else None
-    return {"unet": copy(run.parts["unet"]), "text_encoder": copy(te) if te is not None else None}
+    # "text_encoder": None when it is frozen, as checkpoints written before SDXL have it.
+    return {"text_encoder": None, **{name: copy(m) for name, m in run.lora_models.items()}}
 
 
 class shipped_weights:
@@ -192,11 +205,11 @@ class shipped_weights:
             self.run.ema.store(self.run.params)
             self.run.ema.copy_to(self.run.params)
         self.run.parts["unet"].eval()
-        self.run.parts["text_encoder"].eval()
+        for encoder in self.run.text_encoders:
+            encoder.eval()
 
     def __exit__(self, *exc) -> None:
         if self.run.ema is not None:
             self.run.ema.restore(self.run.params)
-        self.run.parts["unet"].train()
-        if self.run.config.train_text_encoder:
-            self.run.parts["text_encoder"].train()
+        for model in self.run.lora_models.values():
+            model.train()

@@ -1,5 +1,6 @@
 """Each training example encoded once per run: VAE latent moments (both orientations when
-flips are on) and, while the text encoder is frozen, the caption's embedding.
+flips are on) and, while the text encoders are frozen, the caption's embedding (SDXL: both
+encoders' prompt embeddings and the pooled embedding).
 
 Without it every step re-read, re-decoded and re-encoded its images. The moments (mean, std),
 not a sampled latent, are kept, so each step still draws its own latent sample from the step's
@@ -20,15 +21,18 @@ from typing import Any
 
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.data import (
+    Placement,
     Size,
     caption_with_trigger,
     fit_to_bucket,
     image_bucket,
     pixel_tensor,
+    placement,
 )
+from generation.training.models import SDXL, TEXT_ENCODERS
 
 MANIFEST = "manifest.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: text rows are dicts (SDXL's pooled embedding), latents keep the placement
 
 
 def _save_atomic(obj: Any, path: Path) -> None:
@@ -40,7 +44,8 @@ def _save_atomic(obj: Any, path: Path) -> None:
 
 
 class ExampleEncoder:
-    """Buckets, latent moments and text embeddings of a run's examples.
+    """Buckets (and each image's placement in its bucket), latent moments and text embeddings
+    of a run's examples.
 
     `cache_dir=None` keeps nothing: every request encodes again (what the trainer did before
     the cache, and the baseline of bench/train_bench.py). `vae_encodes` counts images encoded.
@@ -66,6 +71,8 @@ class ExampleEncoder:
         self.cache_text = self.cache_dir is not None and not config.train_text_encoder
         self.vae_encodes = 0
         self.buckets: list[Size] = []
+        self.placements: list[Placement] = []
+        self.sdxl = parts["kind"] == SDXL
         self._model_dir = model_dir
 
     # -- preparation ------------------------------------------------------------------------
@@ -78,10 +85,11 @@ class ExampleEncoder:
         shaping = {
             "format": CACHE_FORMAT,
             "model": str(self._model_dir),
+            "kind": self.parts["kind"],
             # Weights replaced in place at the same path must not reuse old latents.
             "weights": sorted(
                 (str(f.relative_to(self._model_dir)), f.stat().st_size, f.stat().st_mtime_ns)
-                for part in ("vae", "text_encoder")
+                for part in ("vae", *TEXT_ENCODERS)
                 for f in (self._model_dir / part).glob("*")
                 if f.is_file()
             ),
@@ -104,21 +112,24 @@ class ExampleEncoder:
 
         if self.cache_dir is None:
             for example in self.examples:
-                self.buckets.append(self._bucket(example.load()))
+                self._place(example.load())
             return
         self._open_cache()
         for index, example in enumerate(self.examples):
             path = self._path(index)
             if path.is_file():
-                self.buckets.append(tuple(torch.load(path, weights_only=True)["bucket"]))
+                entry = torch.load(path, weights_only=True)
+                self.buckets.append(tuple(entry["bucket"]))
+                original, scaled, left, top = entry["placement"]
+                self.placements.append(Placement(tuple(original), tuple(scaled), left, top))
                 continue
             image = example.load()
-            bucket = self._bucket(image)
+            bucket, place = self._place(image)
             if self.cache_text:  # written first: the latents file marks the example done
                 _save_atomic(self._text_row(self.captions[index]), self._text_path(index))
             mean, std = self._encode_image(image, bucket)
-            _save_atomic({"bucket": list(bucket), "mean": mean, "std": std}, path)
-            self.buckets.append(bucket)
+            row = [list(place.original), list(place.scaled), place.left, place.top]
+            _save_atomic({"bucket": list(bucket), "placement": row, "mean": mean, "std": std}, path)
         dropped = self.cache_dir / "dropped.pt"
         if self.cache_text and not dropped.is_file():
             _save_atomic(self._text_row(self.dropped_caption), dropped)
@@ -142,12 +153,16 @@ class ExampleEncoder:
     def _text_path(self, index: int) -> Path:
         return self.cache_dir / f"{index:06d}-text.pt"
 
-    def _text_row(self, caption: str) -> Any:
-        return self.encode_text([caption])[0].float().cpu()
+    def _text_row(self, caption: str) -> dict[str, Any]:
+        return {k: v[0].float().cpu() for k, v in self.encode_texts([caption]).items()}
 
-    def _bucket(self, image) -> Size:
+    def _place(self, image) -> tuple[Size, Placement]:
         cfg = self.config
-        return image_bucket(image, cfg.resolution, cfg.bucket_step, cfg.recipe.bucketing)
+        bucket = image_bucket(image, cfg.resolution, cfg.bucket_step, cfg.recipe.bucketing)
+        place = placement(image.size, bucket)
+        self.buckets.append(bucket)
+        self.placements.append(place)
+        return bucket, place
 
     # -- encoding ---------------------------------------------------------------------------
 
@@ -161,14 +176,23 @@ class ExampleEncoder:
         views = [fitted]
         if self.flip:
             views.append(fitted.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
-        pixels = torch.stack([pixel_tensor(v) for v in views]).to(self.device, self.dtype)
+        vae = self.parts["vae"]  # fp32 for SDXL under fp16 (see models.load_components)
+        pixels = torch.stack([pixel_tensor(v) for v in views]).to(self.device, vae.dtype)
         with torch.no_grad():
-            dist = self.parts["vae"].encode(pixels).latent_dist
+            dist = vae.encode(pixels).latent_dist
         self.vae_encodes += 1
         return dist.mean.float().cpu(), dist.std.float().cpu()
 
+    def encode_texts(self, captions: list[str], *, grad: bool = False) -> dict[str, Any]:
+        """{"hidden": text-encoder states, "pooled": SDXL only} on the training device."""
+        if self.sdxl:
+            from generation.training.sdxl import encode_prompts
+
+            return encode_prompts(self.parts, captions, self.device, grad=grad)
+        return {"hidden": self.encode_text(captions, grad=grad)}
+
     def encode_text(self, captions: list[str], *, grad: bool = False) -> Any:
-        """Text-encoder states on the training device."""
+        """SD 1.x text-encoder states on the training device."""
         import torch
 
         tokenizer = self.parts["tokenizer"]
@@ -197,9 +221,9 @@ class ExampleEncoder:
             mean, std = entry["mean"], entry["std"]
         return mean[view], std[view]
 
-    def hidden_states(self, indices: list[int], dropped: list[bool]) -> Any:
-        """Text-encoder states for the batch, on the training device; with gradients when the
-        text encoder trains."""
+    def text(self, indices: list[int], dropped: list[bool]) -> dict[str, Any]:
+        """{"hidden", "pooled" (SDXL)} for the batch on the training device, in the weights'
+        dtype; with gradients when the text encoders train."""
         import torch
 
         captions = [
@@ -207,11 +231,34 @@ class ExampleEncoder:
             for i, drop in zip(indices, dropped, strict=True)
         ]
         if not self.cache_text:
-            return self.encode_text(captions, grad=self.config.train_text_encoder).to(self.dtype)
+            grad = self.config.train_text_encoder
+            return {k: v.to(self.dtype) for k, v in self.encode_texts(captions, grad=grad).items()}
         rows = [
             torch.load(
                 self.cache_dir / "dropped.pt" if drop else self._text_path(i), weights_only=True
             )
             for i, drop in zip(indices, dropped, strict=True)
         ]
-        return torch.stack(rows).to(self.device, self.dtype)
+        return {k: torch.stack([r[k] for r in rows]).to(self.device, self.dtype) for k in rows[0]}
+
+    def hidden_states(self, indices: list[int], dropped: list[bool]) -> Any:
+        """Text-encoder states for the batch (what the UNet cross-attends to)."""
+        return self.text(indices, dropped)["hidden"]
+
+    def unet_conditioning(
+        self, indices: list[int], dropped: list[bool], flips: list[bool]
+    ) -> dict[str, Any]:
+        """Keyword arguments of the UNet call besides the noisy latents and timesteps: the
+        text states, and for SDXL the pooled text and each sample's size/crop time ids."""
+        text = self.text(indices, dropped)
+        kwargs = {"encoder_hidden_states": text["hidden"]}
+        if self.sdxl:
+            from generation.training.sdxl import time_ids
+
+            places = [self.placements[i] for i in indices]
+            ids = time_ids(places, self.buckets[indices[0]], flips)
+            kwargs["added_cond_kwargs"] = {
+                "text_embeds": text["pooled"],
+                "time_ids": ids.to(self.device, self.dtype),
+            }
+        return kwargs

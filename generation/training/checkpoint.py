@@ -30,12 +30,9 @@ def dump(run: LoraRun) -> bytes:
         "step": run.step,
         "losses": list(run.losses),
         "config": asdict(config),
-        "unet": get_peft_model_state_dict(run.parts["unet"]),
-        "text_encoder": (
-            get_peft_model_state_dict(run.parts["text_encoder"])
-            if config.train_text_encoder
-            else None
-        ),
+        # "unet", and "text_encoder" (None when frozen), "text_encoder_2" (SDXL) below.
+        "text_encoder": None,
+        **{name: get_peft_model_state_dict(m) for name, m in run.lora_models.items()},
         "optimizer": run.optimizer.state_dict(),
         "lr_schedule": run.lr_schedule.state_dict(),
         "ema": run.ema.state_dict() if run.ema is not None else None,
@@ -66,9 +63,9 @@ def load(run: LoraRun, blob: bytes) -> None:
         )
     if state["config"] != asdict(run.config):
         raise EngineError("The checkpoint was made with other settings.", code="bad_checkpoint")
-    set_peft_model_state_dict(run.parts["unet"], state["unet"])
-    if run.config.train_text_encoder and state["text_encoder"] is not None:
-        set_peft_model_state_dict(run.parts["text_encoder"], state["text_encoder"])
+    for name, model in run.lora_models.items():
+        if state.get(name) is not None:
+            set_peft_model_state_dict(model, state[name])
     run.optimizer.load_state_dict(state["optimizer"])
     run.lr_schedule.load_state_dict(state["lr_schedule"])
     if run.ema is not None and state["ema"] is not None:

@@ -11,7 +11,7 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.images import NEUTRAL_BACKGROUND, RGB, flatten_alpha
 
@@ -60,16 +60,40 @@ def image_bucket(image: Image.Image, resolution: int, step: int, bucketing: bool
     return nearest_bucket(image.width, image.height, bucket_sizes(resolution, step))
 
 
+class Placement(NamedTuple):
+    """How an image of `original` size becomes its bucket: scaled to `scaled`, then cropped
+    at (`left`, `top`). SDXL is conditioned on the original size and the crop corner."""
+
+    original: Size
+    scaled: Size
+    left: int
+    top: int
+
+    def crop_corner(self, bucket: Size, flipped: bool) -> tuple[int, int]:
+        """(left, top) of the crop in the view trained on: a mirrored view's crop starts as
+        far from the right edge as the plain view's starts from the left."""
+        if not flipped:
+            return self.left, self.top
+        return self.scaled[0] - bucket[0] - self.left, self.top
+
+
+def placement(original: Size, size: Size) -> Placement:
+    """Scale to cover `size`, centre crop (what `fit_to_bucket` does to the pixels)."""
+    width, height = size
+    scale = max(width / original[0], height / original[1])
+    scaled = (max(width, round(original[0] * scale)), max(height, round(original[1] * scale)))
+    return Placement(tuple(original), scaled, (scaled[0] - width) // 2, (scaled[1] - height) // 2)
+
+
 def fit_to_bucket(image: Image.Image, size: Size, background: RGB = NEUTRAL_BACKGROUND):
     """RGB image of exactly `size`: transparency over `background`, scaled to cover, centre crop."""
     from PIL import Image
 
     image = flatten_alpha(image, background)
     width, height = size
-    scale = max(width / image.width, height / image.height)
-    scaled = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
-    image = image.resize(scaled, Image.Resampling.BICUBIC)
-    left, top = (image.width - width) // 2, (image.height - height) // 2
+    place = placement(image.size, size)
+    image = image.resize(place.scaled, Image.Resampling.BICUBIC)
+    left, top = place.left, place.top
     return image.crop((left, top, left + width, top + height))
 
 

@@ -7,7 +7,7 @@ stored bytes. Conversions are diffusers' own (`convert_unet_state_dict_to_peft`,
 `convert_state_dict_to_kohya` writes alpha = rank for every module, which silently rescales an
 adapter trained with another alpha, so the true alpha is written over it; and SD 1.x text
 encoder modules are named `lora_te_` as kohya's sd-scripts and A1111 name them (`lora_te1_` is
-SDXL's first encoder).
+SDXL's first encoder, and stays so in an SDXL adapter, whose second encoder is `lora_te2_`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from generation.training.config import TEXT_ENCODER_TARGET_MODULES, UNET_TARGET_
 
 LORA_METADATA_KEY = "lora_adapter_metadata"  # diffusers' key for the peft LoraConfig
 FORMATS = ("diffusers", "kohya")
+# Pipeline kind (generation.training.models) -> (modelspec architecture, kohya base version).
+ARCHITECTURES = {
+    "sd1": ("stable-diffusion-v1/lora", "sd_v1"),
+    "sdxl": ("stable-diffusion-xl-v1-base/lora", "sdxl_base_v1-0"),
+}
+TEXT_PREFIXES = ("text_encoder", "text_encoder_2")
 
 
 def export_metadata(
@@ -31,21 +37,24 @@ def export_metadata(
     alpha: int,
     dataset_hash: str = "",
     title: str = "",
+    kind: str = "sd1",
 ) -> dict[str, str]:
     """Provenance for the safetensors header: ours under `avatarsaas.*`, plus the keys that
-    kohya tools (`ss_*`) and the model-spec readers (`modelspec.*`) show their users."""
+    kohya tools (`ss_*`) and the model-spec readers (`modelspec.*`) show their users.
+    `kind` is the base pipeline ("sd1", "sdxl")."""
+    architecture, base_version = ARCHITECTURES[kind]
     meta = {
         "avatarsaas.trigger_word": trigger_word,
         "avatarsaas.base_model_hash": base_model_hash,
         "avatarsaas.dataset_hash": dataset_hash,
         "avatarsaas.training": json.dumps(training, sort_keys=True),
         "modelspec.sai_model_spec": "1.0.0",
-        "modelspec.architecture": "stable-diffusion-v1/lora",
+        "modelspec.architecture": architecture,
         "modelspec.trigger_phrase": trigger_word,
         "ss_network_module": "networks.lora",
         "ss_network_dim": str(rank),
         "ss_network_alpha": str(alpha),
-        "ss_base_model_version": "sd_v1",
+        "ss_base_model_version": base_version,
     }
     if title:
         meta["modelspec.title"] = title
@@ -78,15 +87,23 @@ def add_metadata(path: str | Path, extra: dict[str, str]) -> Path:
     return write(path, tensors, {**metadata, **extra})
 
 
+def text_model_keys(layers: dict[str, Any]) -> dict[str, Any]:
+    """A CLIP text encoder's LoRA layers named under `text_model.`, as transformers 4.x, kohya
+    and A1111 name its modules. transformers 5 dropped that level from CLIPTextModel (and the
+    projection model), so a state dict taken from the model lacks it; diffusers' loader removes
+    it again for such a model, so the file loads on either transformers."""
+    return {k if k.startswith("text_model.") else f"text_model.{k}": v for k, v in layers.items()}
+
+
 def lora_configs(metadata: dict[str, str], *, rank: int, alpha: int) -> dict[str, dict]:
-    """{"unet": {...}, "text_encoder": {...}} peft LoraConfig dicts from the header; files
+    """{"unet": {...}, "text_encoder": {...}, ...} peft LoraConfig dicts from the header; files
     written before the config was saved get one built from the fine-tune's rank and alpha."""
     packed = json.loads(metadata.get(LORA_METADATA_KEY) or "{}")
     configs: dict[str, dict] = {}
     for key, value in packed.items():
         prefix, _, name = key.partition(".")
         configs.setdefault(prefix, {})[name] = value
-    for prefix in ("unet", "text_encoder"):
+    for prefix in ("unet", *TEXT_PREFIXES):
         configs.setdefault(prefix, {"r": rank, "lora_alpha": alpha})
     return configs
 
@@ -101,7 +118,7 @@ def _peft_layers(tensors: dict[str, Any]) -> dict[str, Any]:
     )
 
     unet = {k: v for k, v in tensors.items() if k.startswith("unet.")}
-    text = {k: v for k, v in tensors.items() if k.startswith("text_encoder.")}
+    text = {k: v for k, v in tensors.items() if k.startswith(("text_encoder.", "text_encoder_2."))}
     peft = convert_unet_state_dict_to_peft(unet)
     if text:
         peft.update(convert_state_dict_to_peft(text, original_type=StateDictType.DIFFUSERS))
@@ -120,11 +137,17 @@ def write_kohya(
     peft = _peft_layers(tensors)
     kohya = convert_state_dict_to_kohya(peft)
     fixed: dict[str, Any] = {}
+    # SDXL trains both encoders or neither: a second encoder's keys mean an SDXL file.
+    sdxl = any(k.startswith("lora_te2_") for k in kohya)
+    models = {"lora_te1_": "text_encoder", "lora_te2_": "text_encoder_2"}
+    models["lora_te_"] = "text_encoder"
     for key, value in kohya.items():
-        key = key.replace("lora_te1_", "lora_te_", 1)
+        if not sdxl:
+            key = key.replace("lora_te1_", "lora_te_", 1)
         if key.endswith(".alpha"):
             # Our adapters use one rank and alpha per model (no rank/alpha patterns).
-            config = configs["text_encoder" if key.startswith("lora_te_") else "unet"]
+            prefix = next((p for p in models if key.startswith(p)), "")
+            config = configs[models.get(prefix, "unet")]
             value = torch.tensor(float(config["lora_alpha"]), dtype=torch.float32)
         fixed[key] = value.contiguous()
     return write(target, fixed, {k: v for k, v in extra.items() if k != LORA_METADATA_KEY})
@@ -140,7 +163,8 @@ def write_diffusers(
     tensors, metadata = read(source)
     if not metadata.get(LORA_METADATA_KEY):
         packed = {}
-        targets = {"unet": UNET_TARGET_MODULES, "text_encoder": TEXT_ENCODER_TARGET_MODULES}
+        targets = {"unet": UNET_TARGET_MODULES}
+        targets.update(dict.fromkeys(TEXT_PREFIXES, TEXT_ENCODER_TARGET_MODULES))
         for prefix, modules in targets.items():
             if any(k.startswith(f"{prefix}.") for k in tensors):
                 config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(modules))

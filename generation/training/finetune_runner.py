@@ -33,6 +33,7 @@ from generation.training import adapter_exports
 from generation.training.best_checkpoint import CheckpointValidator, ValidationPoint
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.lora import LORA_WEIGHTS_NAME, train_lora
+from generation.training.models import pipeline_kind
 from generation.training.validation import VALIDATION_SEEDS, grid_image, render_grid
 from generation.worker.claim import LeaseLost, lease_seconds, worker_id
 from styles.models import FineTune, FineTuneState, LoraAdapter, ReferenceImage
@@ -242,7 +243,11 @@ def _run(ft: FineTune, owner: str) -> None:
     resume = storage.read_bytes(ft.checkpoint_name) if ft.checkpoint_name else None
     examples, config = _examples(ft), train_config(ft)
     metadata = adapter_exports.provenance(
-        ft, config, base_model_hash=base_hash, n_images=len(examples)
+        ft,
+        config,
+        base_model_hash=base_hash,
+        n_images=len(examples),
+        kind=pipeline_kind(model_dir),
     )
     _prune_caches()
     # Kept if the worker dies: the run resumes here on the same worker without re-encoding.

@@ -1,10 +1,11 @@
-"""LoRA training of an SD 1.x UNet (and optionally its text encoder) with peft.
+"""LoRA training of an SD 1.x or SDXL UNet (and optionally its text encoders) with peft.
 
 The loop follows diffusers' `train_text_to_image_lora.py`: frozen base weights (fp16/bf16 on
 CUDA), LoRA parameters in fp32 under autocast, epsilon/v-prediction MSE on random timesteps,
 optionally Min-SNR weighted, with a noise offset, caption dropout, flips, aspect buckets,
 warm-up into a cosine or constant learning rate, gradient accumulation and an EMA of the LoRA
-weights (see core.training_recipe for the switches).
+weights (see core.training_recipe for the switches). SDXL (`generation.training.sdxl`) adds
+the pooled text and size/crop conditioning of diffusers' `train_text_to_image_lora_sdxl.py`.
 
 Every random draw comes from one CPU generator seeded with the run's seed, and the batch order
 from `data.DataOrder`; a checkpoint holds both, with the LoRA weights, optimizer, LR schedule
@@ -14,26 +15,26 @@ and EMA, so a run resumed from a checkpoint continues bit for bit as the uninter
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from generation.engines.base import EngineError
-from generation.engines.loading import pick_device
 from generation.training import checkpoint
 from generation.training.best_checkpoint import BestCheckpoint, ValidationPoint
 from generation.training.cache import ExampleEncoder
-from generation.training.config import (
-    TEXT_ENCODER_TARGET_MODULES,
-    UNET_TARGET_MODULES,
-    TrainConfig,
-    TrainExample,
-    TrainResult,
-)
+from generation.training.config import TrainConfig, TrainExample, TrainResult
 from generation.training.data import DataOrder
-from generation.training.export import add_metadata
+from generation.training.export import add_metadata, text_model_keys
+from generation.training.models import (
+    SDXL,
+    TEXT_ENCODERS,
+    add_lora,
+    load_components,
+    lora_models,
+    training_device,
+)
 from generation.training.objective import MicroBatch, diffusion_loss, lr_schedule_for
 
 # on_step(step, total_steps, loss): called after every optimizer step; may raise to stop.
@@ -44,78 +45,6 @@ CheckpointCallback = Callable[[int, bytes], None]
 Validator = Callable[[Any, int], ValidationPoint]
 ValidationCallback = Callable[[ValidationPoint], None]
 LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
-
-
-def training_device(preference: str, mixed_precision: str) -> tuple[str, Any]:
-    """(device, weight dtype): fp32 on CPU; bf16 (if supported) or fp16 on CUDA."""
-    import torch
-
-    device, _ = pick_device(preference)
-    if device == "cpu" or mixed_precision == "no":
-        return device, torch.float32
-    if mixed_precision == "fp16":
-        return device, torch.float16
-    if mixed_precision == "bf16" or torch.cuda.is_bf16_supported():
-        return device, torch.bfloat16
-    return device, torch.float16
-
-
-def _check_pipeline(model_dir: Path) -> None:
-    index = model_dir / "model_index.json"
-    if not index.is_file():
-        raise EngineError(f"{model_dir} is not a diffusers pipeline directory.", code="bad_model")
-    cls = json.loads(index.read_text(encoding="utf-8")).get("_class_name")
-    if cls != "StableDiffusionPipeline":
-        raise EngineError(
-            f"LoRA training supports SD 1.x pipelines; {model_dir} holds {cls}.", code="bad_model"
-        )
-
-
-def load_components(model_dir: Path, device: str, dtype: Any) -> dict[str, Any]:
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
-
-    _check_pipeline(model_dir)
-    kw = {"local_files_only": True}
-    parts = {
-        "tokenizer": CLIPTokenizer.from_pretrained(model_dir, subfolder="tokenizer", **kw),
-        "text_encoder": CLIPTextModel.from_pretrained(model_dir, subfolder="text_encoder", **kw),
-        "vae": AutoencoderKL.from_pretrained(model_dir, subfolder="vae", **kw),
-        "unet": UNet2DConditionModel.from_pretrained(model_dir, subfolder="unet", **kw),
-        "scheduler": DDPMScheduler.from_pretrained(model_dir, subfolder="scheduler", **kw),
-    }
-    for name in ("text_encoder", "vae", "unet"):
-        parts[name].requires_grad_(False)
-        parts[name].to(device, dtype=dtype)
-    return parts
-
-
-def add_lora(parts: dict[str, Any], config: TrainConfig) -> list[Any]:
-    """Attach fresh LoRA layers; returns the trainable parameters (fp32)."""
-    import torch
-    from diffusers.training_utils import cast_training_params
-    from peft import LoraConfig
-
-    def lora(targets) -> Any:
-        return LoraConfig(
-            r=config.rank,
-            lora_alpha=config.alpha,
-            init_lora_weights="gaussian",
-            target_modules=list(targets),
-        )
-
-    models = [parts["unet"]]
-    parts["unet"].add_adapter(lora(UNET_TARGET_MODULES))
-    if config.train_text_encoder:
-        parts["text_encoder"].add_adapter(lora(TEXT_ENCODER_TARGET_MODULES))
-        models.append(parts["text_encoder"])
-    # Half-precision optimizer states underflow; only the small LoRA matrices go to fp32.
-    cast_training_params(models, dtype=torch.float32)
-    if config.gradient_checkpointing:
-        parts["unet"].enable_gradient_checkpointing()
-        if config.train_text_encoder:
-            parts["text_encoder"].gradient_checkpointing_enable()
-    return [p for m in models for p in m.parameters() if p.requires_grad]
 
 
 class LoraRun:
@@ -141,6 +70,7 @@ class LoraRun:
         self.total_steps = config.steps_for(len(examples))
         torch.manual_seed(config.seed)  # LoRA init; a resumed run overwrites it
         self.parts = load_components(Path(model_dir), self.device, self.dtype)
+        self.kind = self.parts["kind"]
         self.params = add_lora(self.parts, config)
         self.optimizer = torch.optim.AdamW(self.params, lr=config.learning_rate, weight_decay=1e-2)
         self.lr_schedule = lr_schedule_for(self.optimizer, self.recipe, self.total_steps)
@@ -163,6 +93,15 @@ class LoraRun:
         self.step, self.losses, self.resumed_from = 0, [], 0
         every = self.recipe.validation_every_for(self.total_steps)
         self.best = BestCheckpoint(validator, every) if validator and every else None
+
+    @property
+    def lora_models(self) -> dict[str, Any]:
+        """{name: model} of the models that carry LoRA layers (see models.lora_models)."""
+        return lora_models(self.parts, self.config)
+
+    @property
+    def text_encoders(self) -> list[Any]:
+        return [self.parts[name] for name in TEXT_ENCODERS if name in self.parts]
 
     def checkpoint(self) -> bytes:
         return checkpoint.dump(self)
@@ -204,12 +143,12 @@ class LoraRun:
     def micro_loss(self, batch: MicroBatch) -> Any:
         scheduler = self.parts["scheduler"]
         noisy = scheduler.add_noise(batch.latents, batch.noise, batch.timesteps)
-        hidden = self.encoder.hidden_states(batch.indices, batch.dropped)
+        conditioning = self.encoder.unet_conditioning(batch.indices, batch.dropped, batch.flips)
         if scheduler.config.prediction_type == "v_prediction":
             target = scheduler.get_velocity(batch.latents, batch.noise, batch.timesteps)
         else:
             target = batch.noise
-        pred = self.parts["unet"](noisy, batch.timesteps, hidden, return_dict=False)[0]
+        pred = self.parts["unet"](noisy, batch.timesteps, **conditioning, return_dict=False)[0]
         return diffusion_loss(pred, target, batch.timesteps, scheduler, self.recipe.min_snr_gamma)
 
     def train_step(self) -> float:
@@ -252,9 +191,8 @@ class LoraRun:
         on_checkpoint: CheckpointCallback | None = None,
         on_validation: ValidationCallback | None = None,
     ) -> None:
-        self.parts["unet"].train()
-        if self.config.train_text_encoder:
-            self.parts["text_encoder"].train()
+        for model in self.lora_models.values():
+            model.train()
         every = self.config.checkpoint_every
         while self.step < self.total_steps:
             loss = self.train_step()
@@ -275,34 +213,33 @@ class LoraRun:
         if self.best is not None:
             self.best.apply(self)
         self.parts["unet"].eval()
-        self.parts["text_encoder"].eval()
+        for encoder in self.text_encoders:
+            encoder.eval()
 
     def save(self, directory: str | Path, metadata: dict[str, str] | None = None) -> Path:
         """Write the adapter with `save_lora_weights`, LoRA config (rank, alpha) included."""
-        from diffusers import StableDiffusionPipeline
+        from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
         from diffusers.training_utils import _collate_lora_metadata
         from diffusers.utils import convert_state_dict_to_diffusers
         from peft.utils import get_peft_model_state_dict
 
         self.final_weights()
-        te = self.parts["text_encoder"] if self.config.train_text_encoder else None
+        models = self.lora_models
         layers = {
-            "unet_lora_layers": convert_state_dict_to_diffusers(
-                get_peft_model_state_dict(self.parts["unet"])
-            ),
-            "text_encoder_lora_layers": convert_state_dict_to_diffusers(
-                get_peft_model_state_dict(te)
-            )
-            if te is not None
-            else None,
+            f"{name}_lora_layers": convert_state_dict_to_diffusers(get_peft_model_state_dict(m))
+            for name, m in models.items()
         }
+        for name in TEXT_ENCODERS:
+            if f"{name}_lora_layers" in layers:
+                layers[f"{name}_lora_layers"] = text_model_keys(layers[f"{name}_lora_layers"])
+        pipeline = StableDiffusionXLPipeline if self.kind == SDXL else StableDiffusionPipeline
         # Without the adapter config a loader assumes alpha = rank: an adapter trained at
         # rank 16, alpha 8 would render at twice its strength.
-        StableDiffusionPipeline.save_lora_weights(
+        pipeline.save_lora_weights(
             save_directory=str(directory),
             safe_serialization=True,
             **layers,
-            **_collate_lora_metadata({"unet": self.parts["unet"], "text_encoder": te}),
+            **_collate_lora_metadata(models),
         )
         path = Path(directory) / LORA_WEIGHTS_NAME
         if metadata:

@@ -180,7 +180,7 @@ def inspect_lora(path: str | Path, model_dir: str | Path) -> ImportReport:
         pairs = _pairs(part, peft)
         counts[part] = len(pairs)
         for name, (down, up) in pairs.items():
-            module = modules[part].get(name)
+            module = _base_module(modules, part, name)
             if module is None:
                 unknown.append(f"{part}.{name}")
                 continue
@@ -205,6 +205,16 @@ def inspect_lora(path: str | Path, model_dir: str | Path) -> ImportReport:
         tensors=len(tensors),
         trigger_word=(metadata.get("modelspec.trigger_phrase") or "").strip()[:40],
     )
+
+
+def _base_module(modules: dict[str, dict[str, Any]], part: str, name: str) -> Any:
+    """The base model's layer that a file's module `name` loads into. Files name text-encoder
+    modules under `text_model.` (kohya, A1111, transformers 4); transformers 5's CLIPTextModel
+    has no such level, and diffusers' loader drops it from the file's names, as done here."""
+    module = modules[part].get(name)
+    if module is None and part != "unet":
+        module = modules[part].get(name.removeprefix("text_model."))
+    return module
 
 
 def _check_kohya_names(tensors: dict[str, Any]) -> None:

@@ -37,10 +37,8 @@ META = export_metadata(
 
 @pytest.fixture(scope="module")
 def trained(tiny_models, tmp_path_factory) -> Path:
-    """A diffusers-format UNet adapter, saved with metadata.
-
-    (Text-encoder LoRAs cannot be attached or loaded with the installed transformers, whose
-    peft integration asks for peft >= 0.22; their kohya naming is checked on state dicts.)"""
+    """A diffusers-format UNet adapter, saved with metadata (trained text encoders' exports:
+    test_text_encoder_lora)."""
     import numpy as np
     from PIL import Image
 
