@@ -92,7 +92,7 @@ def main(argv=None) -> dict:
     dataset = datasets.create_dataset(
         tenant=tenant, actor=Actor.system(), name="Bench", trigger_word="acmebot"
     )
-    limits = dataset_ingest.IngestLimits(max_files=args.images + 10)
+    limits = dataset_ingest.IngestLimits(max_files=args.images + args.edited + 10)
     paths = sorted(files.iterdir())
     accepted = rejected = warned = 0
     if args.tracemalloc:
