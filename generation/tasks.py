@@ -55,3 +55,9 @@ def validate_adapter_import(import_id: str) -> str | None:
     from generation.training import import_runner
 
     return import_runner.validate_import(import_id)
+
+
+def check_dataset_clip(dataset_id: str) -> dict:
+    from generation.training import dataset_clip_runner
+
+    return dataset_clip_runner.check_dataset(dataset_id)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
 
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
+
+from core.model_settings import weights_status
 from styles.models import (
     AdapterImport,
+    DatasetImage,
     DuplicatePair,
     FineTune,
     LoraAdapter,
@@ -36,9 +41,43 @@ def open_duplicates(tenant: Tenant, dataset: LoraDataset) -> QuerySet[DuplicateP
         DuplicatePair.objects.for_tenant(tenant)
         .filter(dataset=dataset, kept_at__isnull=True)
         .select_related("image", "other")
-        .defer("image__thumbnail", "other__thumbnail")
+        .defer(
+            "image__thumbnail", "other__thumbnail", "image__clip_embedding", "other__clip_embedding"
+        )
         .order_by("created_at", "pk")
     )
+
+
+@dataclass(frozen=True)
+class ClipCheck:
+    status: str  # "not_run", "pending" or "done"
+    checked: int
+    pending: int
+    message: str
+
+
+def clip_check(dataset: LoraDataset) -> ClipCheck:
+    """Whether the CLIP pass of the near-duplicate check ran on `dataset`, for the page and
+    the API. Random-weight CLIP counts as not run: its cosines mean nothing."""
+    if not weights_status().scores_meaningful:
+        message = gettext(
+            "The CLIP check was not run: no real CLIP weights are configured on this "
+            "server, so image hashes alone found these near-duplicates."
+        )
+        return ClipCheck("not_run", 0, 0, message)
+    counts = DatasetImage.objects.filter(
+        dataset=dataset, status=DatasetImage.Status.ACCEPTED
+    ).aggregate(checked=Count("pk", filter=~Q(clip_model="")), total=Count("pk"))
+    checked, pending = counts["checked"], counts["total"] - counts["checked"]
+    if pending:
+        message = gettext(
+            "CLIP check: %(checked)d images compared, %(pending)d waiting for a worker."
+        ) % {"checked": checked, "pending": pending}
+        return ClipCheck("pending", checked, pending, message)
+    message = gettext(
+        "CLIP check: all %(checked)d images compared by image hashes and CLIP embeddings."
+    ) % {"checked": checked}
+    return ClipCheck("done", checked, 0, message)
 
 
 def finetunes_for(tenant: Tenant) -> QuerySet[FineTune]:

@@ -56,6 +56,13 @@ DATASET = {
     "accepted": 48,
     "rejected": 2,
     "near_duplicates": 1,
+    "clip_check": {
+        "status": "not_run",
+        "checked": 0,
+        "pending": 0,
+        "message": "The CLIP check was not run: no real CLIP weights are configured on this "
+        "server, so image hashes alone found these near-duplicates.",
+    },
     "created_at": "2026-11-20T10:00:00Z",
 }
 DATASET_RESPONSE = OpenApiExample("Dataset", value=DATASET, response_only=True)

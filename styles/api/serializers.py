@@ -25,6 +25,7 @@ from styles.models import (
     ReferenceImage,
     StylePreset,
 )
+from styles.selectors import clip_check
 
 SIZES = [64, 128, 256, 512, 768, 1024]
 
@@ -258,11 +259,17 @@ class DuplicatePairSerializer(serializers.ModelSerializer):
             "phash_distance",
             "color_distance",
             "difference",
+            "found_by",
+            "clip_similarity",
             "kept",
             "created_at",
         ]
         extra_kwargs = {
-            "image": {"help_text": "The later upload, which looks like an edited copy of `other`."}
+            "image": {"help_text": "The later upload, which looks like an edited copy of `other`."},
+            "found_by": {
+                "help_text": "`hashes` (perceptual hashes and an aligned comparison) or `clip` "
+                "(CLIP image embeddings alone; only with real CLIP weights)."
+            },
         }
 
     def get_kept(self, obj) -> bool:
@@ -279,11 +286,25 @@ class ResolveDuplicateSerializer(serializers.Serializer):
     )
 
 
+class ClipCheckSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        ["not_run", "pending", "done"],
+        help_text="`not_run`: no real CLIP weights are configured, image hashes alone decide; "
+        "`pending`: some accepted images wait for a worker's CLIP pass; `done`: all compared.",
+    )
+    checked = serializers.IntegerField(help_text="Accepted images with a CLIP embedding.")
+    pending = serializers.IntegerField(help_text="Accepted images still waiting for one.")
+    message = serializers.CharField(help_text="The same, in the request's language.")
+
+
 class DatasetSerializer(serializers.ModelSerializer):
     accepted = serializers.SerializerMethodField()
     rejected = serializers.SerializerMethodField()
     near_duplicates = serializers.SerializerMethodField(
         help_text="Open near-duplicate warnings (pairs nobody kept or dropped yet)."
+    )
+    clip_check = serializers.SerializerMethodField(
+        help_text="Whether the CLIP image-embedding pass of the near-duplicate check ran."
     )
 
     class Meta:
@@ -295,12 +316,17 @@ class DatasetSerializer(serializers.ModelSerializer):
             "accepted",
             "rejected",
             "near_duplicates",
+            "clip_check",
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
 
     def get_near_duplicates(self, obj) -> int:
         return obj.duplicates.filter(kept_at__isnull=True).count()
+
+    @extend_schema_field(ClipCheckSerializer)
+    def get_clip_check(self, obj):
+        return ClipCheckSerializer(clip_check(obj)).data
 
     def get_accepted(self, obj) -> int:
         return obj.images.filter(status="accepted").count()
@@ -321,7 +347,9 @@ class DatasetDetailSerializer(DatasetSerializer):
 
     @extend_schema_field(DatasetImageSerializer(many=True))
     def get_images(self, obj):
-        return DatasetImageSerializer(obj.images.defer("thumbnail"), many=True).data
+        return DatasetImageSerializer(
+            obj.images.defer("thumbnail", "clip_embedding"), many=True
+        ).data
 
     @extend_schema_field(DuplicatePairSerializer(many=True))
     def get_duplicate_warnings(self, obj):

@@ -50,6 +50,16 @@ class DatasetImage(TenantOwnedModel):
         editable=False,
         help_text="96×96 RGB: the near-duplicate check compares new images with it.",
     )
+    # The CLIP pass (a generation-side task, only with real CLIP weights) fills these two.
+    clip_embedding = models.BinaryField(
+        blank=True,
+        default=b"",
+        editable=False,
+        help_text="L2-normalised CLIP image embedding, float32; empty until the CLIP check ran.",
+    )
+    clip_model = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the CLIP checkpoint of clip_embedding."
+    )
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -65,7 +75,12 @@ class DatasetImage(TenantOwnedModel):
 class DuplicatePair(TenantOwnedModel):
     """A near-duplicate warning: `image` (the later upload) looks like an edited copy of
     `other`. Both stay accepted until the user keeps both (resolved) or drops one (the pair
-    goes with it)."""
+    goes with it). The hash stages find most pairs; the CLIP pass (real CLIP weights only)
+    records its cosine on them and adds the pairs it alone finds."""
+
+    class FoundBy(models.TextChoices):
+        HASHES = "hashes", _("Image hashes")
+        CLIP = "clip", _("CLIP embeddings")
 
     dataset = models.ForeignKey(LoraDataset, on_delete=models.CASCADE, related_name="duplicates")
     image = models.ForeignKey(DatasetImage, on_delete=models.CASCADE, related_name="+")
@@ -73,6 +88,10 @@ class DuplicatePair(TenantOwnedModel):
     phash_distance = models.PositiveSmallIntegerField()
     color_distance = models.PositiveSmallIntegerField()
     difference = models.FloatField(help_text="Worst-block difference after alignment, 0-1.")
+    found_by = models.CharField(max_length=8, choices=FoundBy.choices, default=FoundBy.HASHES)
+    clip_similarity = models.FloatField(
+        null=True, blank=True, help_text="Cosine of the two CLIP embeddings; empty: not checked."
+    )
     kept_at = models.DateTimeField(null=True, blank=True, help_text="Set by 'keep both'.")
 
     class Meta:

@@ -5,7 +5,9 @@ dataset for the near-duplicate check): uploads arrive as temporary files (the vi
 Django's TemporaryFileUploadHandler) and zip members are read one by one. Each file becomes a
 DatasetImage row, accepted or rejected with a reason, so one bad file never costs the others.
 A byte-identical copy is rejected; a near-duplicate (an edited copy) is accepted with a
-warning, a `DuplicatePair` the user resolves on the dataset page or through the API.
+warning, a `DuplicatePair` the user resolves on the dataset page or through the API. With
+real CLIP weights, a GPU worker then compares the new images' CLIP embeddings too
+(`clip_duplicates`); the upload never waits for it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.utils.translation import gettext
 from core import storage
 from core.errors import NotFound
 from styles.models import DatasetImage, DuplicatePair, LoraDataset
+from styles.services.clip_duplicates import request_clip_check
 from styles.services.datasets import MAX_CAPTION, get_dataset
 from styles.services.imaging import ImageRejected, clean_copy, open_image
 from styles.services.near_duplicates import Fingerprint, FingerprintIndex, Match
@@ -118,6 +121,8 @@ def ingest_uploads(
             "near_duplicates": len(state.report.warnings),
         },
     )
+    if state.report.accepted:
+        transaction.on_commit(lambda: request_clip_check(dataset.pk))
     return state.report
 
 

@@ -22,9 +22,9 @@ bench/results/near_duplicate_thresholds.json). Each new image is compared with t
 dataset in numpy operations whose count does not depend on the dataset size; there is no
 Python loop over pairs.
 
-Not done yet: a CLIP image-embedding pass when CLIP weights are configured. CLIP must stay in
-generation.engines, so it would run as a generation-side task after an upload (nudged like the
-other queued work) and add `DuplicatePair` rows of its own; the hash stages stand alone.
+With real CLIP weights, a CLIP image-embedding pass follows on a GPU worker after each upload
+(`clip_duplicates`: it records its cosine on these pairs and adds the ones it alone finds);
+without them the hash stages decide alone, and the dataset page says so.
 """
 
 from __future__ import annotations

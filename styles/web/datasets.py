@@ -66,7 +66,7 @@ def dataset_detail(request, dataset_id):
         except DomainError as exc:
             flash_domain_error(request, exc)
         return redirect("dataset_detail", dataset_id=dataset.pk)
-    images = dataset.images.defer("thumbnail").order_by("status", "created_at")
+    images = dataset.images.defer("thumbnail", "clip_embedding").order_by("status", "created_at")
     uses = FineTune.objects.for_tenant(request.tenant).filter(dataset=dataset)
     in_use = uses.filter(state__in=datasets.IN_USE).first()
     return render(
@@ -81,6 +81,7 @@ def dataset_detail(request, dataset_id):
             "images": paginate(request, images, per_page=100),
             "duplicates": selectors.open_duplicates(request.tenant, dataset)[:50],
             "duplicate_count": selectors.open_duplicates(request.tenant, dataset).count(),
+            "clip_check": selectors.clip_check(dataset),
             "accepted": dataset.images.filter(status="accepted").count(),
             "rejected": dataset.images.filter(status="rejected").count(),
             "upload_form": UploadForm(),
