@@ -2,6 +2,7 @@
 distinct mascots of one style and layout are not, and a near-duplicate is a warning (both
 images kept) while an exact copy is still rejected."""
 
+import numpy as np
 import pytest
 
 from bench.brand_renders import (
@@ -13,7 +14,13 @@ from bench.brand_renders import (
 )
 from styles.models import DatasetImage, DuplicatePair
 from styles.services import dataset_ingest, datasets
-from styles.services.near_duplicates import Fingerprint, FingerprintIndex
+from styles.services.near_duplicates import (
+    COLOR_MAX_DISTANCE,
+    HASH_NEAREST,
+    MAX_VERIFIED,
+    Fingerprint,
+    FingerprintIndex,
+)
 from tenants.actors import Actor
 from tests.styles.conftest import upload
 
@@ -52,6 +59,52 @@ def test_every_edited_copy_is_caught_in_either_upload_order(renders, fingerprint
             reverse = FingerprintIndex()
             reverse.add("copy", Fingerprint.of(copy))
             assert reverse.nearest(fingerprints[i]) is not None, (i, name, "reverse")
+
+
+def _by_hash(index: FingerprintIndex, fingerprint: Fingerprint) -> np.ndarray:
+    """The replaced ranking: every hash candidate, nearest pHash then colour hash first; it
+    verified only the first MAX_VERIFIED."""
+    phash, color, candidates = index.hash_distances(fingerprint)
+    rows = np.flatnonzero(candidates)
+    closeness = phash[rows] * (COLOR_MAX_DISTANCE + 1) + color[rows]
+    return rows[np.argsort(closeness, kind="stable")]
+
+
+def test_a_corner_crop_behind_many_hash_closer_renders_is_still_caught(renders, fingerprints):
+    """The miss of the 1006-image ingest bench at 200 renders: one style and layout, so many
+    distinct renders are closer by hash to a 5 % corner crop than its original is, and the
+    hash-ranked cap never verified the original. Ranked by look, the original is verified."""
+    index = FingerprintIndex()
+    for i, fp in enumerate(fingerprints):
+        index.add(i, fp)
+    missed_before = []
+    for i, image in enumerate(renders):
+        crop = Fingerprint.of(edited_copies(image)["cropped_5pct_corner"])
+        order = _by_hash(index, crop)
+        assert i in order  # the hash stage lets it through; the cap dropped it
+        if int(np.flatnonzero(order == i)[0]) >= MAX_VERIFIED:
+            missed_before.append((i, crop, order))
+    assert len(missed_before) >= 3  # measured: 6 of 200, the original 65th to 102nd by hash
+    for i, crop, order in missed_before:
+        phash, color, _ = index.hash_distances(crop)
+        shortlist = index.shortlist(crop, np.sort(order), phash, color)
+        assert len(shortlist) == MAX_VERIFIED and i in shortlist
+        match = index.nearest(crop)
+        assert match is not None and match.key == i, i
+
+
+def test_the_shortlist_keeps_the_nearest_by_hash_too(fingerprints):
+    index = FingerprintIndex()
+    for i, fp in enumerate(fingerprints):
+        index.add(i, fp)
+    probe = fingerprints[0]
+    phash, color, candidates = index.hash_distances(probe)
+    rows = np.flatnonzero(candidates)
+    assert len(rows) > MAX_VERIFIED
+    shortlist = index.shortlist(probe, rows, phash, color)
+    assert len(shortlist) == MAX_VERIFIED and len(set(shortlist)) == MAX_VERIFIED
+    assert list(shortlist) == sorted(shortlist) and set(shortlist) <= set(rows)
+    assert set(_by_hash(index, probe)[:HASH_NEAREST]) <= set(shortlist)
 
 
 def _flagged_in_order(fingerprints) -> list[tuple[int, object]]:
