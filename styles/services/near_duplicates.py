@@ -8,7 +8,15 @@ that smiles 2 bits away from the same bear that frowns. So detection has two sta
 1. **Candidates** (every image of the dataset at once): a pHash (imagehash) and a colour hash
    (imagehash.colorhash) both within thresholds loose enough that every edited copy we test
    (resized, re-encoded, 5 % crops, brightness ±10 %) passes. Packed bits, XOR, popcount table.
-2. **Coarse check** (the candidates at once): blurred 48 px thumbnails under a grid of
+   **Shortlist**: when more than MAX_VERIFIED (64) candidates pass, which ones are verified
+   is decided by look, not by hash: inside one style, hash distance ranks poorly (in a
+   1006-image dataset 283 renders were closer by hash to a 5 % corner crop than its
+   original, which was never verified). Every candidate's 12 px area-averaged thumbnail is
+   compared with the new image under every crop hypothesis below, cut exactly at that grid,
+   brightness gain fitted; the 56 nearest by that distance plus the 8 nearest by hash go on.
+   Measured on 1000 renders: each of 420 edited copies' originals ranked within the nearest
+   3 (by hash: up to 401st); about 60 ms per new image against 1000.
+2. **Coarse check** (the shortlist at once): blurred 48 px thumbnails under a grid of
    crop/offset hypotheses, brightness fitted; the worst 4×4 block of the best hypothesis.
    Cheap, and it drops most candidates.
 3. **Fine check** (the survivors): 96 px thumbnails, crops at sub-pixel precision (one matrix
