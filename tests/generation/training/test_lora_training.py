@@ -12,10 +12,9 @@ from core.training_recipe import TrainingRecipe
 from generation.engines.base import AdapterRef
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.lora import LoraRun, train_lora
+from tests.generation.training.pipelines import TRIGGER, load_pipeline, render
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
-
-TRIGGER = "acmebot"
 
 
 def _picture(seed: int, size=(48, 48), mode="RGB") -> Image.Image:
@@ -62,31 +61,6 @@ def _run(tiny_models, tmp_path, examples=None, cache="cache", **overrides) -> Lo
     )
 
 
-def _pipeline(model_dir):
-    from diffusers import StableDiffusionPipeline
-
-    pipe = StableDiffusionPipeline.from_pretrained(
-        model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
-    )
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def _render(pipe):
-    import torch
-
-    with torch.inference_mode():
-        return pipe(
-            f"{TRIGGER}, a friendly robot",
-            num_inference_steps=2,
-            height=64,
-            width=64,
-            guidance_scale=5.0,
-            generator=torch.Generator("cpu").manual_seed(0),
-            output_type="pt",
-        ).images
-
-
 def test_saved_adapter_renders_like_the_trained_model_when_alpha_differs_from_rank(
     tiny_models, tmp_path
 ):
@@ -100,20 +74,20 @@ def test_saved_adapter_renders_like_the_trained_model_when_alpha_differs_from_ra
     run.train()
     weights = run.save(tmp_path / "lora")  # rank 8, alpha 4: scale 0.5
 
-    trained = _pipeline(tiny_models.sd_model_dir)
+    trained = load_pipeline(tiny_models.sd_model_dir)
     trained.unet = run.parts["unet"]
-    expected = _render(trained)
-    loaded = _pipeline(tiny_models.sd_model_dir)
+    expected = render(trained)
+    loaded = load_pipeline(tiny_models.sd_model_dir)
     loaded.load_lora_weights(str(weights.parent), adapter_name="brand")
-    assert torch.allclose(_render(loaded), expected, atol=1e-5)
+    assert torch.allclose(render(loaded), expected, atol=1e-5)
 
     # The file without its LoRA config (what was saved before) serves at alpha = rank: 2x.
     tensors, _ = read(weights)
     (tmp_path / "bare").mkdir()
     bare = write(tmp_path / "bare" / "pytorch_lora_weights.safetensors", tensors, {})
-    old = _pipeline(tiny_models.sd_model_dir)
+    old = load_pipeline(tiny_models.sd_model_dir)
     old.load_lora_weights(str(bare.parent), adapter_name="brand")
-    assert (_render(old) - expected).abs().max() > 1e-4
+    assert (render(old) - expected).abs().max() > 1e-4
 
     # The validation grid loads the adapter through the engine the same way.
     engine = DiffusersEngine(tiny_models.sd_model_dir, device="cpu")

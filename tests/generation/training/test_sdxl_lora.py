@@ -16,10 +16,10 @@ from core.training_recipe import TrainingRecipe
 from generation.engines.base import AdapterRef, EngineError
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.lora import LoraRun, train_lora
+from tests.generation.training.pipelines import TRIGGER, load_pipeline, render
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
 
-TRIGGER = "acmebot"
 # Square, landscape 2:1 (cropped sideways), portrait 1:2 (cropped vertically at 3:2), square.
 SIZES = [(48, 48), (64, 32), (30, 60), (40, 40)]
 
@@ -55,29 +55,6 @@ def _config(**overrides) -> TrainConfig:
         **overrides,
     }
     return TrainConfig(**fields, recipe=TrainingRecipe(**recipe))
-
-
-def _pipeline(model_dir):
-    from diffusers import StableDiffusionXLPipeline
-
-    pipe = StableDiffusionXLPipeline.from_pretrained(model_dir, local_files_only=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def _render(pipe):
-    import torch
-
-    with torch.inference_mode():
-        return pipe(
-            f"{TRIGGER}, a friendly robot",
-            num_inference_steps=2,
-            height=64,
-            width=64,
-            guidance_scale=5.0,
-            generator=torch.Generator("cpu").manual_seed(0),
-            output_type="pt",
-        ).images
 
 
 def test_pipeline_kind_is_read_from_the_model_directory(tiny_models, sdxl_dir, tmp_path):
@@ -136,7 +113,7 @@ def test_sdxl_run_trains_and_the_saved_adapter_renders_like_the_trained_unet(sdx
     assert header["avatarsaas.trigger_word"] == TRIGGER
 
     # The UNet with the loaded adapter computes what the trained UNet computes.
-    loaded = _pipeline(sdxl_dir)
+    loaded = load_pipeline(sdxl_dir)
     loaded.load_lora_weights(str(weights.parent), adapter_name="brand")
     gen = torch.Generator().manual_seed(3)
     sample, t = torch.randn(2, 4, 8, 8, generator=gen), torch.tensor([10, 700])
@@ -150,21 +127,21 @@ def test_sdxl_run_trains_and_the_saved_adapter_renders_like_the_trained_unet(sdx
     with torch.no_grad():
         want = run.parts["unet"](sample, t, **cond).sample
         got = loaded.unet(sample, t, **cond).sample
-        base = _pipeline(sdxl_dir).unet(sample, t, **cond).sample
+        base = load_pipeline(sdxl_dir).unet(sample, t, **cond).sample
     assert torch.allclose(got, want, atol=1e-5)
     assert (want - base).abs().max() > 1e-3, "the adapter changes the UNet"
 
-    trained = _pipeline(sdxl_dir)
+    trained = load_pipeline(sdxl_dir)
     trained.unet = run.parts["unet"]
-    expected = _render(trained)
-    assert torch.allclose(_render(loaded), expected, atol=1e-5)
+    expected = render(trained)
+    assert torch.allclose(render(loaded), expected, atol=1e-5)
 
     # Without its LoRA config the same tensors load at alpha = rank and render differently.
     (tmp_path / "bare").mkdir()
     bare = write(tmp_path / "bare" / weights.name, tensors, {})
-    old = _pipeline(sdxl_dir)
+    old = load_pipeline(sdxl_dir)
     old.load_lora_weights(str(bare.parent), adapter_name="brand")
-    assert (_render(old) - expected).abs().max() > 1e-4
+    assert (render(old) - expected).abs().max() > 1e-4
 
     # The production SDXL engine (what the validation grid and jobs use) loads it the same way.
     one = {"trigger_word": TRIGGER, "size": 64, "steps": 2, "prompts": ("{trigger}, a cat",)}
@@ -208,7 +185,7 @@ def test_conditioning_matches_the_sdxl_pipeline_with_each_samples_size_and_crop(
 
     # Text: both encoders' penultimate states side by side, and encoder 2's pooled output,
     # exactly what StableDiffusionXLPipeline.encode_prompt gives at inference; cached rows too.
-    pipe = _pipeline(sdxl_dir)
+    pipe = load_pipeline(sdxl_dir)
     with torch.no_grad():
         embeds, _, pooled, _ = pipe.encode_prompt(
             enc.captions[1], device="cpu", do_classifier_free_guidance=False

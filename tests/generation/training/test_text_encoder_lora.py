@@ -16,10 +16,10 @@ from core.training_recipe import TrainingRecipe
 from generation.engines.base import AdapterRef
 from generation.training.config import TrainConfig, TrainExample
 from generation.training.lora import LoraRun, train_lora
+from tests.generation.training.pipelines import TRIGGER, load_pipeline, render
 
 pytestmark = [pytest.mark.ml, pytest.mark.slow]
 
-TRIGGER = "acmebot"
 RANK, ALPHA = 8, 4  # scale 0.5: a loader that assumes alpha = rank renders twice as strong
 SD1_ENCODERS = ("text_encoder",)
 SDXL_ENCODERS = ("text_encoder", "text_encoder_2")
@@ -59,36 +59,6 @@ def _lora_state(model) -> dict:
     from peft.utils import get_peft_model_state_dict
 
     return {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
-
-
-def _pipeline(model_dir):
-    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
-
-    from generation.training.models import SDXL, pipeline_kind
-
-    if pipeline_kind(model_dir) == SDXL:
-        pipe = StableDiffusionXLPipeline.from_pretrained(model_dir, local_files_only=True)
-    else:
-        pipe = StableDiffusionPipeline.from_pretrained(
-            model_dir, safety_checker=None, requires_safety_checker=False, local_files_only=True
-        )
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def _render(pipe):
-    import torch
-
-    with torch.inference_mode():
-        return pipe(
-            f"{TRIGGER}, a friendly robot",
-            num_inference_steps=2,
-            height=64,
-            width=64,
-            guidance_scale=5.0,
-            generator=torch.Generator("cpu").manual_seed(0),
-            output_type="pt",
-        ).images
 
 
 def _trains_ships_and_loads_back(model_dir, encoders, tmp_path, penultimate=lambda name: False):
@@ -137,17 +107,17 @@ def _trains_ships_and_loads_back(model_dir, encoders, tmp_path, penultimate=lamb
         assert keys and all(k.startswith(f"{name}.text_model.encoder.layers.") for k in keys)
         assert config[f"{name}.r"] == RANK and config[f"{name}.lora_alpha"] == ALPHA
 
-    trained = _pipeline(model_dir)
+    trained = load_pipeline(model_dir)
     trained.unet = run.parts["unet"]
-    unet_only = _render(trained)
+    unet_only = render(trained)
     for name in encoders:
         setattr(trained, name, run.parts[name])
-    expected = _render(trained)
+    expected = render(trained)
     assert (expected - unet_only).abs().max() > 1e-4, "the encoders' LoRA changes the render"
-    loaded = _pipeline(model_dir)
+    loaded = load_pipeline(model_dir)
     loaded.load_lora_weights(str(weights.parent), adapter_name="brand")
     assert set(loaded.get_list_adapters()) == {"unet", *encoders}
-    assert torch.allclose(_render(loaded), expected, atol=1e-5)
+    assert torch.allclose(render(loaded), expected, atol=1e-5)
 
     # The engine (validation grid, jobs) loads the encoders' layers the same way.
     one = {"trigger_word": TRIGGER, "size": 64, "steps": 2, "prompts": ("{trigger}, a cat",)}
@@ -171,9 +141,9 @@ def _trains_ships_and_loads_back(model_dir, encoders, tmp_path, penultimate=lamb
         if k.startswith("lora_te") and k.endswith(".alpha")
     }
     assert te_alphas == {float(ALPHA)}
-    by_kohya = _pipeline(model_dir)
+    by_kohya = load_pipeline(model_dir)
     by_kohya.load_lora_weights(str(kohya.parent), weight_name=kohya.name, adapter_name="brand")
-    assert torch.allclose(_render(by_kohya), expected, atol=1e-5)
+    assert torch.allclose(render(by_kohya), expected, atol=1e-5)
     return set(kohya_tensors)
 
 
