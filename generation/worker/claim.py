@@ -139,10 +139,6 @@ def _claim_in_one_statement(owner: str) -> tuple[GenerationJob | None, bool]:
 _LOCKED = object()  # another worker holds this tenant's claim lock right now
 
 
-def _lock(*, wait: bool) -> dict:
-    return {} if wait else _skip_locked()
-
-
 def claim_next_job(owner: str) -> GenerationJob | None:
     """Claim the next job fairly: per-tenant concurrency caps, round-robin across tenants."""
     if connection.vendor == "postgresql":
@@ -176,7 +172,8 @@ def _claim_for_tenant(tenant_id, owner: str, *, wait: bool):
     with transaction.atomic():
         # Each tenant's claims are serialised on its row lock, and `running_jobs` and `job_cap`
         # are read from the locked row (kept by triggers), so the cap stays exact.
-        tenant = Tenant.objects.select_for_update(**_lock(wait=wait)).filter(pk=tenant_id).first()
+        lock = Tenant.objects.select_for_update(**({} if wait else _skip_locked()))
+        tenant = lock.filter(pk=tenant_id).first()
         if tenant is None:
             return None if wait else _LOCKED
         if not tenant.is_active:  # suspended by staff: its queue waits for reactivation
